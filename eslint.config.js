@@ -1,0 +1,62 @@
+// Lint rules that hold the module boundaries of STYLE.md:
+// - workflows/ imports only @temporalio/workflow (and @temporalio/common), its own files, the pure
+//   modules listed below, and types (`import type`) from anywhere: never I/O, never Node built-ins;
+// - src/ never imports workflows/ or activities/, except the composition roots (src/worker, src/cli);
+// - no floating promises anywhere.
+const tseslint = require('typescript-eslint');
+
+const PURE_FOR_WORKFLOWS = ['../src/judge', '../src/search-attributes', '../src/faults/describe'];
+
+module.exports = tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'reports/**', '.gameday/**', 'eslint.config.js', 'bin/**', 'scripts/**'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { project: './tsconfig.json', tsconfigRootDir: __dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(?!@temporalio/(workflow|common)$|\\./|${PURE_FOR_WORKFLOWS.map((p) => p.replace(/[./]/g, '\\$&') + '$').join('|')}).*`,
+              allowTypeImports: true,
+              message: 'workflows/ imports only @temporalio/workflow, pure modules and types: do I/O in an activity',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/worker/**', 'src/cli/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/workflows', '**/workflows/**', '**/activities', '**/activities/**'], message: 'src/ is the library: it never imports workflows/ or activities/' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/judge.ts', 'src/search-attributes.ts', 'src/faults/describe.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ regex: '^(?!@temporalio/common$).*', allowTypeImports: true, message: 'this module is imported by workflows: keep it pure' }],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,141 @@
+import { Command, Option } from 'commander';
+import { loadConfig, type Config } from '../config';
+import { InvalidExperimentError, formatProblem } from '../errors';
+import { connectDocker } from '../faults/docker';
+import { closePublishers } from '../probes/nats';
+import { ensureDemoTarget, provisionStack } from '../stack';
+import { connectClient } from '../temporal';
+import { createWorker } from '../worker';
+import { describeRun, inputFor, startExperiment, watch } from './run';
+import { validateFiles } from './validate';
+
+const out = (line: string): void => void process.stdout.write(line + '\n');
+const err = (line: string): void => void process.stderr.write(line + '\n');
+
+/** Runs a worker until SIGINT/SIGTERM. */
+async function runWorker(config: Config): Promise<void> {
+  const { worker, connection } = await createWorker({ config });
+  err(`worker polling task queue '${config.taskQueue}' on ${config.temporalAddress} (Ctrl-C to stop)`);
+  await worker.run();
+  await connection.close();
+  await closePublishers();
+}
+
+function uiUrl(config: Config): string {
+  return `http://127.0.0.1:${config.uiPort}/namespaces/${config.namespace}/workflows`;
+}
+
+/** Connections to close when the command ends, so that the process exits at once. */
+const cleanup: (() => Promise<unknown>)[] = [];
+
+export function buildProgram(): Command {
+  const program = new Command('gameday').description('Chaos-engineering game days as durable Temporal workflows').showHelpAfterError();
+
+  program
+    .command('dev')
+    .description('provision and start the local stack (Temporal dev server, Docker, demo targets) and a worker')
+    .option('--no-worker', 'start only the stack')
+    .action(async (opts: { worker: boolean }) => {
+      const config = loadConfig();
+      await provisionStack();
+      await ensureDemoTarget(connectDocker());
+      err(`stack ready: Temporal ${config.temporalAddress}, Web UI ${uiUrl(config)}`);
+      if (opts.worker) await runWorker(config);
+    });
+
+  program.command('worker').description('run one worker on the configured task queue').action(() => runWorker(loadConfig()));
+
+  program
+    .command('run <fileOrId>')
+    .description('start an experiment from a file, or by id from experiments/')
+    .option('--wait', 'wait for the end, showing progress')
+    .option('--json', 'print a JSON object (with --wait: workflowId, verdict, rollback, reportDir)')
+    .addOption(new Option('--workflow-id <id>', 'the workflow id to use'))
+    .action(async (fileOrId: string, opts: { wait?: boolean; json?: boolean; workflowId?: string }) => {
+      const config = loadConfig();
+      const { input, experimentId } = await inputFor(fileOrId);
+      const client = await connectClient(config);
+      const handle = await startExperiment(client, config, input, experimentId, opts.workflowId);
+      cleanup.push(() => client.connection.close());
+      if (!opts.wait) {
+        if (opts.json) out(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }));
+        else out(`started ${handle.workflowId}\n  watch: ${uiUrl(config)}/${handle.workflowId}\n  status: gameday status ${handle.workflowId}`);
+        return;
+      }
+      err(`started ${handle.workflowId} — ${uiUrl(config)}/${handle.workflowId}`);
+      const result = await watch(handle, err);
+      if (opts.json) out(JSON.stringify(result));
+      else out(`verdict: ${result.verdict} — ${result.reason}\nrollback: ${result.rollback}\nreport: ${result.reportDir}/report.md`);
+      process.exitCode = result.verdict === 'passed' ? 0 : result.verdict === 'failed' ? 3 : 4;
+    });
+
+  program
+    .command('validate <files...>')
+    .description('validate experiment files; one line per problem')
+    .action(async (files: string[]) => {
+      const problems = await validateFiles(files);
+      problems.forEach(err);
+      if (problems.length === 0) out(`${files.length} file${files.length === 1 ? '' : 's'} valid`);
+      process.exitCode = problems.length === 0 ? 0 : 1;
+    });
+
+  program
+    .command('status <workflowId>')
+    .description('stage, active faults and last probe values of a run')
+    .option('--json', 'print JSON')
+    .action(async (workflowId: string, opts: { json?: boolean }) => {
+      const client = await connectClient(loadConfig());
+      cleanup.push(() => client.connection.close());
+      const { status, state } = await describeRun(client, workflowId);
+      if (opts.json) return out(JSON.stringify({ workflowId, state, ...status }));
+      out(`${workflowId}: ${state}${status ? `, stage ${status.stage}${status.verdict ? `, verdict ${status.verdict}` : ''}` : ''}`);
+      if (!status) return;
+      out(`active faults: ${status.activeFaults.map((f) => `${f.description} (due ${f.dueAt ?? '?'})`).join('; ') || 'none'}`);
+      for (const [check, p] of Object.entries(status.lastProbes)) out(`  ${p.ok ? 'ok  ' : 'MISS'} ${check}: ${p.error || JSON.stringify(p.measurement)}`);
+    });
+
+  program
+    .command('abort <workflowId>')
+    .description('halt a run: every active fault is reverted at once')
+    .requiredOption('--reason <text>', 'why, for the report')
+    .action(async (workflowId: string, opts: { reason: string }) => {
+      const client = await connectClient(loadConfig());
+      cleanup.push(() => client.connection.close());
+      await client.workflow.getHandle(workflowId).signal('abort', opts.reason);
+      out(`abort sent to ${workflowId}`);
+    });
+
+  program
+    .command('demo')
+    .description('a real game day on the local stack: provisions it, starts a worker, runs chaos-001')
+    .action(async () => {
+      const config = loadConfig();
+      await provisionStack();
+      await ensureDemoTarget(connectDocker());
+      const { worker, connection } = await createWorker({ config });
+      const { input, experimentId } = await inputFor('chaos-001-nats-broker-pause');
+      const client = await connectClient(config);
+      const result = await worker.runUntil(async () => {
+        const handle = await startExperiment(client, config, input, experimentId);
+        err(`started ${handle.workflowId}\nwatch it in the Temporal Web UI: ${uiUrl(config)}/${handle.workflowId}`);
+        return watch(handle, err);
+      });
+      await Promise.all([connection.close(), client.connection.close(), closePublishers()]);
+      out(`verdict: ${result.verdict} — ${result.reason}\nrollback: ${result.rollback}\nreport: ${result.reportDir}/report.md\nTemporal Web UI: ${uiUrl(config)}`);
+    });
+
+  return program;
+}
+
+/** The CLI's entry: known failures print their message alone, without a stack trace. */
+export async function main(argv = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof InvalidExperimentError) e.problems.map(formatProblem).forEach(err);
+    else err(`gameday: ${(e as Error).message}`);
+    process.exitCode = 1;
+  } finally {
+    await Promise.all(cleanup.map((close) => close().catch(() => undefined)));
+  }
+}

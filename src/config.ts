@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { FailureType, GamedayError } from './errors';
+
+/** The project's root folder (where experiments/ and reports/ live by default). */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+const configSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, { error: 'expected host:port, e.g. 127.0.0.1:7233' }).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  GAMEDAY_TASK_QUEUE: z.string().min(1).default('gameday'),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  DOCKER_HOST: z.string().optional(),
+  GAMEDAY_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  GAMEDAY_EXPERIMENTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'experiments')),
+  GAMEDAY_REPORTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'reports')),
+  GAMEDAY_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
+});
+
+/** Gameday's configuration, read from the environment once. */
+export interface Config {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  temporalCliPath?: string;
+  dockerHost?: string;
+  uiPort: number;
+  experimentsDir: string;
+  reportsDir: string;
+  /** The worker's log level; WARN keeps the CLI's progress readable. */
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/**
+ * Parses the environment with defaults for the local stack.
+ * @throws GamedayError InvalidConfig listing every problem at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new GamedayError(FailureType.InvalidConfig, `invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.GAMEDAY_TASK_QUEUE,
+    temporalCliPath: e.TEMPORAL_CLI_PATH,
+    dockerHost: e.DOCKER_HOST,
+    uiPort: e.GAMEDAY_UI_PORT,
+    experimentsDir: path.resolve(e.GAMEDAY_EXPERIMENTS_DIR),
+    reportsDir: path.resolve(e.GAMEDAY_REPORTS_DIR),
+    logLevel: e.GAMEDAY_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,68 @@
+import { durationMs } from '../spec/loader';
+import type { ObserveCheck, ProbeSpec, SteadyStateCheck } from '../spec/schema';
+import type { Measurement, ProbeSample, Stage } from '../types';
+import { probeHttp } from './http';
+import { probeNatsConsumer, probeNatsPublish, probeNatsStream } from './nats';
+import { probePostgres } from './postgres';
+import { judge } from './tolerance';
+
+const DEFAULT_TIMEOUT = '2s';
+
+/** Measures once with the probe's own family; throws when the probe fails. */
+function measure(probe: ProbeSpec, timeoutMs: number): Promise<Measurement> {
+  switch (probe.kind) {
+    case 'http':
+      return probeHttp(probe, timeoutMs);
+    case 'nats-stream':
+      return probeNatsStream(probe, timeoutMs);
+    case 'nats-consumer':
+      return probeNatsConsumer(probe, timeoutMs);
+    case 'nats-publish':
+      return probeNatsPublish(probe, timeoutMs);
+    case 'postgres':
+      return probePostgres(probe, timeoutMs);
+  }
+}
+
+/** Rejects after `ms`: a probe never outlasts its timeout, whatever its client library does. */
+function deadline(ms: number): { promise: Promise<never>; clear: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`TIMEOUT after ${ms} ms`)), ms);
+  });
+  return { promise, clear: () => clearTimeout(timer) };
+}
+
+function errorText(e: unknown): string {
+  const err = e as { code?: unknown; message?: string; name?: string };
+  const code = typeof err.code === 'string' && err.code && !err.message?.includes(err.code) ? `${err.code}: ` : '';
+  return `${code}${err.message || err.name || String(e)}`;
+}
+
+/**
+ * Runs one check's probe and judges its expectations. A probe that fails is a sample with
+ * `error` set (and every expectation on a missing field failed), never an exception: during
+ * a fault, a failing probe is the observation.
+ */
+export async function runCheck(check: SteadyStateCheck | ObserveCheck, stage: Stage): Promise<ProbeSample> {
+  const timeoutMs = durationMs(check.probe.timeout ?? DEFAULT_TIMEOUT);
+  const at = new Date();
+  const started = performance.now();
+  let measurement: Measurement;
+  let error = '';
+  // Client libraries honour their timeouts loosely; a little slack before ours fires.
+  const guard = deadline(timeoutMs + 500);
+  try {
+    measurement = await Promise.race([measure(check.probe, timeoutMs), guard.promise]);
+  } catch (e) {
+    error = errorText(e);
+    measurement = {};
+  } finally {
+    guard.clear();
+  }
+  measurement.latencyMs = Math.round(performance.now() - started);
+  measurement.error = error;
+  const expectations = judge(check.expect, measurement, error);
+  const ok = expectations.length > 0 ? expectations.every((e) => e.ok) : error === '';
+  return { check: check.name, stage, at: at.toISOString(), measurement, error, expectations, ok };
+}

@@ -1,0 +1,227 @@
+import { describeTolerance } from '../probes/tolerance';
+import type { ProbeSpec } from '../spec/schema';
+import type { Journal, PlannedFault, ProbeSample } from '../types';
+
+/** Renders the run as the Markdown report of the method (METHOD.md): one section per heading. */
+export function renderMarkdown(j: Journal): string {
+  return [
+    header(j),
+    section('Hypothesis', j.hypothesis || '_none: the experiment did not load_'),
+    steadyStateSection(j),
+    designSection(j),
+    resultsSection(j),
+    hypothesisSection(j),
+    section('Remediation', remediation(j)),
+    rollbackSection(j),
+    summarySection(j),
+  ].join('\n\n') + '\n';
+}
+
+/** success / partial / failure, as the method's summary reads. */
+function outcome(j: Journal): string {
+  switch (j.verdict) {
+    case 'passed':
+      return 'success';
+    case 'failed':
+      return j.hypothesisVsReality.some((r) => r.ok && r.when !== 'baseline') ? 'partial: part of the hypothesis was disproved' : 'failure: the hypothesis was disproved';
+    case 'aborted':
+      return 'aborted';
+    case 'not-run':
+      return 'not run: the steady state did not hold';
+    case 'error':
+      return 'error: the experiment could not be carried out';
+  }
+}
+
+function header(j: Journal): string {
+  const faults = j.rollback.faults.length;
+  return [
+    `# ${j.experimentId}${j.title ? ` — ${j.title}` : ''}`,
+    '',
+    `**Verdict: ${j.verdict.toUpperCase()}** — ${j.reason}`,
+    '',
+    `**Rollback: ${j.rollback.status}** (${faults} fault${faults === 1 ? '' : 's'} attempted, ${j.rollback.faults.filter((f) => f.status === 'reverted').length} reverted)`,
+    '',
+    `Workflow \`${j.workflowId}\` (run \`${j.runId}\`) · started ${j.startedAt} · finished ${j.finishedAt} · ${Math.round((Date.parse(j.finishedAt) - Date.parse(j.startedAt)) / 100) / 10} s · spec ${j.source || 'unknown'}`,
+  ].join('\n');
+}
+
+function section(title: string, body: string): string {
+  return `## ${title}\n\n${body}`;
+}
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function table(head: string[], rows: string[][]): string {
+  if (rows.length === 0) return '_none_';
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+export function describeProbe(p: ProbeSpec): string {
+  switch (p.kind) {
+    case 'http':
+      return `HTTP ${p.method ?? 'GET'} ${p.url}`;
+    case 'nats-stream':
+      return `JetStream stream ${p.stream} at ${p.url}`;
+    case 'nats-consumer':
+      return `JetStream consumer ${p.stream}/${p.consumer} at ${p.url}`;
+    case 'nats-publish':
+      return `JetStream publish to ${p.subject} at ${p.url}`;
+    case 'postgres':
+      return `PostgreSQL query \`${p.query}\``;
+  }
+}
+
+function values(s: ProbeSample | undefined): string {
+  if (!s) return 'not measured';
+  const shown = Object.entries(s.measurement)
+    .filter(([k, v]) => k !== 'error' && k !== 'body' && v !== '')
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return (s.error ? [`error: ${s.error}`, ...shown] : shown).join(', ');
+}
+
+function steadyStateSection(j: Journal): string {
+  const checks = j.plan?.spec.steadyState ?? [];
+  const rows = checks.map((c) => [
+    c.name,
+    describeProbe(c.probe),
+    Object.entries(c.expect).map(([f, t]) => `${f} ${describeTolerance(t)}`).join(', '),
+    values(j.baseline.find((s) => s.check === c.name)),
+  ]);
+  return section('Steady state definition', table(['Indicator', 'Probe', 'Healthy when', 'Baseline value'], rows));
+}
+
+function designSection(j: Journal): string {
+  if (!j.plan) return section('Experiment design', '_the experiment did not load_');
+  const { spec, timing } = j.plan;
+  const targets = j.targets.length
+    ? j.targets.map((t) => `- **${t.name}**: ${t.selector} → ${t.containers.map((c) => `${c.name} (${c.id.slice(0, 12)})`).join(', ')}`)
+    : Object.entries(spec.targets).map(([n, t]) => `- **${n}**: ${JSON.stringify(t)} (not resolved)`);
+  const steps = spec.method.map((m, i) => `${i + 1}. ${m.fault.kind} on target ${m.fault.target} for ${m.duration}`);
+  const probes = (spec.observe?.probes ?? []).map((p) => `- ${p.name}: ${describeProbe(p.probe)}`);
+  return section(
+    'Experiment design',
+    [
+      `**Blast radius:** ${spec.blastRadius ?? `the targets below and what depends on them`}`,
+      '',
+      '**Targets**',
+      ...targets,
+      '',
+      '**Injection steps**',
+      ...steps,
+      '',
+      `**Observation:** every ${timing.observeIntervalMs} ms while a fault is in place${probes.length ? ':' : ' (no observe probes)'}`,
+      ...probes,
+      '',
+      `**Recovery window:** the steady state must return within ${timing.recoveryWithinMs / 1000} s of rollback.`,
+    ].join('\n'),
+  );
+}
+
+function resultsSection(j: Journal): string {
+  const events = j.events.map((e) => `- ${e.at} [${e.stage}] ${e.message}`);
+  const byCheck = new Map<string, ProbeSample[]>();
+  for (const s of j.observations) byCheck.set(s.check, [...(byCheck.get(s.check) ?? []), s]);
+  const summary = [...byCheck.entries()].map(([check, samples]) => {
+    const failed = samples.filter((s) => s.error);
+    const latencies = samples.map((s) => Number(s.measurement.latencyMs)).filter(Number.isFinite);
+    return [
+      check,
+      String(samples.length),
+      String(failed.length),
+      latencies.length ? `${Math.min(...latencies)}–${Math.max(...latencies)}` : '',
+      [...new Set(failed.map((s) => s.error))].slice(0, 3).join('; '),
+    ];
+  });
+  const samples = j.observations.map((s) => [s.at.slice(11, 23), s.check, s.ok ? 'ok' : 'MISS', values(s)]);
+  return section(
+    'Execution results',
+    [
+      '**Timeline**',
+      '',
+      ...(events.length ? events : ['_no events_']),
+      '',
+      '**During the fault, per probe**',
+      '',
+      table(['Probe', 'Samples', 'Errors', 'Latency ms (min–max)', 'Errors seen'], summary),
+      '',
+      '**Before and after**',
+      '',
+      beforeAfter(j),
+      '',
+      '**Samples**',
+      '',
+      table(['Time (UTC)', 'Probe', 'Met', 'Values'], samples),
+    ].join('\n'),
+  );
+}
+
+/** Every numeric indicator of the steady state, at baseline and after recovery, with the change. */
+function beforeAfter(j: Journal): string {
+  const rows: string[][] = [];
+  for (const before of j.baseline) {
+    const after = j.verification.find((s) => s.check === before.check);
+    for (const [field, value] of Object.entries(before.measurement)) {
+      if (typeof value !== 'number' || field === 'latencyMs') continue;
+      const later = after?.measurement[field];
+      const change = typeof later === 'number' ? later - value : undefined;
+      rows.push([before.check, field, String(value), later === undefined ? 'not measured' : String(later), change === undefined ? '' : change > 0 ? `+${change}` : String(change)]);
+    }
+  }
+  return table(['Indicator', 'Field', 'Baseline', 'After recovery', 'Change'], rows);
+}
+
+function hypothesisSection(j: Journal): string {
+  const rows = j.hypothesisVsReality.map((r) => [r.expectation, r.when, r.expected, r.observed, r.ok ? 'PASS' : 'FAIL']);
+  return section('Hypothesis vs reality', table(['Expectation', 'When', 'Expected', 'Observed', 'Verdict'], rows));
+}
+
+function remediation(j: Journal): string {
+  const failing = j.hypothesisVsReality.filter((r) => !r.ok && r.when !== 'baseline');
+  if (j.verdict === 'passed') return 'None needed: the hypothesis held.' + (j.plan?.spec.remediation ? `\n\nNotes from the experiment: ${j.plan.spec.remediation}` : '');
+  if (j.verdict === 'not-run') return 'Bring the system to its steady state (see the baseline values above), then run the experiment again.';
+  const lines = failing.map((r) => `- **${r.expectation}** (${r.when}): expected ${r.expected}; observed ${r.observed}.`);
+  if (j.plan?.spec.remediation) lines.push('', j.plan.spec.remediation);
+  return lines.length ? lines.join('\n') : `See the reason above: ${j.reason}`;
+}
+
+/** The command that reverts a fault by hand, should everything else fail. */
+function manualRevert(f: PlannedFault): string {
+  const names = f.target.containers.map((c) => c.name).join(' ');
+  return f.fault.kind === 'docker-pause' ? `docker unpause ${names}` : `docker start ${names}`;
+}
+
+function rollbackSection(j: Journal): string {
+  const rows = j.rollback.faults.map((f) => [
+    f.id,
+    f.description,
+    f.status,
+    f.injectedAt ?? (f.error ? `failed: ${f.error}` : 'attempted'),
+    f.dueAt ?? '',
+    f.revertedAt ?? 'NOT REVERTED',
+    `\`${manualRevert(f)}\``,
+  ]);
+  return section(
+    'Rollback record',
+    [
+      table(['Fault', 'What', 'Status', 'Injected', 'Due', 'Reverted', 'Manual procedure'], rows),
+      '',
+      'Every fault whose injection was attempted is reverted, newest first, whatever ends the run; reverts are idempotent and retried until they succeed.',
+    ].join('\n'),
+  );
+}
+
+function summarySection(j: Journal): string {
+  const failing = j.hypothesisVsReality.filter((r) => !r.ok).length;
+  return section(
+    'Summary',
+    [
+      `- Outcome: **${outcome(j)}**`,
+      `- Expectations: ${j.hypothesisVsReality.length - failing} passed, ${failing} failed`,
+      `- Rollback: ${j.rollback.status}`,
+      ...(j.abort ? [`- Aborted at ${j.abort.at}: ${j.abort.reason}`] : []),
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,18 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Journal } from '../types';
+import { renderMarkdown } from './markdown';
+
+/** The folder a run's report goes to: `<reportsDir>/<workflowId>`. */
+export function reportDirFor(reportsDir: string, workflowId: string): string {
+  return path.join(reportsDir, workflowId.replace(/[^A-Za-z0-9._-]/g, '_'));
+}
+
+/** Writes journal.json and report.md; returns the folder. Rewriting the same run overwrites it. */
+export async function writeReport(reportsDir: string, journal: Journal): Promise<string> {
+  const dir = reportDirFor(reportsDir, journal.workflowId);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'journal.json'), JSON.stringify(journal, null, 2) + '\n');
+  await writeFile(path.join(dir, 'report.md'), renderMarkdown(journal));
+  return dir;
+}

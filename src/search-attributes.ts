@@ -1,0 +1,13 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * The search attributes Gameday keeps current on every run, so that runs can be filtered in the
+ * Temporal Web UI (`GamedayVerdict = "failed"`). Pure code: the experiment workflow imports it.
+ */
+export const searchAttributes = {
+  experimentId: defineSearchAttributeKey('GamedayExperimentId', SearchAttributeType.KEYWORD),
+  stage: defineSearchAttributeKey('GamedayStage', SearchAttributeType.KEYWORD),
+  verdict: defineSearchAttributeKey('GamedayVerdict', SearchAttributeType.KEYWORD),
+  targets: defineSearchAttributeKey('GamedayTargets', SearchAttributeType.KEYWORD_LIST),
+  activeFaults: defineSearchAttributeKey('GamedayActiveFaults', SearchAttributeType.KEYWORD_LIST),
+} as const;

@@ -1,0 +1,104 @@
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import ms from 'ms';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { FailureType, GamedayError, InvalidExperimentError, type SpecProblem } from '../errors';
+import type { ExperimentPlan } from '../types';
+import { experimentSchema, type Experiment } from './schema';
+
+const DEFAULT_OBSERVE_INTERVAL = '1s';
+const DEFAULT_RECOVERY_WITHIN = '30s';
+const DEFAULT_RECOVERY_INTERVAL = '1s';
+
+/** Milliseconds in a duration the schema has already validated ("30s" → 30000). */
+export function durationMs(d: string): number {
+  const value: unknown = ms(d as ms.StringValue);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`not a duration: ${d}`);
+  return value;
+}
+
+/** Turns zod issues into problems that name the file, the field path and the problem. */
+export function problemsFromZod(file: string, error: z.ZodError): SpecProblem[] {
+  return error.issues.map((issue) => ({ file, path: issue.path.map(String).join('.'), message: issue.message }));
+}
+
+/**
+ * Validates a parsed document as an experiment.
+ * @throws InvalidExperimentError listing every problem at once.
+ */
+export function parseExperiment(doc: unknown, file = '<input>'): Experiment {
+  const result = experimentSchema.safeParse(doc);
+  if (!result.success) throw new InvalidExperimentError(problemsFromZod(file, result.error));
+  return result.data;
+}
+
+/** Parses YAML or JSON text (JSON is YAML); a syntax error becomes a problem with its line. */
+export function parseDocument(text: string, file: string): unknown {
+  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new InvalidExperimentError(
+      doc.errors.map((e) => ({ file, path: '', message: `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  return doc.toJS();
+}
+
+/** Reads and validates one experiment file. */
+export async function loadExperimentFile(file: string): Promise<Experiment> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InvalidExperimentError([{ file, path: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+  }
+  return parseExperiment(parseDocument(text, file), file);
+}
+
+/** An experiment with its defaults filled in and its durations in milliseconds. */
+export function planExperiment(spec: Experiment, source: string): ExperimentPlan {
+  return {
+    spec,
+    source,
+    timing: {
+      faultMs: spec.method.map((step) => durationMs(step.duration)),
+      observeIntervalMs: durationMs(spec.observe?.interval ?? DEFAULT_OBSERVE_INTERVAL),
+      recoveryWithinMs: durationMs(spec.recovery?.within ?? DEFAULT_RECOVERY_WITHIN),
+      recoveryIntervalMs: durationMs(spec.recovery?.interval ?? DEFAULT_RECOVERY_INTERVAL),
+    },
+  };
+}
+
+const EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/**
+ * Finds an experiment by id in a catalog folder: `<dir>/<id>.yaml|yml|json` first, else any file
+ * there whose `id` matches.
+ * @throws GamedayError ExperimentNotFound naming the folder and the ids it holds.
+ */
+export async function findExperiment(dir: string, id: string): Promise<{ spec: Experiment; file: string }> {
+  for (const ext of EXTENSIONS) {
+    const file = path.join(dir, id + ext);
+    try {
+      await readFile(file);
+    } catch {
+      continue;
+    }
+    const spec = await loadExperimentFile(file);
+    if (spec.id !== id) throw new InvalidExperimentError([{ file, path: 'id', message: `the file is named after '${id}' but its id is '${spec.id}'` }]);
+    return { spec, file };
+  }
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => EXTENSIONS.includes(path.extname(f)));
+  const ids: string[] = [];
+  for (const f of files) {
+    const file = path.join(dir, f);
+    try {
+      const doc = parseDocument(await readFile(file, 'utf8'), file) as { id?: unknown } | null;
+      if (doc && typeof doc.id === 'string') ids.push(doc.id);
+      if (doc?.id === id) return { spec: await loadExperimentFile(file), file };
+    } catch {
+      // A broken file elsewhere in the catalog must not hide the one asked for.
+    }
+  }
+  throw new GamedayError(FailureType.ExperimentNotFound, `no experiment '${id}' in ${dir} (it holds: ${ids.join(', ') || 'none'})`);
+}

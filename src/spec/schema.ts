@@ -1,0 +1,223 @@
+import { z } from 'zod';
+
+/**
+ * The experiment file, as zod schemas. Unknown keys are rejected everywhere (`strictObject`),
+ * so a misspelt field is an error, not a silently ignored setting.
+ */
+
+const DURATION = /^\d+(\.\d+)?(ms|s|m|h)$/;
+
+/** A duration written as a number and a unit: "500ms", "30s", "1.5m", "1h". */
+export const durationSchema = z
+  .string({ error: 'expected a duration such as "30s", "500ms" or "5m"' })
+  .regex(DURATION, { error: (iss) => `"${String(iss.input)}" is not a duration: write a number and a unit (ms, s, m, h), e.g. "30s"` });
+
+const name = z.string().min(1, { error: 'must not be empty' });
+
+// ---------------------------------------------------------------- targets
+
+export const dockerTargetSchema = z
+  .strictObject({
+    kind: z.literal('docker'),
+    /** A container name or id. */
+    container: name.optional(),
+    /** A label selector: every running container carrying all these labels. */
+    labels: z.record(z.string(), z.string()).optional(),
+  })
+  .superRefine((t, ctx) => {
+    const given = Number(t.container !== undefined) + Number(t.labels !== undefined);
+    if (given !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of container or labels', path: [] });
+    if (t.labels && Object.keys(t.labels).length === 0) ctx.addIssue({ code: 'custom', message: 'a label selector needs at least one label', path: ['labels'] });
+  });
+
+export const targetSchema = dockerTargetSchema;
+
+// ---------------------------------------------------------------- probes
+
+const probeTimeout = { timeout: durationSchema.optional() };
+
+export const httpProbeSchema = z.strictObject({
+  kind: z.literal('http'),
+  url: z.url({ error: 'expected an absolute URL such as http://127.0.0.1:8080/health' }),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.string().optional(),
+  ...probeTimeout,
+});
+
+const natsUrl = z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' });
+
+export const natsStreamProbeSchema = z.strictObject({
+  kind: z.literal('nats-stream'),
+  url: natsUrl,
+  stream: name,
+  ...probeTimeout,
+});
+
+export const natsConsumerProbeSchema = z.strictObject({
+  kind: z.literal('nats-consumer'),
+  url: natsUrl,
+  stream: name,
+  consumer: name,
+  ...probeTimeout,
+});
+
+export const natsPublishProbeSchema = z.strictObject({
+  kind: z.literal('nats-publish'),
+  url: natsUrl,
+  subject: name,
+  payload: z.string().optional(),
+  /** `shared` (default): one connection kept open across samples, as a real publisher does; `fresh`: a new one each time. */
+  connection: z.enum(['shared', 'fresh']).optional(),
+  ...probeTimeout,
+});
+
+export const postgresProbeSchema = z.strictObject({
+  kind: z.literal('postgres'),
+  connectionString: z.string().regex(/^postgres(ql)?:\/\//, { error: 'expected a connection string such as postgres://user@127.0.0.1:5432/db' }),
+  query: name,
+  ...probeTimeout,
+});
+
+export const probeSchema = z.discriminatedUnion('kind', [
+  httpProbeSchema,
+  natsStreamProbeSchema,
+  natsConsumerProbeSchema,
+  natsPublishProbeSchema,
+  postgresProbeSchema,
+]);
+
+/**
+ * The fields each probe kind measures; an expectation names one of them. Every probe also
+ * measures `latencyMs` and `error` (empty when the probe succeeded).
+ */
+export const PROBE_FIELDS: Record<z.infer<typeof probeSchema>['kind'], readonly string[]> = {
+  http: ['status', 'body'],
+  'nats-stream': ['messages', 'bytes', 'consumers'],
+  'nats-consumer': ['pending', 'ackPending', 'redelivered'],
+  'nats-publish': ['seq', 'duplicate'],
+  postgres: ['value'],
+};
+const COMMON_FIELDS = ['latencyMs', 'error'];
+
+// ---------------------------------------------------------------- tolerances
+
+const scalar = z.union([z.number(), z.string(), z.boolean()]);
+
+/** What a measured value must be: any combination of these, all of which must hold. */
+export const toleranceSchema = z
+  .strictObject({
+    equals: scalar.optional(),
+    atMost: z.number().optional(),
+    atLeast: z.number().optional(),
+    between: z.tuple([z.number(), z.number()]).optional(),
+    regex: z.string().optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (Object.keys(t).length === 0) ctx.addIssue({ code: 'custom', message: 'give at least one of equals, atMost, atLeast, between, regex', path: [] });
+    if (t.between && t.between[0] > t.between[1]) ctx.addIssue({ code: 'custom', message: `between: ${t.between[0]} is greater than ${t.between[1]}`, path: ['between'] });
+    if (t.atLeast !== undefined && t.atMost !== undefined && t.atLeast > t.atMost) ctx.addIssue({ code: 'custom', message: `atLeast ${t.atLeast} is greater than atMost ${t.atMost}`, path: [] });
+    if (t.regex !== undefined) {
+      try {
+        new RegExp(t.regex);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(e as Error).message}`, path: ['regex'] });
+      }
+    }
+  });
+
+// ---------------------------------------------------------------- checks
+
+const expectSchema = z.record(z.string(), toleranceSchema);
+
+function checkExpectFields(check: { probe: z.infer<typeof probeSchema>; expect?: Record<string, unknown> }, ctx: z.RefinementCtx): void {
+  const allowed = [...PROBE_FIELDS[check.probe.kind], ...COMMON_FIELDS];
+  for (const field of Object.keys(check.expect ?? {})) {
+    if (!allowed.includes(field)) {
+      ctx.addIssue({ code: 'custom', path: ['expect', field], message: `a ${check.probe.kind} probe does not measure '${field}' (it measures: ${allowed.join(', ')})` });
+    }
+  }
+}
+
+/** A steady-state check: a probe and what its measurement must be when the system is healthy. */
+export const steadyStateCheckSchema = z
+  .strictObject({
+    name,
+    probe: probeSchema,
+    expect: expectSchema.refine((e) => Object.keys(e).length > 0, { error: 'a steady-state check needs at least one expectation' }),
+  })
+  .superRefine(checkExpectFields);
+
+/** A probe sampled throughout the fault; with `expect`, an expectation of the hypothesis. */
+export const observeCheckSchema = z
+  .strictObject({
+    name,
+    probe: probeSchema,
+    expect: expectSchema.optional(),
+    /** `all`: every sample must meet the expectation; `any`: at least one must. */
+    samples: z.enum(['all', 'any']).optional(),
+  })
+  .superRefine(checkExpectFields);
+
+// ---------------------------------------------------------------- faults
+
+const target = name.describe('the name of an entry in targets');
+
+export const faultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('docker-pause'), target }),
+  z.strictObject({ kind: z.literal('docker-stop'), target, timeout: durationSchema.optional() }),
+  z.strictObject({
+    kind: z.literal('docker-kill'),
+    target,
+    signal: z.string().regex(/^(SIG)?[A-Z0-9]+$/, { error: 'expected a signal name such as SIGKILL or SIGTERM' }).optional(),
+  }),
+  z.strictObject({ kind: z.literal('docker-restart'), target, timeout: durationSchema.optional() }),
+]);
+
+export const methodStepSchema = z.strictObject({
+  fault: faultSchema,
+  /** How long the fault stays in place before it is reverted. */
+  duration: durationSchema,
+});
+
+// ---------------------------------------------------------------- experiment
+
+export const experimentSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected lower-case letters, digits and dashes, e.g. chaos-001-nats-broker-pause' }),
+    title: name,
+    description: z.string().optional(),
+    hypothesis: z.string({ error: 'an experiment states its hypothesis before it runs' }).min(1, { error: 'an experiment states its hypothesis before it runs' }),
+    blastRadius: z.string().optional(),
+    remediation: z.string().optional(),
+    targets: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), targetSchema),
+    steadyState: z.array(steadyStateCheckSchema).min(1, { error: 'define the steady state with at least one check' }),
+    method: z.array(methodStepSchema).min(1, { error: 'the method needs at least one fault' }),
+    observe: z
+      .strictObject({
+        interval: durationSchema.optional(),
+        probes: z.array(observeCheckSchema).optional(),
+      })
+      .optional(),
+    recovery: z.strictObject({ within: durationSchema, interval: durationSchema.optional() }).optional(),
+  })
+  .superRefine((e, ctx) => {
+    const names = Object.keys(e.targets);
+    e.method.forEach((step, i) => {
+      if (!names.includes(step.fault.target)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['method', i, 'fault', 'target'],
+          message: `no target named '${step.fault.target}' (targets: ${names.join(', ') || 'none'})`,
+        });
+      }
+    });
+  });
+
+export type Experiment = z.infer<typeof experimentSchema>;
+export type TargetSpec = z.infer<typeof targetSchema>;
+export type ProbeSpec = z.infer<typeof probeSchema>;
+export type Tolerance = z.infer<typeof toleranceSchema>;
+export type FaultSpec = z.infer<typeof faultSchema>;
+export type SteadyStateCheck = z.infer<typeof steadyStateCheckSchema>;
+export type ObserveCheck = z.infer<typeof observeCheckSchema>;

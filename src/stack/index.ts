@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { connect, RetentionPolicy } from 'nats';
+import { PROJECT_ROOT } from '../config';
+
+export type StackPiece = 'docker' | 'images' | 'temporal' | 'postgres';
+
+/**
+ * Provisions the local stack (scripts/provision.sh): idempotent, and fast when everything already
+ * runs. Its progress goes to stderr; a piece that cannot be provisioned rejects with the script's
+ * own message, which says which piece and how to provide it.
+ */
+export function provisionStack(pieces: StackPiece[] = ['docker', 'images', 'temporal', 'postgres']): Promise<void> {
+  const args = [path.join(PROJECT_ROOT, 'scripts', 'provision.sh'), ...pieces.flatMap((p) => ['--only', p])];
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`provisioning failed (exit ${code}); see the [provision] lines above`))));
+  });
+}
+
+/** The demo NATS broker chaos-001 runs against. */
+export const DEMO_NATS = {
+  container: 'demo-nats',
+  image: 'gameday/nats:local',
+  url: 'nats://127.0.0.1:14222',
+  stream: 'tasks',
+  subjects: ['tasks.>'],
+} as const;
+
+export interface NatsContainerOptions {
+  name: string;
+  hostPort: number;
+  labels?: Record<string, string>;
+}
+
+/**
+ * Starts a NATS server with JetStream in a container (reusing one that exists), published on
+ * 127.0.0.1, labelled as a Gameday target; returns its client URL once the server answers.
+ */
+export async function ensureNatsContainer(docker: Docker, opts: NatsContainerOptions): Promise<string> {
+  const url = `nats://127.0.0.1:${opts.hostPort}`;
+  const existing = docker.getContainer(opts.name);
+  const info = await existing.inspect().catch(() => undefined);
+  if (!info) {
+    const container = await docker.createContainer({
+      name: opts.name,
+      Image: DEMO_NATS.image,
+      Cmd: ['-js', '-sd', '/tmp/js'],
+      Labels: { 'gameday.enabled': 'true', ...opts.labels },
+      HostConfig: { PortBindings: { '4222/tcp': [{ HostIp: '127.0.0.1', HostPort: String(opts.hostPort) }] } },
+      ExposedPorts: { '4222/tcp': {} },
+    });
+    await container.start();
+  } else if (info.State.Paused) {
+    await existing.unpause();
+  } else if (!info.State.Running) {
+    await existing.start();
+  }
+  await waitForNats(url, 15_000);
+  return url;
+}
+
+async function waitForNats(url: string, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      const nc = await connect({ servers: url, timeout: 1000, reconnect: false });
+      await nc.close();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`NATS at ${url} did not answer within ${withinMs} ms: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Creates the JetStream stream when it is missing. */
+export async function ensureStream(url: string, stream: string, subjects: readonly string[]): Promise<void> {
+  const nc = await connect({ servers: url, timeout: 2000, reconnect: false });
+  try {
+    const jsm = await nc.jetstreamManager({ timeout: 2000 });
+    const exists = await jsm.streams.info(stream).then(() => true, () => false);
+    if (!exists) await jsm.streams.add({ name: stream, subjects: [...subjects], retention: RetentionPolicy.Limits });
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The demo target of chaos-001: demo-nats with its `tasks` stream. */
+export async function ensureDemoTarget(docker: Docker): Promise<void> {
+  const url = await ensureNatsContainer(docker, { name: DEMO_NATS.container, hostPort: 14222, labels: { 'gameday.demo': 'nats' } });
+  await ensureStream(url, DEMO_NATS.stream, DEMO_NATS.subjects);
+}

@@ -1,0 +1,157 @@
+/**
+ * The data that crosses the boundary between the experiment workflow and its activities.
+ * Types only: workflows/ imports this file with `import type`.
+ */
+import type { Experiment, FaultSpec, ObserveCheck, SteadyStateCheck } from './spec/schema';
+
+/** What the `experiment` workflow accepts: an id from the catalog (experiments/), or a whole spec. */
+export type ExperimentInput = { experiment: string; dryRun?: boolean } | { spec: unknown; source?: string; dryRun?: boolean };
+
+/** A validated experiment with its durations in milliseconds, ready for the workflow to run. */
+export interface ExperimentPlan {
+  spec: Experiment;
+  /** Where the spec came from: a file path, or `inline`. */
+  source: string;
+  timing: {
+    /** Per method step, how long its fault stays in place. */
+    faultMs: number[];
+    observeIntervalMs: number;
+    recoveryWithinMs: number;
+    recoveryIntervalMs: number;
+  };
+}
+
+/** One container a target resolved to. */
+export interface ContainerRef {
+  id: string;
+  name: string;
+}
+
+/** A target name and what it resolved to when the experiment started. */
+export interface ResolvedTarget {
+  name: string;
+  selector: string;
+  containers: ContainerRef[];
+}
+
+export type FaultStatus = 'planned' | 'injected' | 'inject-failed' | 'reverted';
+
+/**
+ * A fault the workflow decided to inject, recorded in workflow state *before* the inject activity
+ * is scheduled: rollback reverts every fault that was attempted, whether or not its inject
+ * activity completed.
+ */
+export interface PlannedFault {
+  /** Unique within the run: `f1`, `f2` … in order of injection. */
+  id: string;
+  step: number;
+  fault: FaultSpec;
+  target: ResolvedTarget;
+  status: FaultStatus;
+  /** One line for people: "pause container demo-nats". */
+  description: string;
+  injectedAt?: string;
+  /** When the fault is due to be reverted (inject time + duration). */
+  dueAt?: string;
+  revertedAt?: string;
+  revertAttempts?: number;
+  error?: string;
+}
+
+/** One value a probe measured; fields depend on the probe kind. */
+export type Measurement = Record<string, number | string | boolean>;
+
+/** One expectation judged against one measurement. */
+export interface ExpectationResult {
+  field: string;
+  expected: string;
+  observed: string;
+  ok: boolean;
+}
+
+/** A probe run once, and its expectations judged. */
+export interface ProbeSample {
+  check: string;
+  stage: Stage;
+  at: string;
+  measurement: Measurement;
+  /** Empty when the probe succeeded. */
+  error: string;
+  expectations: ExpectationResult[];
+  /** True when the probe succeeded and every expectation held (or there were none). */
+  ok: boolean;
+}
+
+export type Stage = 'resolve' | 'baseline' | 'inject' | 'observe' | 'rollback' | 'verify' | 'report' | 'done';
+
+/**
+ * - passed: the hypothesis held;
+ * - failed: the hypothesis was disproved (a finding, not an error);
+ * - aborted: halted by the abort signal or a cancellation; rolled back;
+ * - not-run: the system was not in its steady state before we started; nothing injected;
+ * - error: the experiment could not be carried out (bad spec, missing target, inject failed).
+ */
+export type Verdict = 'passed' | 'failed' | 'aborted' | 'not-run' | 'error';
+
+export interface RollbackRecord {
+  /** `complete`: every attempted fault reverted; `nothing-injected`: none was attempted. */
+  status: 'complete' | 'nothing-injected' | 'incomplete';
+  faults: PlannedFault[];
+}
+
+/** A row of the hypothesis-vs-reality table. */
+export interface HypothesisRow {
+  expectation: string;
+  when: 'baseline' | 'during the fault' | 'after recovery';
+  expected: string;
+  observed: string;
+  ok: boolean;
+}
+
+/** Everything that happened in one run; written as journal.json and rendered as report.md. */
+export interface Journal {
+  workflowId: string;
+  runId: string;
+  experimentId: string;
+  title: string;
+  hypothesis: string;
+  source: string;
+  startedAt: string;
+  finishedAt: string;
+  verdict: Verdict;
+  reason: string;
+  plan?: ExperimentPlan;
+  targets: ResolvedTarget[];
+  baseline: ProbeSample[];
+  observations: ProbeSample[];
+  verification: ProbeSample[];
+  hypothesisVsReality: HypothesisRow[];
+  rollback: RollbackRecord;
+  abort?: { reason: string; at: string };
+  events: { at: string; stage: Stage; message: string }[];
+}
+
+/** What the workflow returns. */
+export interface ExperimentResult {
+  workflowId: string;
+  experimentId: string;
+  verdict: Verdict;
+  reason: string;
+  rollback: RollbackRecord['status'];
+  reportDir: string;
+}
+
+/** What the `status` query returns. */
+export interface ExperimentStatus {
+  experimentId: string;
+  stage: Stage;
+  activeFaults: { id: string; description: string; dueAt?: string }[];
+  lastProbes: Record<string, { at: string; ok: boolean; measurement: Measurement; error: string }>;
+  verdict?: Verdict;
+  /** The newest events (at most 20). */
+  events: { at: string; stage: Stage; message: string }[];
+  /** How many events there were in all. */
+  eventCount: number;
+}
+
+export type { SteadyStateCheck, ObserveCheck };

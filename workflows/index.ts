@@ -1,0 +1,2 @@
+/** The workflow types the Gameday worker registers (the names the Web UI's Start Workflow form takes). */
+export { experiment } from './experiment';
