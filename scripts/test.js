@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// `npm test`: provisions the local stack (idempotent; fast when it already runs), then runs every
+// compiled test file with node's test runner, which prints the pass/fail counts at the end.
+const { spawnSync } = require('node:child_process');
+const { readdirSync, statSync } = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const provision = spawnSync('bash', [path.join(root, 'scripts', 'provision.sh')], { stdio: 'inherit' });
+if (provision.status !== 0) process.exit(provision.status ?? 1);
+
+function testFiles(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) return testFiles(full);
+    return name.endsWith('.test.js') ? [full] : [];
+  });
+}
+
+const only = process.argv.slice(2);
+const files = only.length > 0 ? only : testFiles(path.join(root, 'dist', 'test')).sort();
+// Activity failures that tests provoke on purpose would flood the output at the SDK's default level.
+const env = { GAMEDAY_LOG_LEVEL: 'ERROR', ...process.env };
+const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root, env });
+process.exit(run.status ?? 1);
