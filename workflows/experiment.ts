@@ -84,6 +84,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   };
   const enter = (next: Stage): void => {
     stage = next;
+    note(`stage ${next}`);
     upsertSearchAttributes([{ key: searchAttributes.stage, value: next }]);
   };
   const record = (samples: ProbeSample[], into: ProbeSample[]): void => {

@@ -1,8 +1,10 @@
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { loadConfig, type Config } from '../config';
 import { InvalidExperimentError, formatProblem } from '../errors';
 import { connectDocker } from '../faults/docker';
 import { closePublishers } from '../probes/nats';
+import { experimentJsonSchema } from '../spec/json-schema';
 import { ensureDemoTarget, provisionStack } from '../stack';
 import { connectClient } from '../temporal';
 import { createWorker } from '../worker';
@@ -77,6 +79,16 @@ export function buildProgram(): Command {
       problems.forEach(err);
       if (problems.length === 0) out(`${files.length} file${files.length === 1 ? '' : 's'} valid`);
       process.exitCode = problems.length === 0 ? 0 : 1;
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of experiment files (or write it with --out)')
+    .option('--out <file>', 'write it to this file')
+    .action(async (opts: { out?: string }) => {
+      const text = JSON.stringify(experimentJsonSchema(), null, 2) + '\n';
+      if (opts.out) await writeFile(opts.out, text);
+      else process.stdout.write(text);
     });
 
   program

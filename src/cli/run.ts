@@ -32,21 +32,20 @@ export async function watch(handle: WorkflowHandle, print: (line: string) => voi
   let done = false;
   result.then(() => (done = true), () => (done = true));
   let printed = 0;
-  let lastStage = '';
+  const show = (status: ExperimentStatus): void => {
+    // The query returns the newest events only; eventCount says how many there were in all.
+    const fresh = status.events.slice(Math.max(0, status.events.length - (status.eventCount - printed)));
+    for (const e of fresh) print(e.message.startsWith('stage ') ? `[${e.stage}]` : `  ${e.at.slice(11, 19)} ${e.message}`);
+    printed = status.eventCount;
+  };
   while (!done) {
     const status = await handle.query<ExperimentStatus>('status').catch(() => undefined);
-    if (status) {
-      if (status.stage !== lastStage) {
-        print(`[${status.stage}]`);
-        lastStage = status.stage;
-      }
-      // The query returns the newest events only; eventCount says how many there were in all.
-      const fresh = status.events.slice(Math.max(0, status.events.length - (status.eventCount - printed)));
-      for (const e of fresh) print(`  ${e.at.slice(11, 19)} ${e.message}`);
-      printed = status.eventCount;
-    }
+    if (status) show(status);
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
   }
+  // A closed workflow still answers queries (replayed by a worker): show what came after the last poll.
+  const last = await handle.query<ExperimentStatus>('status').catch(() => undefined);
+  if (last) show(last);
   return result;
 }
 

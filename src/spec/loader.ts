@@ -20,7 +20,14 @@ export function durationMs(d: string): number {
 
 /** Turns zod issues into problems that name the file, the field path and the problem. */
 export function problemsFromZod(file: string, error: z.ZodError): SpecProblem[] {
-  return error.issues.map((issue) => ({ file, path: issue.path.map(String).join('.'), message: issue.message }));
+  return error.issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    // zod reports unknown keys on their parent; a user looks for the key itself.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ file, path: [...at, key].join('.'), message: 'unknown field (misspelt, or not part of this object)' }));
+    }
+    return [{ file, path: at.join('.'), message: issue.message }];
+  });
 }
 
 /**

@@ -1,0 +1,136 @@
+/**
+ * The `gameday` CLI as a user runs it (a child process), against a worker on the real Temporal
+ * dev server, a real Docker engine and NATS in a container.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import YAML from 'yaml';
+import type { ExperimentResult } from '../../src/types';
+import { containerState, eventually, pauseExperiment, startNats, startWorker, type TestWorker } from '../helpers';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const NATS = 'gameday-test-cli-nats';
+const PORT = 14302;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function gameday(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), ...args], { env: { ...process.env, ...env }, cwd: ROOT }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('the gameday CLI', () => {
+  let w: TestWorker;
+  let nats: Awaited<ReturnType<typeof startNats>>;
+  let dir: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'gameday-cli-'));
+    nats = await startNats(NATS, PORT);
+    w = await startWorker('cli', dir);
+    env = { GAMEDAY_TASK_QUEUE: w.taskQueue, GAMEDAY_REPORTS_DIR: w.reportsDir, GAMEDAY_EXPERIMENTS_DIR: dir };
+  });
+  after(async () => {
+    await w?.stop();
+    await nats?.remove();
+  });
+
+  test('validate exits 0 when every file is valid', async () => {
+    const run = await gameday(['validate', path.join(ROOT, 'experiments', 'chaos-001-nats-broker-pause.yaml')]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /1 file valid/);
+  });
+
+  test('validate exits 1 with one line per problem naming the file, the field and the problem', async () => {
+    const bad = path.join(dir, 'bad.yaml');
+    const doc = { ...pauseExperiment('bad', NATS, nats.url), hypotesis: 'typo', method: [{ fault: { kind: 'docker-pause', target: 'natz' }, duration: '30 seconds' }] };
+    await writeFile(bad, YAML.stringify(doc));
+    const missing = path.join(dir, 'missing.yaml');
+    const run = await gameday(['validate', bad, missing]);
+    assert.equal(run.code, 1);
+    const lines = run.stderr.trim().split('\n');
+    assert.deepEqual(lines.sort(), [
+      `${bad}: hypotesis: unknown field (misspelt, or not part of this object)`,
+      `${bad}: method.0.duration: "30 seconds" is not a duration: write a number and a unit (ms, s, m, h), e.g. "30s"`,
+      `${bad}: method.0.fault.target: no target named 'natz' (targets: nats)`,
+      `${missing}: cannot read the file: ENOENT`,
+    ].sort());
+  });
+
+  test('run --wait --json shows the stages on stderr and prints the result as JSON', async () => {
+    const file = path.join(dir, 'cli-happy.yaml');
+    await writeFile(file, YAML.stringify(pauseExperiment('cli-happy', NATS, nats.url, '2s')));
+    const run = await gameday(['run', file, '--wait', '--json'], env);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as ExperimentResult;
+    assert.equal(result.verdict, 'passed');
+    assert.equal(result.rollback, 'complete');
+    assert.match(result.workflowId, /^cli-happy-\d{8}T\d{6}Z-[0-9a-f]{4}$/);
+    assert.ok(existsSync(path.join(result.reportDir, 'report.md')));
+    for (const stage of ['[observe]', '[verify]', '[report]']) assert.ok(run.stderr.includes(stage), `progress shows ${stage}:\n${run.stderr}`);
+    assert.match(run.stderr, /injected f1/);
+    assert.equal((await containerState(NATS)).Paused, false);
+  });
+
+  test('run without --wait returns at once; status shows the active fault; abort rolls it back', async () => {
+    const file = path.join(dir, 'cli-abort.yaml');
+    await writeFile(file, YAML.stringify(pauseExperiment('cli-abort', NATS, nats.url, '5m')));
+    const started = await gameday(['run', file, '--json'], env);
+    assert.equal(started.code, 0, started.stderr);
+    const { workflowId, runId } = JSON.parse(started.stdout) as { workflowId: string; runId: string };
+    assert.ok(workflowId && runId);
+
+    const status = await eventually('status to show the active fault', async () => {
+      const run = await gameday(['status', workflowId, '--json'], env);
+      const s = JSON.parse(run.stdout) as { stage: string; activeFaults: { description: string }[] };
+      return s.stage === 'observe' && s;
+    });
+    assert.deepEqual(status.activeFaults.map((f) => f.description), [`pause container ${NATS}`]);
+    assert.equal((await containerState(NATS)).Paused, true);
+
+    const abort = await gameday(['abort', workflowId, '--reason', 'halt from the CLI'], env);
+    assert.equal(abort.code, 0, abort.stderr);
+    const result = (await w.client.workflow.getHandle(workflowId).result()) as ExperimentResult;
+    assert.equal(result.verdict, 'aborted');
+    assert.match(result.reason, /halt from the CLI/);
+    assert.equal((await containerState(NATS)).Paused, false);
+  });
+
+  test('run <id> resolves the experiment from the catalog folder on the worker', async () => {
+    await writeFile(path.join(dir, 'by-id.yaml'), YAML.stringify(pauseExperiment('by-id', NATS, nats.url, '1s')));
+    const run = await gameday(['run', 'by-id', '--wait', '--json'], env);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as ExperimentResult;
+    assert.equal(result.experimentId, 'by-id');
+    assert.equal(result.verdict, 'passed');
+    const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as { source: string };
+    assert.equal(journal.source, path.join(dir, 'by-id.yaml'));
+  });
+
+  test('run of an unknown id ends with verdict error listing the ids the catalog holds', async () => {
+    const run = await gameday(['run', 'no-such-experiment', '--wait', '--json'], env);
+    const result = JSON.parse(run.stdout) as ExperimentResult;
+    assert.equal(result.verdict, 'error');
+    assert.match(result.reason, /no experiment 'no-such-experiment' in .* \(it holds: .*by-id/);
+    assert.notEqual(run.code, 0);
+  });
+
+  test('status of an unknown workflow id says so', async () => {
+    const run = await gameday(['status', 'no-such-run'], env);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /no experiment run with workflow id 'no-such-run'/);
+  });
+});
