@@ -8,6 +8,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -281,7 +282,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
         note(allHeld(round) ? 'steady state restored' : 'steady state not restored within the recovery window');
         return round;
       }
-      await condition(() => false, p.timing.recoveryIntervalMs);
+      await sleep(p.timing.recoveryIntervalMs);
     }
   }
 }
