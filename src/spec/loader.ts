@@ -18,6 +18,56 @@ export function durationMs(d: string): number {
   return value;
 }
 
+function shown(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return typeof value === 'string' ? `"${value}"` : String(value);
+}
+
+const EXPECTED: Record<string, string> = {
+  record: 'a map of names to settings',
+  object: 'an object',
+  array: 'a list',
+  tuple: 'a list',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+};
+
+/**
+ * Messages in plain words for the issues zod words in its own terms ("expected record, received
+ * undefined"). The schema's own messages take precedence over these.
+ */
+function plainMessage(iss: z.core.$ZodRawIssue): string | undefined {
+  const input: unknown = iss.input;
+  switch (iss.code) {
+    case 'invalid_type': {
+      if (input === undefined) return 'required';
+      const last = iss.path?.[iss.path.length - 2];
+      if (last === 'expect' && iss.expected === 'object') return `a tolerance is an object, not ${shown(input)}: write { equals: ${shown(input)} } or { atMost: ${shown(input)} }`;
+      return `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${shown(input)}`;
+    }
+    case 'invalid_union': {
+      const disc = (iss as { discriminator?: string; options?: unknown[] }).discriminator;
+      if (!disc) return undefined;
+      const options = ((iss as { options?: unknown[] }).options ?? []).map(String).join(', ');
+      const value = (input as Record<string, unknown> | undefined)?.[disc];
+      return value === undefined ? `required: one of ${options}` : `unknown ${disc} ${shown(value)}: expected one of ${options}`;
+    }
+    case 'invalid_value':
+      return `${shown(input)} is not one of ${iss.values.map((v) => shown(v)).join(', ')}`;
+    case 'invalid_key':
+      return `invalid name ${shown(input)}: use letters, digits, dashes and underscores`;
+    case 'too_small':
+    case 'too_big':
+      if (iss.origin === 'array' && iss.path?.[iss.path.length - 1] === 'between') return 'between takes two numbers: [min, max]';
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
 /** Turns zod issues into problems that name the file, the field path and the problem. */
 export function problemsFromZod(file: string, error: z.ZodError): SpecProblem[] {
   return error.issues.flatMap((issue) => {
@@ -35,17 +85,18 @@ export function problemsFromZod(file: string, error: z.ZodError): SpecProblem[] 
  * @throws InvalidExperimentError listing every problem at once.
  */
 export function parseExperiment(doc: unknown, file = '<input>'): Experiment {
-  const result = experimentSchema.safeParse(doc);
+  const result = experimentSchema.safeParse(doc, { error: plainMessage });
   if (!result.success) throw new InvalidExperimentError(problemsFromZod(file, result.error));
   return result.data;
 }
 
 /** Parses YAML or JSON text (JSON is YAML); a syntax error becomes a problem with its line. */
 export function parseDocument(text: string, file: string): unknown {
-  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     throw new InvalidExperimentError(
-      doc.errors.map((e) => ({ file, path: '', message: `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({ file, path: '', message: `line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}` })),
     );
   }
   return doc.toJS();

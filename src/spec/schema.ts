@@ -38,7 +38,7 @@ const probeTimeout = { timeout: durationSchema.optional() };
 
 export const httpProbeSchema = z.strictObject({
   kind: z.literal('http'),
-  url: z.url({ error: 'expected an absolute URL such as http://127.0.0.1:8080/health' }),
+  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8080/health' }),
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']).optional(),
   headers: z.record(z.string(), z.string()).optional(),
   body: z.string().optional(),
@@ -121,7 +121,7 @@ export const toleranceSchema = z
       try {
         new RegExp(t.regex);
       } catch (e) {
-        ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(e as Error).message}`, path: ['regex'] });
+        ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, path: ['regex'] });
       }
     }
   });
@@ -134,7 +134,7 @@ function checkExpectFields(check: { probe: z.infer<typeof probeSchema>; expect?:
   const allowed = [...PROBE_FIELDS[check.probe.kind], ...COMMON_FIELDS];
   for (const field of Object.keys(check.expect ?? {})) {
     if (!allowed.includes(field)) {
-      ctx.addIssue({ code: 'custom', path: ['expect', field], message: `a ${check.probe.kind} probe does not measure '${field}' (it measures: ${allowed.join(', ')})` });
+      ctx.addIssue({ code: 'custom', path: ['expect', field], message: `${/^[aeiou]|^http/.test(check.probe.kind) ? 'an' : 'a'} ${check.probe.kind} probe does not measure '${field}' (it measures: ${allowed.join(', ')})` });
     }
   }
 }
@@ -187,7 +187,7 @@ export const experimentSchema = z
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected lower-case letters, digits and dashes, e.g. chaos-001-nats-broker-pause' }),
     title: name,
     description: z.string().optional(),
-    hypothesis: z.string({ error: 'an experiment states its hypothesis before it runs' }).min(1, { error: 'an experiment states its hypothesis before it runs' }),
+    hypothesis: z.string({ error: 'an experiment states its hypothesis before it runs' }).trim().min(1, { error: 'an experiment states its hypothesis before it runs' }),
     blastRadius: z.string().optional(),
     remediation: z.string().optional(),
     targets: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), targetSchema),
@@ -204,7 +204,7 @@ export const experimentSchema = z
   .superRefine((e, ctx) => {
     const names = Object.keys(e.targets);
     e.method.forEach((step, i) => {
-      if (!names.includes(step.fault.target)) {
+      if (step.fault.target !== '' && !names.includes(step.fault.target)) {
         ctx.addIssue({
           code: 'custom',
           path: ['method', i, 'fault', 'target'],
