@@ -1,18 +1,27 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import { GamedayError } from '../src/errors';
-import { resolveDockerTarget } from '../src/faults/docker';
+import { publishEvent as publish } from '../src/events';
 import { injectFault as inject, revertFault as revert } from '../src/faults';
+import { findOrphanedFaults as findOrphans, type Orphan } from '../src/janitor';
 import { runCheck } from '../src/probes';
 import { writeReport as write } from '../src/report/write';
 import { findExperiment, parseExperiment, planExperiment as plan } from '../src/spec/loader';
-import type { ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
+import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
+import { resolveTargets as resolve } from '../src/targets';
 import type { ExperimentInput, ExperimentPlan, Journal, PlannedFault, ProbeSample, ResolvedTarget, Stage } from '../src/types';
 
 export interface ActivityDeps {
   docker: Docker;
+  /** For the janitor, which lists closed experiments. */
+  client?: Client;
   experimentsDir: string;
   reportsDir: string;
+  /** Container names allowed without the opt-in label. */
+  allowedTargets: string[];
+  /** Where events go; none when unset. */
+  eventsNatsUrl?: string;
 }
 
 /** Permanent problems fail at once; anything else is left to Temporal's retries. */
@@ -26,8 +35,23 @@ async function permanent<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The experiment's activities, thin over src/. Dependencies come in through the factory so that
- * a test can hand in others (another Docker engine, a temporary reports folder).
+ * Heartbeats while `fn` runs, so that a worker that dies mid-activity is noticed within the
+ * activity's heartbeat timeout (seconds), not its start-to-close timeout.
+ */
+async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), 500);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * The activities, thin over src/. Dependencies come in through the factory so that a test can
+ * hand in others (another Docker engine, a temporary reports folder).
  */
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -43,30 +67,49 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Resolves every target to the containers it names now; fails when one matches nothing. */
+    /** Resolves every target, enforcing opt-in and blast radius before anything is injected. */
     async resolveTargets(p: ExperimentPlan): Promise<ResolvedTarget[]> {
-      return permanent(() => Promise.all(Object.entries(p.spec.targets).map(([name, spec]) => resolveDockerTarget(deps.docker, name, spec))));
+      return permanent(() => resolve(deps.docker, p.spec, { allowlist: deps.allowedTargets }));
     },
 
     /** Runs a round of checks in parallel; a failing probe is a sample with its error, not an exception. */
     async runChecks(args: { checks: (SteadyStateCheck | ObserveCheck)[]; stage: Stage }): Promise<ProbeSample[]> {
-      return Promise.all(args.checks.map((c) => runCheck(c, args.stage)));
+      return heartbeating(() => Promise.all(args.checks.map((c) => runCheck(c, args.stage))));
+    },
+
+    /** One sample of a guardrail: its `abortWhen` conditions judged (an expectation met is a breach). */
+    async probeGuardrail(g: Guardrail): Promise<ProbeSample> {
+      return heartbeating(() => runCheck({ name: g.name, probe: g.probe, expect: g.abortWhen }, 'observe'));
     },
 
     async injectFault(f: PlannedFault): Promise<void> {
       Context.current().log.info(`inject ${f.id}: ${f.description}`);
-      return permanent(() => inject(deps, f));
+      return heartbeating(() => permanent(() => inject(deps, f)));
     },
 
     /** Idempotent; retried by the workflow until it succeeds. */
     async revertFault(f: PlannedFault): Promise<string[]> {
       Context.current().log.info(`revert ${f.id}: ${f.description}`);
-      return revert(deps, f);
+      return heartbeating(() => revert(deps, f));
     },
 
     async writeReport(journal: Journal): Promise<{ reportDir: string }> {
       return { reportDir: await write(deps.reportsDir, journal) };
     },
+
+    /** Publishes an event on NATS when GAMEDAY_EVENTS_NATS_URL is set; reports whether it did. */
+    async publishEvent(args: { kind: string; payload: Record<string, unknown> }): Promise<boolean> {
+      if (!deps.eventsNatsUrl) return false;
+      await publish(deps.eventsNatsUrl, args.kind, args.payload);
+      return true;
+    },
+
+    /** Closed experiments with faults still recorded as active (for the janitor). */
+    async findOrphanedFaults(args: { lookbackMs: number }): Promise<Orphan[]> {
+      if (!deps.client) throw ApplicationFailure.nonRetryable('the janitor needs a Temporal client in the activity dependencies', 'InvalidConfig');
+      return findOrphans(deps.client, args.lookbackMs);
+    },
   };
 }
 
+export type Activities = ReturnType<typeof createActivities>;

@@ -21,5 +21,7 @@ const only = process.argv.slice(2);
 const files = only.length > 0 ? only : testFiles(path.join(root, 'dist', 'test')).sort();
 // Activity failures that tests provoke on purpose would flood the output at the SDK's default level.
 const env = { GAMEDAY_LOG_LEVEL: 'ERROR', ...process.env };
-const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root, env });
+// One file at a time: files share the Docker engine and the Temporal server, and 'abort --all'
+// halts every running experiment on it.
+const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root, env });
 process.exit(run.status ?? 1);

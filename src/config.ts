@@ -15,6 +15,8 @@ const configSchema = z.object({
   GAMEDAY_EXPERIMENTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'experiments')),
   GAMEDAY_REPORTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'reports')),
   GAMEDAY_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
+  GAMEDAY_ALLOWED_TARGETS: z.string().default(''),
+  GAMEDAY_EVENTS_NATS_URL: z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }).optional(),
 });
 
 /** Gameday's configuration, read from the environment once. */
@@ -29,6 +31,10 @@ export interface Config {
   reportsDir: string;
   /** The worker's log level; WARN keeps the CLI's progress readable. */
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Container names that may be targeted without the gameday.enabled=true label. */
+  allowedTargets: string[];
+  /** Where events (rollback failing, experiment finished) are published; none when unset. */
+  eventsNatsUrl?: string;
 }
 
 /**
@@ -52,5 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     experimentsDir: path.resolve(e.GAMEDAY_EXPERIMENTS_DIR),
     reportsDir: path.resolve(e.GAMEDAY_REPORTS_DIR),
     logLevel: e.GAMEDAY_LOG_LEVEL,
+    allowedTargets: e.GAMEDAY_ALLOWED_TARGETS.split(',').map((t) => t.trim()).filter(Boolean),
+    eventsNatsUrl: e.GAMEDAY_EVENTS_NATS_URL,
   };
 }

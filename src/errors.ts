@@ -12,6 +12,12 @@ export const FailureType = {
   ExperimentNotFound: 'ExperimentNotFound',
   /** A target selector matched nothing. */
   TargetNotFound: 'TargetNotFound',
+  /** A target container has not opted in (label gameday.enabled=true, or the worker's allowlist). */
+  TargetNotAllowed: 'TargetNotAllowed',
+  /** A fault would touch more containers than its maxTargets. */
+  BlastRadiusExceeded: 'BlastRadiusExceeded',
+  /** Another experiment holds a lock on one of the targets, and this one refuses to wait. */
+  TargetBusy: 'TargetBusy',
   /** A fault could not be injected. */
   InjectFailed: 'InjectFailed',
   /** A fault could not be reverted (retried until it succeeds). */

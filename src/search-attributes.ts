@@ -10,4 +10,9 @@ export const searchAttributes = {
   verdict: defineSearchAttributeKey('GamedayVerdict', SearchAttributeType.KEYWORD),
   targets: defineSearchAttributeKey('GamedayTargets', SearchAttributeType.KEYWORD_LIST),
   activeFaults: defineSearchAttributeKey('GamedayActiveFaults', SearchAttributeType.KEYWORD_LIST),
+  /** True while a revert keeps failing: `GamedayRollbackFailing = true` finds runs that need a person. */
+  rollbackFailing: defineSearchAttributeKey('GamedayRollbackFailing', SearchAttributeType.BOOL),
 } as const;
+
+/** The memo key under which an experiment keeps its fault records current (the janitor reads it). */
+export const FAULTS_MEMO = 'gamedayFaults';

@@ -4,6 +4,11 @@ import type { Config } from './config';
 import { searchAttributes } from './search-attributes';
 
 const { IndexedValueType } = temporal.api.enums.v1;
+const INDEXED: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+};
 
 /** A client for the configured Temporal server; says where it tried when the server is not there. */
 export async function connectClient(config: Config): Promise<Client> {
@@ -27,7 +32,7 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
   const missing: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
   for (const key of Object.values(searchAttributes)) {
     if (existing.customAttributes?.[key.name] !== undefined) continue;
-    missing[key.name] = key.type === 'KEYWORD_LIST' ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    missing[key.name] = INDEXED[key.type];
   }
   if (Object.keys(missing).length === 0) return;
   await client.connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });

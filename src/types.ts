@@ -5,7 +5,7 @@
 import type { Experiment, FaultSpec, ObserveCheck, SteadyStateCheck } from './spec/schema';
 
 /** What the `experiment` workflow accepts: an id from the catalog (experiments/), or a whole spec. */
-export type ExperimentInput = { experiment: string; dryRun?: boolean } | { spec: unknown; source?: string; dryRun?: boolean };
+export type ExperimentInput = { experiment: string } | { spec: unknown; source?: string };
 
 /** A validated experiment with its durations in milliseconds, ready for the workflow to run. */
 export interface ExperimentPlan {
@@ -18,6 +18,10 @@ export interface ExperimentPlan {
     observeIntervalMs: number;
     recoveryWithinMs: number;
     recoveryIntervalMs: number;
+    /** Per guardrail, its probing interval. */
+    guardrailIntervalMs: number[];
+    /** How long to wait for a busy target when the lock says `wait`. */
+    lockWaitMs: number;
   };
 }
 
@@ -54,7 +58,9 @@ export interface PlannedFault {
   /** When the fault is due to be reverted (inject time + duration). */
   dueAt?: string;
   revertedAt?: string;
+  /** Rounds of revert attempts that failed (each round is a few activity attempts). */
   revertAttempts?: number;
+  lastRevertError?: string;
   error?: string;
 }
 
@@ -128,7 +134,18 @@ export interface Journal {
   hypothesisVsReality: HypothesisRow[];
   rollback: RollbackRecord;
   abort?: { reason: string; at: string };
+  /** Every guardrail sample; an expectation met in one is a breach. */
+  guardrails: ProbeSample[];
+  breach?: GuardrailBreach;
   events: { at: string; stage: Stage; message: string }[];
+}
+
+/** The guardrail that stopped an experiment: which, the value that breached it, and when. */
+export interface GuardrailBreach {
+  guardrail: string;
+  at: string;
+  condition: string;
+  observed: string;
 }
 
 /** What the workflow returns. */
@@ -148,6 +165,8 @@ export interface ExperimentStatus {
   activeFaults: { id: string; description: string; dueAt?: string }[];
   lastProbes: Record<string, { at: string; ok: boolean; measurement: Measurement; error: string }>;
   verdict?: Verdict;
+  /** Set while a revert keeps failing: the experiment cannot end until it succeeds. */
+  rollbackFailing?: { faultId: string; description: string; attempts: number; error: string; since: string };
   /** The newest events (at most 20). */
   events: { at: string; stage: Stage; message: string }[];
   /** How many events there were in all. */

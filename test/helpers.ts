@@ -12,9 +12,9 @@ import Docker from 'dockerode';
 import { loadConfig, type Config } from '../src/config';
 import { ensureNatsContainer, ensureStream } from '../src/stack';
 import { createWorker } from '../src/worker';
+import type { ActivityDeps } from '../activities';
 import type { Experiment } from '../src/spec/schema';
 import type { ExperimentResult } from '../src/types';
-import { closePublishers } from '../src/probes/nats';
 
 export const docker = new Docker();
 
@@ -38,11 +38,19 @@ export interface TestWorker {
 }
 
 /** A worker on a fresh task queue, running in this process, with reports in a temporary folder. */
-export async function startWorker(name: string, experimentsDir?: string): Promise<TestWorker> {
-  const taskQueue = `test-${name}-${process.pid}-${Date.now()}`;
+export interface TestWorkerOptions {
+  experimentsDir?: string;
+  /** Join another worker's task queue instead of a fresh one. */
+  taskQueue?: string;
+  /** Replaces activity dependencies (a Docker engine behind a proxy, an events URL). */
+  deps?: Partial<ActivityDeps>;
+}
+
+export async function startWorker(name: string, opts: TestWorkerOptions = {}): Promise<TestWorker> {
+  const taskQueue = opts.taskQueue ?? `test-${name}-${process.pid}-${Date.now()}`;
   const reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-reports-'));
-  const config = { ...loadConfig(), taskQueue, reportsDir, ...(experimentsDir ? { experimentsDir } : {}) };
-  const { worker, connection } = await createWorker({ config, workflowBundle: await workflowBundle() });
+  const config = { ...loadConfig(), taskQueue, reportsDir, ...(opts.experimentsDir ? { experimentsDir: opts.experimentsDir } : {}) };
+  const { worker, close } = await createWorker({ config, workflowBundle: await workflowBundle(), deps: opts.deps });
   const running = worker.run();
   const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
   return {
@@ -55,9 +63,8 @@ export async function startWorker(name: string, experimentsDir?: string): Promis
     async stop() {
       worker.shutdown();
       await running;
-      await connection.close();
+      await close();
       await client.connection.close();
-      await closePublishers();
     },
   };
 }
@@ -114,3 +121,59 @@ export function pauseExperiment(id: string, container: string, url: string, dura
 }
 
 export type { ExperimentResult };
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** A `gameday worker` in a process of its own, as an SRE runs it; resolves once it polls. */
+export interface WorkerProcess {
+  pid: number;
+  output(): string;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export async function spawnWorker(taskQueue: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), 'worker'], {
+    env: { ...process.env, GAMEDAY_TASK_QUEUE: taskQueue, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await eventually(`worker on ${taskQueue} to poll`, async () => output.includes('worker polling task queue'), 30_000).catch((e: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${e.message}\n${output}`);
+  });
+  return {
+    pid: child.pid!,
+    output: () => output,
+    async kill(signal) {
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** A client of its own for a test file. */
+export async function connectTestClient(): Promise<Client> {
+  const config = loadConfig();
+  return new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
+}
+
+/**
+ * With GAMEDAY_RECORD_HISTORIES=1, stores the event history of a finished run as
+ * test/histories/<name>.json, for the replay test (test/unit/replay.test.ts): a change to the
+ * workflow code that would break runs in flight then fails CI.
+ */
+export async function recordHistory(workflowId: string, name: string, address = loadConfig().temporalAddress): Promise<void> {
+  if (process.env.GAMEDAY_RECORD_HISTORIES !== '1') return;
+  const { readFile, writeFile } = await import('node:fs/promises');
+  const { execFile } = await import('node:child_process');
+  // The Temporal CLI writes the history in the JSON form the SDK's historyFromJSON reads.
+  const cli = process.env.TEMPORAL_CLI_PATH ?? (await readFile(path.join(ROOT, '.gameday', 'temporal-cli-path'), 'utf8')).trim();
+  const json = await new Promise<string>((resolve, reject) =>
+    execFile(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', address, '--output', 'json'], { maxBuffer: 64 << 20 }, (e, out, err) => (e ? reject(new Error(err)) : resolve(out))),
+  );
+  await writeFile(path.join(ROOT, 'test', 'histories', `${name}.json`), json);
+}

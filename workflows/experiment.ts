@@ -9,18 +9,20 @@ import {
   proxyActivities,
   setHandler,
   sleep,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { Activities } from '../activities';
 import { describeFault } from '../src/faults/describe';
 import { allHeld, duringRows, steadyStateRows } from '../src/judge';
-import { searchAttributes } from '../src/search-attributes';
+import { FAULTS_MEMO, searchAttributes } from '../src/search-attributes';
 import type {
   ExperimentInput,
   ExperimentPlan,
   ExperimentResult,
   ExperimentStatus,
+  GuardrailBreach,
   Journal,
   PlannedFault,
   ProbeSample,
@@ -28,40 +30,48 @@ import type {
   Stage,
   Verdict,
 } from '../src/types';
-
-type Activities = ReturnType<typeof createActivities>;
+import { acquireLocks, releaseLocks } from './lock';
 
 /** Halt the experiment: skip to rollback at once. The argument is the reason, for the report. */
 export const abortSignal = defineSignal<[string]>('abort');
-/** Stage, active faults and the last value of every probe. */
+/** Stage, active faults, a failing rollback, and the last value of every probe. */
 export const statusQuery = defineQuery<ExperimentStatus>('status');
 
-const PERMANENT = ['InvalidExperiment', 'ExperimentNotFound', 'TargetNotFound', 'InjectFailed'];
+const PERMANENT = ['InvalidExperiment', 'ExperimentNotFound', 'TargetNotFound', 'TargetNotAllowed', 'BlastRadiusExceeded', 'InjectFailed'];
 
 const { planExperiment, resolveTargets, writeReport } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT },
 });
-const { runChecks } = proxyActivities<Activities>({
-  // A round of probes runs them in parallel, each bounded by its own timeout.
+// Activities that touch the system heartbeat every 500 ms: a worker that dies mid-activity is
+// noticed after the heartbeat timeout, and the activity retried on another worker.
+const { runChecks, probeGuardrail } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
-  retry: { maximumAttempts: 2 },
+  heartbeatTimeout: '3s',
+  retry: { maximumAttempts: 3, initialInterval: '200ms' },
 });
 const { injectFault } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT },
+  heartbeatTimeout: '3s',
+  retry: { maximumAttempts: 3, initialInterval: '200ms', nonRetryableErrorTypes: PERMANENT },
 });
-// Reverts are idempotent and must succeed eventually: retried without limit, backing off to 10 s.
+// A round of revert attempts; the workflow repeats rounds, with capped backoff, until one succeeds.
 const { revertFault } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+  heartbeatTimeout: '3s',
+  retry: { maximumAttempts: 3, initialInterval: '200ms', backoffCoefficient: 2 },
 });
+const { publishEvent } = proxyActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } });
+
+/** Backoff between failed rounds of reverts: 1 s, 2 s, 4 s … capped at 30 s. */
+const REVERT_BACKOFF_CAP_MS = 30_000;
 
 /**
- * One chaos experiment: baseline → inject → observe → rollback → verify → report.
+ * One chaos experiment: resolve → baseline → inject → observe → rollback → verify → report.
  *
  * Every fault whose injection was attempted is reverted, newest first, in a non-cancellable
- * `finally`: an abort, a cancellation, a failed activity or a crashed worker all end in rollback.
+ * `finally`: an abort, a guardrail breach, a cancellation, a failed activity or a crashed worker
+ * all end in rollback, and the run does not end while a fault is still in place.
  */
 export async function experiment(input: ExperimentInput): Promise<ExperimentResult> {
   const info = workflowInfo();
@@ -70,11 +80,15 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   let verdict: Verdict | undefined;
   let reason = '';
   let abort: { reason: string; at: string } | undefined;
+  let breach: GuardrailBreach | undefined;
+  let rollbackFailing: ExperimentStatus['rollbackFailing'];
   let plan: ExperimentPlan | undefined;
   let targets: ResolvedTarget[] = [];
+  let observing = false;
   const faults: PlannedFault[] = [];
   const baseline: ProbeSample[] = [];
   const observations: ProbeSample[] = [];
+  const guardrailSamples: ProbeSample[] = [];
   let verification: ProbeSample[] = [];
   const events: Journal['events'] = [];
   const lastProbes: ExperimentStatus['lastProbes'] = {};
@@ -100,9 +114,12 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     }
   };
   const active = (): PlannedFault[] => faults.filter((f) => f.status !== 'reverted');
-  const publishActiveFaults = (): void => {
+  /** Kept current before each inject and after each revert: the janitor's record of what is in place. */
+  const publishFaults = (): void => {
     upsertSearchAttributes([{ key: searchAttributes.activeFaults, value: active().map((f) => f.description) }]);
+    upsertMemo({ [FAULTS_MEMO]: faults });
   };
+  const halted = (): boolean => abort !== undefined;
 
   setHandler(abortSignal, (why) => {
     if (abort) return;
@@ -115,81 +132,92 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     activeFaults: active().map((f) => ({ id: f.id, description: f.description, dueAt: f.dueAt })),
     lastProbes,
     verdict,
+    rollbackFailing,
     events: events.slice(-20),
     eventCount: events.length,
   }));
 
+  /** Reverts one fault, repeating rounds of attempts until one succeeds; says so loudly meanwhile. */
   const revert = async (f: PlannedFault): Promise<void> => {
-    const done = await revertFault(f);
-    f.status = 'reverted';
-    f.revertedAt = new Date().toISOString();
-    publishActiveFaults();
-    note(`reverted ${f.id} (${f.description}): ${done.join('; ')}`);
+    for (let round = 1; ; round++) {
+      try {
+        const done = await revertFault(f);
+        f.status = 'reverted';
+        f.revertedAt = new Date().toISOString();
+        publishFaults();
+        note(`reverted ${f.id} (${f.description}): ${done.join('; ')}`);
+        if (rollbackFailing) {
+          rollbackFailing = undefined;
+          upsertSearchAttributes([{ key: searchAttributes.rollbackFailing, value: false }]);
+        }
+        return;
+      } catch (err) {
+        f.revertAttempts = round;
+        f.lastRevertError = failureMessage(err);
+        rollbackFailing = { faultId: f.id, description: f.description, attempts: round, error: f.lastRevertError, since: rollbackFailing?.since ?? new Date().toISOString() };
+        upsertSearchAttributes([{ key: searchAttributes.rollbackFailing, value: true }]);
+        note(`ROLLBACK FAILING: revert of ${f.id} (${f.description}) failed ${round} time(s): ${f.lastRevertError}; retrying`);
+        await publishEvent({ kind: 'rollback-failing', payload: { workflowId: info.workflowId, ...rollbackFailing } }).catch(() => false);
+        await sleep(Math.min(REVERT_BACKOFF_CAP_MS, 1000 * 2 ** (round - 1)));
+      }
+    }
+  };
+
+  /** Probes one guardrail at its own interval while observing; a breach aborts at once. */
+  const guard = async (p: ExperimentPlan, index: number): Promise<void> => {
+    const g = p.spec.guardrails![index];
+    while (observing && !halted()) {
+      const sample = await probeGuardrail(g);
+      guardrailSamples.push(sample);
+      lastProbes[`guardrail ${g.name}`] = { at: sample.at, ok: !sample.expectations.some((e) => e.ok), measurement: sample.measurement, error: sample.error };
+      const met = sample.expectations.find((e) => e.ok);
+      if (met && observing && !halted()) {
+        breach = { guardrail: g.name, at: sample.at, condition: `${met.field} ${met.expected}`, observed: `${met.field} ${met.observed}` };
+        abort = { reason: `guardrail '${g.name}' breached at ${sample.at}: ${met.field} ${met.observed} (abort when ${met.expected})`, at: sample.at };
+        note(abort.reason);
+        return;
+      }
+      await condition(() => !observing || halted(), p.timing.guardrailIntervalMs[index]);
+    }
   };
 
   /** Samples the observe probes and reverts each fault when its duration is up, until none is left. */
   const observe = async (p: ExperimentPlan): Promise<void> => {
     const checks = p.spec.observe?.probes ?? [];
-    while (!abort && active().length > 0) {
+    const nextDue = (): number => Math.min(...active().map((f) => Date.parse(f.dueAt ?? '') || Date.now()));
+    while (!halted() && active().length > 0) {
       const roundStart = Date.now();
       if (checks.length > 0) {
-        // A round of probes must not delay an abort: race it and cancel the round.
+        // A round of probes must not delay an abort or a due revert: race them and cancel it.
         const round = new CancellationScope();
         const samples = round.run(() => runChecks({ checks, stage: 'observe' }));
-        await Promise.race([samples, condition(() => abort !== undefined)]);
-        if (abort) {
+        const finished = await Promise.race([samples.then(() => true, () => true), condition(halted, Math.max(0, nextDue() - Date.now())).then(() => false)]);
+        if (finished) record(await samples.catch(() => []), observations);
+        else {
           round.cancel();
           samples.catch(() => undefined);
-          break;
         }
-        record(await samples, observations);
       }
-      const now = Date.now();
-      const nextDue = Math.min(...active().map((f) => Date.parse(f.dueAt ?? '') || now));
-      const wake = checks.length > 0 ? Math.min(nextDue, roundStart + p.timing.observeIntervalMs) : nextDue;
-      if (wake > now) await condition(() => abort !== undefined, wake - now);
-      if (abort) break;
+      if (halted()) break;
+      const wake = checks.length > 0 ? Math.min(nextDue(), roundStart + p.timing.observeIntervalMs) : nextDue();
+      if (wake > Date.now()) await condition(halted, wake - Date.now());
+      if (halted()) break;
       for (const f of active().reverse()) {
         if (Date.parse(f.dueAt ?? '') <= Date.now()) await revert(f);
       }
     }
   };
 
-  const run = async (): Promise<void> => {
-    plan = await planExperiment(input);
-    const spec = plan.spec;
-    upsertSearchAttributes([{ key: searchAttributes.experimentId, value: spec.id }]);
-    targets = await resolveTargets(plan);
-    upsertSearchAttributes([{ key: searchAttributes.targets, value: targets.flatMap((t) => t.containers.map((c) => c.name)) }]);
-    note(`resolved ${targets.map((t) => `${t.name} → ${t.containers.map((c) => c.name).join(', ')}`).join('; ')}`);
-
-    enter('baseline');
-    record(await runChecks({ checks: spec.steadyState, stage: 'baseline' }), baseline);
-    if (!allHeld(baseline)) {
-      verdict = 'not-run';
-      reason = `steady state did not hold before the experiment: ${baseline.filter((s) => !s.ok).map((s) => s.check).join(', ')}; nothing injected`;
-      note(reason);
-      return;
-    }
-    if (abort) return;
-
-    enter('inject');
-    for (const [step, method] of spec.method.entries()) {
-      if (abort) return;
+  const inject = async (p: ExperimentPlan): Promise<void> => {
+    for (const [step, method] of p.spec.method.entries()) {
+      if (halted()) return;
       const target = targets.find((t) => t.name === method.fault.target);
       if (!target) throw ApplicationFailure.nonRetryable(`no resolved target '${method.fault.target}'`, 'TargetNotFound');
-      const planned: PlannedFault = {
-        id: `f${faults.length + 1}`,
-        step,
-        fault: method.fault,
-        target,
-        status: 'planned',
-        description: describeFault(method.fault, target),
-      };
+      const planned: PlannedFault = { id: `f${faults.length + 1}`, step, fault: method.fault, target, status: 'planned', description: describeFault(method.fault, target) };
       // Recorded before the activity is scheduled: a worker that dies mid-injection leaves a
       // fault that rollback still reverts.
       faults.push(planned);
-      publishActiveFaults();
+      publishFaults();
       note(`injecting ${planned.id}: ${planned.description}`);
       try {
         await injectFault(planned);
@@ -200,12 +228,60 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       }
       planned.status = 'injected';
       planned.injectedAt = new Date().toISOString();
-      planned.dueAt = new Date(Date.now() + plan.timing.faultMs[step]).toISOString();
+      planned.dueAt = new Date(Date.now() + p.timing.faultMs[step]).toISOString();
+      publishFaults();
       note(`injected ${planned.id}; revert due at ${planned.dueAt}`);
     }
+  };
+
+  let locks: Awaited<ReturnType<typeof acquireLocks>>['held'] = [];
+  const run = async (): Promise<void> => {
+    plan = await planExperiment(input);
+    const spec = plan.spec;
+    upsertSearchAttributes([{ key: searchAttributes.experimentId, value: spec.id }]);
+    targets = await resolveTargets(plan);
+    upsertSearchAttributes([{ key: searchAttributes.targets, value: targets.flatMap((t) => t.containers.map((c) => c.name)) }]);
+    note(`resolved ${targets.map((t) => `${t.name} → ${t.containers.map((c) => c.name).join(', ')}`).join('; ')}`);
+
+    const wait = spec.lock?.whenBusy === 'wait';
+    const acquired = await acquireLocks(
+      targets.flatMap((t) => t.containers),
+      { holder: info.workflowId, waitMs: wait ? plan.timing.lockWaitMs : 0, onWait: (c) => note(`waiting for container ${c.name}: another experiment holds it`) },
+    );
+    if (acquired.busy) {
+      verdict = 'not-run';
+      reason = `container ${acquired.busy.name} is held by another experiment${wait ? ` for longer than ${plan.timing.lockWaitMs / 1000} s` : ''}; nothing injected`;
+      note(reason);
+      return;
+    }
+    locks = acquired.held;
+    if (halted()) return;
+
+    enter('baseline');
+    record(await runChecks({ checks: spec.steadyState, stage: 'baseline' }), baseline);
+    if (!allHeld(baseline)) {
+      verdict = 'not-run';
+      reason = `steady state did not hold before the experiment: ${baseline.filter((s) => !s.ok).map((s) => s.check).join(', ')}; nothing injected`;
+      note(reason);
+      return;
+    }
+    if (halted()) return;
+
+    enter('inject');
+    await inject(plan);
+    if (halted()) return;
 
     enter('observe');
-    await observe(plan);
+    observing = true;
+    const guards = (spec.guardrails ?? []).map((_, i) => guard(plan!, i));
+    try {
+      await observe(plan);
+    } finally {
+      observing = false;
+      // Guardrail rounds in flight end on their own (each within its probe's timeout); rollback
+      // does not wait for them.
+      void Promise.allSettled(guards);
+    }
   };
 
   try {
@@ -264,10 +340,14 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
         : [],
       rollback: { status: faults.length === 0 ? 'nothing-injected' : active().length === 0 ? 'complete' : 'incomplete', faults },
       abort,
+      guardrails: guardrailSamples,
+      breach,
       events,
     };
     const { reportDir } = await writeReport(journal);
     upsertSearchAttributes([{ key: searchAttributes.verdict, value: verdict }]);
+    await publishEvent({ kind: 'experiment-finished', payload: { workflowId: info.workflowId, experimentId: journal.experimentId, verdict, reason, reportDir } }).catch(() => false);
+    await releaseLocks(locks);
     enter('done');
     return { workflowId: info.workflowId, experimentId: journal.experimentId, verdict, reason, rollback: journal.rollback.status, reportDir };
   });

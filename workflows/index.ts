@@ -1,2 +1,4 @@
 /** The workflow types the Gameday worker registers (the names the Web UI's Start Workflow form takes). */
 export { experiment } from './experiment';
+export { janitor } from './janitor';
+export { targetLock } from './lock';

@@ -3,12 +3,14 @@ import { Command, Option } from 'commander';
 import { loadConfig, type Config } from '../config';
 import { InvalidExperimentError, formatProblem } from '../errors';
 import { connectDocker } from '../faults/docker';
-import { closePublishers } from '../probes/nats';
 import { experimentJsonSchema } from '../spec/json-schema';
+import { durationMs } from '../spec/loader';
 import { ensureDemoTarget, provisionStack } from '../stack';
 import { connectClient } from '../temporal';
 import { createWorker } from '../worker';
-import { describeRun, inputFor, startExperiment, watch } from './run';
+import { dryRun, formatDryRun } from './dry-run';
+import { scheduleJanitor } from './janitor';
+import { abortAll, describeRun, inputFor, looksLikeFile, startExperiment, watch } from './run';
 import { validateFiles } from './validate';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
@@ -16,11 +18,10 @@ const err = (line: string): void => void process.stderr.write(line + '\n');
 
 /** Runs a worker until SIGINT/SIGTERM. */
 async function runWorker(config: Config): Promise<void> {
-  const { worker, connection } = await createWorker({ config });
+  const { worker, close } = await createWorker({ config });
   err(`worker polling task queue '${config.taskQueue}' on ${config.temporalAddress} (Ctrl-C to stop)`);
   await worker.run();
-  await connection.close();
-  await closePublishers();
+  await close();
 }
 
 function uiUrl(config: Config): string {
@@ -52,9 +53,16 @@ export function buildProgram(): Command {
     .description('start an experiment from a file, or by id from experiments/')
     .option('--wait', 'wait for the end, showing progress')
     .option('--json', 'print a JSON object (with --wait: workflowId, verdict, rollback, reportDir)')
+    .option('--dry-run', 'resolve the targets and print the plan; inject nothing')
     .addOption(new Option('--workflow-id <id>', 'the workflow id to use'))
-    .action(async (fileOrId: string, opts: { wait?: boolean; json?: boolean; workflowId?: string }) => {
+    .action(async (fileOrId: string, opts: { wait?: boolean; json?: boolean; workflowId?: string; dryRun?: boolean }) => {
       const config = loadConfig();
+      if (opts.dryRun) {
+        const plan = await dryRun(config, fileOrId, looksLikeFile(fileOrId));
+        if (opts.json) out(JSON.stringify(plan));
+        else formatDryRun(plan).forEach(out);
+        return;
+      }
       const { input, experimentId } = await inputFor(fileOrId);
       const client = await connectClient(config);
       const handle = await startExperiment(client, config, input, experimentId, opts.workflowId);
@@ -107,14 +115,41 @@ export function buildProgram(): Command {
     });
 
   program
-    .command('abort <workflowId>')
-    .description('halt a run: every active fault is reverted at once')
+    .command('abort [workflowId]')
+    .description('halt a run (or, with --all, every running experiment): every active fault is reverted at once')
     .requiredOption('--reason <text>', 'why, for the report')
-    .action(async (workflowId: string, opts: { reason: string }) => {
+    .option('--all', 'halt every running experiment (the big red button)')
+    .action(async (workflowId: string | undefined, opts: { reason: string; all?: boolean }) => {
+      if (!workflowId && !opts.all) throw new Error('abort needs a workflow id, or --all');
       const client = await connectClient(loadConfig());
       cleanup.push(() => client.connection.close());
-      await client.workflow.getHandle(workflowId).signal('abort', opts.reason);
+      if (opts.all) {
+        const ids = await abortAll(client, opts.reason);
+        out(ids.length ? `abort sent to ${ids.length} running experiment(s):\n${ids.map((id) => `  ${id}`).join('\n')}` : 'no experiment is running');
+        return;
+      }
+      await client.workflow.getHandle(workflowId!).signal('abort', opts.reason);
       out(`abort sent to ${workflowId}`);
+    });
+
+  program
+    .command('janitor')
+    .description('revert faults left by experiments that closed without rollback (terminated, timed out)')
+    .option('--lookback <duration>', 'how far back to look for closed experiments', '24h')
+    .option('--schedule', 'instead of running once, create or update the schedule that runs it')
+    .option('--every <duration>', 'with --schedule: how often', '5m')
+    .action(async (opts: { lookback: string; schedule?: boolean; every: string }) => {
+      const config = loadConfig();
+      const client = await connectClient(config);
+      cleanup.push(() => client.connection.close());
+      const lookbackMs = durationMs(opts.lookback);
+      if (opts.schedule) {
+        out(await scheduleJanitor(client, config, durationMs(opts.every), lookbackMs));
+        return;
+      }
+      const result = await client.workflow.execute('janitor', { taskQueue: config.taskQueue, workflowId: `gameday-janitor-${Date.now()}`, args: [{ lookbackMs }] });
+      out(`janitor: ${result.orphans} closed experiment(s) with faults recorded as active`);
+      for (const a of result.actions) out(`  ${a.workflowId}: ${a.fault}: ${a.outcome}`);
     });
 
   program
@@ -124,7 +159,7 @@ export function buildProgram(): Command {
       const config = loadConfig();
       await provisionStack();
       await ensureDemoTarget(connectDocker());
-      const { worker, connection } = await createWorker({ config });
+      const { worker, close } = await createWorker({ config });
       const { input, experimentId } = await inputFor('chaos-001-nats-broker-pause');
       const client = await connectClient(config);
       const result = await worker.runUntil(async () => {
@@ -132,7 +167,7 @@ export function buildProgram(): Command {
         err(`started ${handle.workflowId}\nwatch it in the Temporal Web UI: ${uiUrl(config)}/${handle.workflowId}`);
         return watch(handle, err);
       });
-      await Promise.all([connection.close(), client.connection.close(), closePublishers()]);
+      await Promise.all([close(), client.connection.close()]);
       out(`verdict: ${result.verdict} — ${result.reason}\nrollback: ${result.rollback}\nreport: ${result.reportDir}/report.md\nTemporal Web UI: ${uiUrl(config)}`);
     });
 

@@ -7,9 +7,13 @@ import { newWorkflowId } from '../temporal';
 import type { ExperimentInput, ExperimentResult, ExperimentStatus } from '../types';
 
 /** The input for `gameday run <file|id>`: a file is validated here, an id is resolved by the worker. */
+/** A path to a file (rather than a catalog id): it exists, has an extension, or has a slash. */
+export function looksLikeFile(fileOrId: string): boolean {
+  return existsSync(fileOrId) || /\.(ya?ml|json)$/.test(fileOrId) || fileOrId.includes(path.sep);
+}
+
 export async function inputFor(fileOrId: string): Promise<{ input: ExperimentInput; experimentId: string }> {
-  const looksLikeFile = existsSync(fileOrId) || /\.(ya?ml|json)$/.test(fileOrId) || fileOrId.includes(path.sep);
-  if (!looksLikeFile) return { input: { experiment: fileOrId }, experimentId: fileOrId };
+  if (!looksLikeFile(fileOrId)) return { input: { experiment: fileOrId }, experimentId: fileOrId };
   const file = path.resolve(fileOrId);
   const spec = await loadExperimentFile(file);
   return { input: { spec, source: file }, experimentId: spec.id };
@@ -59,4 +63,14 @@ export async function describeRun(client: Client, workflowId: string): Promise<{
     if (e instanceof WorkflowNotFoundError) throw new Error(`no experiment run with workflow id '${workflowId}'`);
     throw e;
   }
+}
+
+/** Signals `abort` to every running experiment; returns their workflow ids. */
+export async function abortAll(client: Client, reason: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'experiment' AND ExecutionStatus = 'Running'` })) {
+    await client.workflow.getHandle(wf.workflowId, wf.runId).signal('abort', reason);
+    ids.push(wf.workflowId);
+  }
+  return ids;
 }

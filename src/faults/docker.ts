@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { FailureType, GamedayError } from '../errors';
 import { durationMs } from '../spec/loader';
 import type { FaultSpec, TargetSpec } from '../spec/schema';
-import type { ContainerRef, ResolvedTarget } from '../types';
+import type { ContainerRef } from '../types';
 
 /** The Docker engine: DOCKER_HOST when set, else the local socket (dockerode's own default). */
 export function connectDocker(): Docker {
@@ -19,30 +19,27 @@ export function describeSelector(spec: TargetSpec): string {
   return `containers with labels ${Object.entries(spec.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`;
 }
 
-/**
- * Resolves a target to the containers it names now.
- * @throws GamedayError TargetNotFound when nothing matches.
- */
-export async function resolveDockerTarget(docker: Docker, name: string, spec: TargetSpec): Promise<ResolvedTarget> {
-  const selector = describeSelector(spec);
-  let containers: ContainerRef[];
+/** A container a selector matched, with its labels (the opt-in label among them). */
+export interface MatchedContainer extends ContainerRef {
+  labels: Record<string, string>;
+}
+
+/** The running containers a target selector names now (a named container whatever its state). */
+export async function findContainers(docker: Docker, spec: TargetSpec): Promise<MatchedContainer[]> {
   if (spec.container !== undefined) {
     try {
       const info = await docker.getContainer(spec.container).inspect();
-      containers = [{ id: info.Id, name: info.Name.replace(/^\//, '') }];
+      return [{ id: info.Id, name: info.Name.replace(/^\//, ''), labels: info.Config.Labels ?? {} }];
     } catch (e) {
-      if (!isNotFound(e)) throw e;
-      containers = [];
+      if (isNotFound(e)) return [];
+      throw e;
     }
-  } else {
-    const label = Object.entries(spec.labels ?? {}).map(([k, v]) => `${k}=${v}`);
-    const list = await docker.listContainers({ filters: { label } });
-    containers = list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, '') }));
   }
-  if (containers.length === 0) {
-    throw new GamedayError(FailureType.TargetNotFound, `target '${name}': no ${selector} found on the Docker engine`);
-  }
-  return { name, selector, containers };
+  const label = Object.entries(spec.labels ?? {}).map(([k, v]) => `${k}=${v}`);
+  const list = await docker.listContainers({ filters: { label } });
+  return list
+    .map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {} }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 type DockerFault = Extract<FaultSpec, { kind: `docker-${string}` }>;

@@ -147,6 +147,10 @@ function resultsSection(j: Journal): string {
       '',
       table(['Probe', 'Samples', 'Errors', 'Latency ms (min–max)', 'Errors seen'], summary),
       '',
+      '**Guardrails**',
+      '',
+      guardrailsTable(j),
+      '',
       '**Before and after**',
       '',
       beforeAfter(j),
@@ -156,6 +160,17 @@ function resultsSection(j: Journal): string {
       table(['Time (UTC)', 'Probe', 'Met', 'Values'], samples),
     ].join('\n'),
   );
+}
+
+function guardrailsTable(j: Journal): string {
+  const names = j.plan?.spec.guardrails?.map((g) => g.name) ?? [];
+  if (names.length === 0) return '_none defined_';
+  const rows = names.map((name) => {
+    const samples = j.guardrails.filter((s) => s.check === name);
+    const breached = j.breach?.guardrail === name ? j.breach : undefined;
+    return [name, String(samples.length), breached ? `BREACHED at ${breached.at}: ${breached.observed} (abort when ${breached.condition})` : 'held'];
+  });
+  return table(['Guardrail', 'Samples', 'Outcome'], rows);
 }
 
 /** Every numeric indicator of the steady state, at baseline and after recovery, with the change. */
@@ -201,12 +216,13 @@ function rollbackSection(j: Journal): string {
     f.injectedAt ?? (f.error ? `failed: ${f.error}` : 'attempted'),
     f.dueAt ?? '',
     f.revertedAt ?? 'NOT REVERTED',
+    f.revertAttempts ? `${f.revertAttempts} failed round(s); last error: ${f.lastRevertError ?? ''}` : 'first',
     `\`${manualRevert(f)}\``,
   ]);
   return section(
     'Rollback record',
     [
-      table(['Fault', 'What', 'Status', 'Injected', 'Due', 'Reverted', 'Manual procedure'], rows),
+      table(['Fault', 'What', 'Status', 'Injected', 'Due', 'Reverted', 'Revert attempts', 'Manual procedure'], rows),
       '',
       'Every fault whose injection was attempted is reverted, newest first, whatever ends the run; reverts are idempotent and retried until they succeed.',
     ].join('\n'),
@@ -222,6 +238,7 @@ function summarySection(j: Journal): string {
       `- Expectations: ${j.hypothesisVsReality.length - failing} passed, ${failing} failed`,
       `- Rollback: ${j.rollback.status}`,
       ...(j.abort ? [`- Aborted at ${j.abort.at}: ${j.abort.reason}`] : []),
+      ...(j.breach ? [`- Stopped by guardrail '${j.breach.guardrail}' at ${j.breach.at}: ${j.breach.observed}`] : []),
     ].join('\n'),
   );
 }

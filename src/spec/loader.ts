@@ -10,6 +10,8 @@ import { experimentSchema, type Experiment } from './schema';
 const DEFAULT_OBSERVE_INTERVAL = '1s';
 const DEFAULT_RECOVERY_WITHIN = '30s';
 const DEFAULT_RECOVERY_INTERVAL = '1s';
+const DEFAULT_GUARDRAIL_INTERVAL = '1s';
+const DEFAULT_LOCK_WAIT = '10m';
 
 /** Milliseconds in a duration the schema has already validated ("30s" → 30000). */
 export function durationMs(d: string): number {
@@ -44,8 +46,11 @@ function plainMessage(iss: z.core.$ZodRawIssue): string | undefined {
   switch (iss.code) {
     case 'invalid_type': {
       if (input === undefined) return 'required';
-      const last = iss.path?.[iss.path.length - 2];
-      if (last === 'expect' && iss.expected === 'object') return `a tolerance is an object, not ${shown(input)}: write { equals: ${shown(input)} } or { atMost: ${shown(input)} }`;
+      const parent = iss.path?.[iss.path.length - 2];
+      if ((parent === 'expect' || parent === 'abortWhen') && iss.expected === 'object') {
+        const hint = typeof input === 'number' ? `{ equals: ${input} } or { atMost: ${input} }` : `{ equals: ${typeof input === 'string' ? shown(input) : 'value'} }`;
+        return `a tolerance is an object, not ${shown(input)}: write ${hint}`;
+      }
       return `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${shown(input)}`;
     }
     case 'invalid_union': {
@@ -56,6 +61,7 @@ function plainMessage(iss: z.core.$ZodRawIssue): string | undefined {
       return value === undefined ? `required: one of ${options}` : `unknown ${disc} ${shown(value)}: expected one of ${options}`;
     }
     case 'invalid_value':
+      if (input === undefined) return `required: ${iss.values.map((v) => shown(v)).join(' or ')}`;
       return `${shown(input)} is not one of ${iss.values.map((v) => shown(v)).join(', ')}`;
     case 'invalid_key':
       return `invalid name ${shown(input)}: use letters, digits, dashes and underscores`;
@@ -110,7 +116,9 @@ export async function loadExperimentFile(file: string): Promise<Experiment> {
   } catch (e) {
     throw new InvalidExperimentError([{ file, path: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
   }
-  return parseExperiment(parseDocument(text, file), file);
+  const doc = parseDocument(text, file);
+  if (doc === null || doc === undefined) throw new InvalidExperimentError([{ file, path: '', message: 'the file is empty' }]);
+  return parseExperiment(doc, file);
 }
 
 /** An experiment with its defaults filled in and its durations in milliseconds. */
@@ -123,6 +131,8 @@ export function planExperiment(spec: Experiment, source: string): ExperimentPlan
       observeIntervalMs: durationMs(spec.observe?.interval ?? DEFAULT_OBSERVE_INTERVAL),
       recoveryWithinMs: durationMs(spec.recovery?.within ?? DEFAULT_RECOVERY_WITHIN),
       recoveryIntervalMs: durationMs(spec.recovery?.interval ?? DEFAULT_RECOVERY_INTERVAL),
+      guardrailIntervalMs: (spec.guardrails ?? []).map((g) => durationMs(g.interval ?? DEFAULT_GUARDRAIL_INTERVAL)),
+      lockWaitMs: durationMs(spec.lock?.waitAtMost ?? DEFAULT_LOCK_WAIT),
     },
   };
 }

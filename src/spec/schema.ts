@@ -23,11 +23,24 @@ export const dockerTargetSchema = z
     container: name.optional(),
     /** A label selector: every running container carrying all these labels. */
     labels: z.record(z.string(), z.string()).optional(),
+    /** Blast radius of a label selector: all matches (default), or a random `count` or `percent` of them. */
+    pick: z
+      .union(
+        [
+          z.strictObject({ count: z.int().min(1, { error: 'count must be at least 1' }) }),
+          z.strictObject({ percent: z.number().gt(0, { error: 'percent must be more than 0' }).max(100, { error: 'percent must be at most 100' }) }),
+        ],
+        {
+          error: 'expected { count: n } or { percent: p } (0 < p <= 100)',
+        },
+      )
+      .optional(),
   })
   .superRefine((t, ctx) => {
     const given = Number(t.container !== undefined) + Number(t.labels !== undefined);
     if (given !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of container or labels', path: [] });
     if (t.labels && Object.keys(t.labels).length === 0) ctx.addIssue({ code: 'custom', message: 'a label selector needs at least one label', path: ['labels'] });
+    if (t.pick && t.labels === undefined) ctx.addIssue({ code: 'custom', message: 'pick applies to a label selector only', path: ['pick'] });
   });
 
 export const targetSchema = dockerTargetSchema;
@@ -130,11 +143,11 @@ export const toleranceSchema = z
 
 const expectSchema = z.record(z.string(), toleranceSchema);
 
-function checkExpectFields(check: { probe: z.infer<typeof probeSchema>; expect?: Record<string, unknown> }, ctx: z.RefinementCtx): void {
+function checkExpectFields(check: { probe: z.infer<typeof probeSchema>; expect?: Record<string, unknown> }, ctx: z.RefinementCtx, key = 'expect'): void {
   const allowed = [...PROBE_FIELDS[check.probe.kind], ...COMMON_FIELDS];
   for (const field of Object.keys(check.expect ?? {})) {
     if (!allowed.includes(field)) {
-      ctx.addIssue({ code: 'custom', path: ['expect', field], message: `${/^[aeiou]|^http/.test(check.probe.kind) ? 'an' : 'a'} ${check.probe.kind} probe does not measure '${field}' (it measures: ${allowed.join(', ')})` });
+      ctx.addIssue({ code: 'custom', path: [key, field], message: `${/^[aeiou]|^http/.test(check.probe.kind) ? 'an' : 'a'} ${check.probe.kind} probe does not measure '${field}' (it measures: ${allowed.join(', ')})` });
     }
   }
 }
@@ -178,7 +191,20 @@ export const methodStepSchema = z.strictObject({
   fault: faultSchema,
   /** How long the fault stays in place before it is reverted. */
   duration: durationSchema,
+  /** The most containers this fault may touch; more matches refuse the experiment. Default 10. */
+  maxTargets: z.int().min(1).optional(),
 });
+
+/** A stop condition: probed throughout the fault at its own interval; a breach aborts at once. */
+export const guardrailSchema = z
+  .strictObject({
+    name,
+    probe: probeSchema,
+    /** Abort when any of these holds (e.g. `latencyMs: { atLeast: 5000 }`). */
+    abortWhen: expectSchema.refine((e) => Object.keys(e).length > 0, { error: 'a guardrail needs at least one condition' }),
+    interval: durationSchema.optional(),
+  })
+  .superRefine((g, ctx) => checkExpectFields({ probe: g.probe, expect: g.abortWhen }, ctx, 'abortWhen'));
 
 // ---------------------------------------------------------------- experiment
 
@@ -200,6 +226,13 @@ export const experimentSchema = z
       })
       .optional(),
     recovery: z.strictObject({ within: durationSchema, interval: durationSchema.optional() }).optional(),
+    guardrails: z.array(guardrailSchema).optional(),
+    /**
+     * Two experiments never inject into the same container at once. When another holds one of
+     * our targets: `refuse` (default) ends this one with verdict not-run; `wait` waits for it,
+     * at most `waitAtMost` (default 10m).
+     */
+    lock: z.strictObject({ whenBusy: z.enum(['refuse', 'wait']), waitAtMost: durationSchema.optional() }).optional(),
   })
   .superRefine((e, ctx) => {
     const names = Object.keys(e.targets);
@@ -221,3 +254,4 @@ export type Tolerance = z.infer<typeof toleranceSchema>;
 export type FaultSpec = z.infer<typeof faultSchema>;
 export type SteadyStateCheck = z.infer<typeof steadyStateCheckSchema>;
 export type ObserveCheck = z.infer<typeof observeCheckSchema>;
+export type Guardrail = z.infer<typeof guardrailSchema>;

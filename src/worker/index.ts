@@ -1,7 +1,9 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { Config } from '../config';
+import { closeEvents } from '../events';
 import { connectDocker } from '../faults/docker';
+import { closePublishers } from '../probes/nats';
 import { connectClient, ensureSearchAttributes } from '../temporal';
 
 export interface WorkerSetup {
@@ -24,17 +26,26 @@ function installRuntime(config: Config): void {
   Runtime.install({ logger: new DefaultLogger(config.logLevel) });
 }
 
-export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
+export interface GamedayWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  /** Closes every connection the worker opened; call after `worker.run()` resolves. */
+  close(): Promise<void>;
+}
+
+export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
   const { config } = setup;
   installRuntime(config);
   const client = await connectClient(config);
   await ensureSearchAttributes(client, config.namespace);
-  await client.connection.close();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const deps: ActivityDeps = {
     docker: connectDocker(),
+    client,
     experimentsDir: config.experimentsDir,
     reportsDir: config.reportsDir,
+    allowedTargets: config.allowedTargets,
+    eventsNatsUrl: config.eventsNatsUrl,
     ...setup.deps,
   };
   const worker = await Worker.create({
@@ -43,6 +54,16 @@ export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker
     taskQueue: setup.taskQueue ?? config.taskQueue,
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities(deps),
+    // A worker that dies holds its workflows' sticky queue: after this long without a poll, the
+    // server hands their next task (a fault's timer firing, say) to any other worker. The SDK's
+    // 10 s default would make a revert that late; a busy worker only costs a replay.
+    stickyQueueScheduleToStartTimeout: '1s',
   });
-  return { worker, connection };
+  return {
+    worker,
+    connection,
+    close: async () => {
+      await Promise.all([connection.close(), client.connection.close(), closePublishers(), closeEvents()]);
+    },
+  };
 }

@@ -40,7 +40,7 @@ describe('the gameday CLI', () => {
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'gameday-cli-'));
     nats = await startNats(NATS, PORT);
-    w = await startWorker('cli', dir);
+    w = await startWorker('cli', { experimentsDir: dir });
     env = { GAMEDAY_TASK_QUEUE: w.taskQueue, GAMEDAY_REPORTS_DIR: w.reportsDir, GAMEDAY_EXPERIMENTS_DIR: dir };
   });
   after(async () => {

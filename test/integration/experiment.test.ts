@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Journal, ExperimentResult, ExperimentStatus } from '../../src/types';
-import { containerState, eventually, pauseExperiment, startNats, startWorker, type TestWorker } from '../helpers';
+import { containerState, eventually, pauseExperiment, recordHistory, startNats, startWorker, type TestWorker } from '../helpers';
 
 const NATS = 'gameday-test-exp-nats';
 const PORT = 14301;
@@ -36,6 +36,7 @@ describe('the experiment workflow', () => {
     assert.equal((await containerState(NATS)).Paused, true, 'docker inspect says paused during observe');
 
     const result = (await handle.result()) as ExperimentResult;
+    await recordHistory(handle.workflowId, 'happy-path');
     assert.equal(result.verdict, 'passed', result.reason);
     assert.equal(result.rollback, 'complete');
     const state = await containerState(NATS);
@@ -58,6 +59,7 @@ describe('the experiment workflow', () => {
     await eventually('the container to be paused', async () => (await containerState(NATS)).Paused);
     await handle.signal('abort', 'the dashboard went red');
     const result = (await handle.result()) as ExperimentResult;
+    await recordHistory(handle.workflowId, 'abort-signal');
     assert.equal(result.verdict, 'aborted');
     assert.match(result.reason, /the dashboard went red/);
     assert.equal(result.rollback, 'complete');
@@ -71,6 +73,7 @@ describe('the experiment workflow', () => {
     await eventually('the container to be paused', async () => (await containerState(NATS)).Paused);
     await handle.cancel();
     const result = (await handle.result()) as ExperimentResult;
+    await recordHistory(handle.workflowId, 'cancelled');
     assert.equal(result.verdict, 'aborted');
     assert.equal((await containerState(NATS)).Paused, false);
   });
@@ -80,6 +83,7 @@ describe('the experiment workflow', () => {
     spec.steadyState[0].probe = { kind: 'nats-stream', url: nats.url, stream: 'no-such-stream', timeout: '1s' };
     const handle = await w.start({ spec });
     const result = (await handle.result()) as ExperimentResult;
+    await recordHistory(handle.workflowId, 'not-run');
     assert.equal(result.verdict, 'not-run');
     assert.match(result.reason, /stream answers/);
     assert.equal(result.rollback, 'nothing-injected');
@@ -93,6 +97,7 @@ describe('the experiment workflow', () => {
     const spec = pauseExperiment('missing-target', 'gameday-no-such-container', nats.url);
     const handle = await w.start({ spec });
     const result = (await handle.result()) as ExperimentResult;
+    await recordHistory(handle.workflowId, 'target-not-found');
     assert.equal(result.verdict, 'error');
     assert.match(result.reason, /target 'nats': no container gameday-no-such-container found/);
     assert.equal(result.rollback, 'nothing-injected');
@@ -119,7 +124,9 @@ describe('the experiment workflow', () => {
   test('an expectation missed during the fault is a finding: verdict failed, rolled back', async () => {
     const spec = pauseExperiment('finding', NATS, nats.url, '2s');
     spec.observe!.probes![0].expect = { error: { equals: '' } };
-    const result = (await (await w.start({ spec })).result()) as ExperimentResult;
+    const handle = await w.start({ spec });
+    const result = (await handle.result()) as ExperimentResult;
+    await recordHistory(handle.workflowId, 'finding');
     assert.equal(result.verdict, 'failed');
     assert.match(result.reason, /stream during pause/);
     assert.equal(result.rollback, 'complete');

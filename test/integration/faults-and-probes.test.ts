@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'nats';
 import { injectFault, revertFault } from '../../src/faults';
-import { resolveDockerTarget } from '../../src/faults/docker';
+import { findContainers } from '../../src/faults/docker';
 import { describeFault } from '../../src/faults/describe';
 import { runCheck } from '../../src/probes';
 import { closePublishers } from '../../src/probes/nats';
@@ -22,7 +22,8 @@ const PORT = 14303;
 const PG = 'postgres://postgres@127.0.0.1:55432/postgres';
 
 async function planned(fault: FaultSpec): Promise<PlannedFault> {
-  const target = await resolveDockerTarget(docker, 'nats', { kind: 'docker', container: NATS });
+  const [c] = await findContainers(docker, { kind: 'docker', container: NATS });
+  const target = { name: 'nats', selector: `container ${NATS}`, containers: [{ id: c.id, name: c.name }] };
   return { id: 'f1', step: 0, fault, target, status: 'planned', description: describeFault(fault, target) };
 }
 

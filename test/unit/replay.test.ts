@@ -1,0 +1,42 @@
+/**
+ * Determinism: the event histories of real runs (test/histories/, recorded from the integration
+ * tests with GAMEDAY_RECORD_HISTORIES=1) must replay against the current workflow code. A change
+ * that would break experiments in flight fails here; guard such a change with patched().
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const HISTORIES = path.join(ROOT, 'test', 'histories');
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+async function histories(): Promise<{ workflowId: string; history: ReturnType<typeof historyFromJSON> }[]> {
+  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
+  return Promise.all(files.map(async (f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(await readFile(path.join(HISTORIES, f), 'utf8'))) })));
+}
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
+
+test('every recorded history replays against the current workflow code', async () => {
+  const all = await histories();
+  assert.ok(all.length >= 5, `expected recorded histories in ${HISTORIES}, found ${all.length}`);
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet });
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'replay' }, all)) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  assert.deepEqual(failures, []);
+});
+
+test('the replay check fails when the workflow code changes what a recorded run did', async () => {
+  const all = await histories();
+  const happy = all.find((h) => h.workflowId === 'happy-path');
+  assert.ok(happy, 'the happy-path history is recorded');
+  // A workflow that schedules a different first activity than the recorded run.
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../fixtures/changed-workflow'), logger: quiet });
+  await assert.rejects(Worker.runReplayHistory({ workflowBundle, replayName: 'changed' }, happy.history, happy.workflowId), /Nondeterminism|DeterminismViolation|does not match/i);
+});
