@@ -16,6 +16,7 @@ const configSchema = z.object({
   GAMEDAY_REPORTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'reports')),
   GAMEDAY_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
   GAMEDAY_ALLOWED_TARGETS: z.string().default(''),
+  GAMEDAY_WORKFLOW_TASK_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, { error: 'expected a duration such as "2s"' }).default('2s'),
   GAMEDAY_EVENTS_NATS_URL: z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }).optional(),
 });
 
@@ -33,6 +34,12 @@ export interface Config {
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Container names that may be targeted without the gameday.enabled=true label. */
   allowedTargets: string[];
+  /**
+   * The workflow task timeout of experiments started by Gameday. A worker that dies holding a
+   * workflow task delays the run by this much (Temporal's default is 10 s); a replay longer than
+   * it (a history of tens of thousands of events) would not fit.
+   */
+  workflowTaskTimeout: string;
   /** Where events (rollback failing, experiment finished) are published; none when unset. */
   eventsNatsUrl?: string;
 }
@@ -60,5 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.GAMEDAY_LOG_LEVEL,
     allowedTargets: e.GAMEDAY_ALLOWED_TARGETS.split(',').map((t) => t.trim()).filter(Boolean),
     eventsNatsUrl: e.GAMEDAY_EVENTS_NATS_URL,
+    workflowTaskTimeout: e.GAMEDAY_WORKFLOW_TASK_TIMEOUT,
   };
 }

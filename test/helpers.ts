@@ -59,7 +59,7 @@ export async function startWorker(name: string, opts: TestWorkerOptions = {}): P
     taskQueue,
     reportsDir,
     start: (input, workflowId) =>
-      client.workflow.start('experiment', { taskQueue, workflowId: workflowId ?? `${name}-${Date.now()}-${Math.random().toString(16).slice(2, 6)}`, args: [input] }),
+      client.workflow.start('experiment', { workflowTaskTimeout: '2s', taskQueue, workflowId: workflowId ?? `${name}-${Date.now()}-${Math.random().toString(16).slice(2, 6)}`, args: [input] }),
     async stop() {
       worker.shutdown();
       await running;
@@ -176,4 +176,21 @@ export async function recordHistory(workflowId: string, name: string, address = 
     execFile(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', address, '--output', 'json'], { maxBuffer: 64 << 20 }, (e, out, err) => (e ? reject(new Error(err)) : resolve(out))),
   );
   await writeFile(path.join(ROOT, 'test', 'histories', `${name}.json`), json);
+}
+
+/** What `gameday <args>` printed, and its exit code. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `gameday` CLI as a user does, in a process of its own; never rejects. */
+export async function gameday(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) =>
+    execFile(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), ...args], { env: { ...process.env, ...env }, cwd: ROOT }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import type { Config } from '../config';
 import { loadExperimentFile } from '../spec/loader';
 import { newWorkflowId } from '../temporal';
@@ -22,6 +23,7 @@ export async function inputFor(fileOrId: string): Promise<{ input: ExperimentInp
 export async function startExperiment(client: Client, config: Config, input: ExperimentInput, experimentId: string, workflowId?: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
   return client.workflow.start('experiment', {
     taskQueue: config.taskQueue,
+    workflowTaskTimeout: config.workflowTaskTimeout as Duration,
     workflowId: workflowId ?? newWorkflowId(experimentId),
     args: [input],
   });

@@ -3,7 +3,6 @@
  * dev server, a real Docker engine and NATS in a container.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,25 +10,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import YAML from 'yaml';
 import type { ExperimentResult } from '../../src/types';
-import { containerState, eventually, pauseExperiment, startNats, startWorker, type TestWorker } from '../helpers';
+import { containerState, eventually, gameday, pauseExperiment, startNats, startWorker, type TestWorker } from '../helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const NATS = 'gameday-test-cli-nats';
 const PORT = 14302;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function gameday(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), ...args], { env: { ...process.env, ...env }, cwd: ROOT }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('the gameday CLI', () => {
   let w: TestWorker;

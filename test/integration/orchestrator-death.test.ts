@@ -31,7 +31,7 @@ describe('orchestrator death', () => {
   });
 
   async function startPaused(taskQueue: string, id: string, duration: string) {
-    const handle = await client.workflow.start('experiment', { taskQueue, workflowId: `${id}-${Date.now()}`, args: [{ spec: pauseExperiment(id, NATS, nats.url, duration) }] });
+    const handle = await client.workflow.start('experiment', { workflowTaskTimeout: '2s', taskQueue, workflowId: `${id}-${Date.now()}`, args: [{ spec: pauseExperiment(id, NATS, nats.url, duration) }] });
     await eventually('observe with the container paused', async () => {
       const s = await handle.query<ExperimentStatus>('status');
       return s.stage === 'observe' && (await containerState(NATS)).Paused;

@@ -4,7 +4,7 @@
  * red button (`abort --all`), and a Temporal server restarted mid-experiment.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -18,7 +18,7 @@ import { loadConfig } from '../../src/config';
 import { createWorker } from '../../src/worker';
 import type { ExperimentResult, ExperimentStatus } from '../../src/types';
 import type { JanitorResult } from '../../workflows/janitor';
-import { containerState, eventually, pauseExperiment, recordHistory, startNats, startWorker, workflowBundle, type TestWorker } from '../helpers';
+import { containerState, eventually, gameday, pauseExperiment, recordHistory, startNats, startWorker, workflowBundle, type TestWorker } from '../helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const NATS = 'gameday-test-rollback-nats';
@@ -148,13 +148,37 @@ describe('rollback guarantees', () => {
     assert.equal((await containerState(NATS)).Paused, false);
   });
 
+  test('gameday janitor --schedule creates the schedule that runs the janitor, skipping overlaps', async () => {
+    const cli = async (args: string[]): Promise<string> => {
+      const run = await gameday(args, { GAMEDAY_TASK_QUEUE: w.taskQueue });
+      assert.equal(run.code, 0, run.stderr);
+      return run.stdout;
+    };
+    const handle = w.client.schedule.getHandle('gameday-janitor');
+    await handle.delete().catch(() => undefined);
+    try {
+      assert.match(await cli(['janitor', '--schedule', '--every', '1m']), /created schedule gameday-janitor: the janitor runs every 60 s/);
+      assert.match(await cli(['janitor', '--schedule', '--every', '2m']), /updated schedule gameday-janitor: the janitor runs every 120 s/);
+      const desc = await handle.describe();
+      assert.equal(desc.policies.overlap, 'SKIP');
+      assert.equal(desc.action.type, 'startWorkflow');
+      assert.equal(desc.action.type === 'startWorkflow' && desc.action.workflowType, 'janitor');
+      await handle.trigger();
+      const run = await eventually('the triggered janitor run', async () => (await handle.describe()).info.recentActions[0]?.action.workflow);
+      const result = (await w.client.workflow.getHandle(run.workflowId).result()) as JanitorResult;
+      assert.equal(typeof result.orphans, 'number');
+    } finally {
+      await handle.delete().catch(() => undefined);
+    }
+  });
+
   test('gameday abort --all halts every running experiment and reverts their faults', async () => {
     const a = await w.start({ spec: pauseExperiment('all-a', NATS, nats.url, '5m') });
     const b = await w.start({ spec: pauseExperiment('all-b', OTHER, other.url, '5m') });
     await eventually('both containers paused', async () => (await containerState(NATS)).Paused && (await containerState(OTHER)).Paused);
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), 'abort', '--all', '--reason', 'big red button'], (e, stdout, stderr) => (e ? reject(new Error(stderr)) : resolve(stdout))),
-    );
+    const run = await gameday(['abort', '--all', '--reason', 'big red button']);
+    assert.equal(run.code, 0, run.stderr);
+    const out = run.stdout;
     assert.match(out, /abort sent to \d+ running experiment/);
     for (const h of [a, b]) {
       const result = (await h.result()) as ExperimentResult;
@@ -207,7 +231,7 @@ describe('a Temporal server restarted mid-experiment', () => {
     const running = worker.run();
     const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }) });
     try {
-      const handle = await client.workflow.start('experiment', { taskQueue: 'restart', workflowId: `restart-${Date.now()}`, args: [{ spec: pauseExperiment('restart', 'gameday-test-restart-nats', nats.url, '6s') }] });
+      const handle = await client.workflow.start('experiment', { workflowTaskTimeout: '2s', taskQueue: 'restart', workflowId: `restart-${Date.now()}`, args: [{ spec: pauseExperiment('restart', 'gameday-test-restart-nats', nats.url, '6s') }] });
       await eventually('the container to be paused', async () => (await containerState('gameday-test-restart-nats')).Paused);
       await stopServer();
       await new Promise((r) => setTimeout(r, 2000));

@@ -4,7 +4,6 @@
  * experiment at once. Real containers, real Temporal.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -12,9 +11,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import type { ExperimentResult, ExperimentStatus, Journal } from '../../src/types';
-import { containerState, docker, eventually, pauseExperiment, recordHistory, removeContainer, startNats, startWorker, type TestWorker } from '../helpers';
+import { containerState, docker, eventually, gameday, pauseExperiment, recordHistory, removeContainer, startNats, startWorker, type TestWorker } from '../helpers';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 const NATS = 'gameday-test-safety-nats';
 const PORT = 14308;
 const SLEEPERS = ['gameday-test-sleeper-1', 'gameday-test-sleeper-2', 'gameday-test-sleeper-3'];
@@ -24,14 +22,6 @@ async function sleeper(name: string, labels: Record<string, string>): Promise<vo
   await removeContainer(name);
   const c = await docker.createContainer({ name, Image: 'gameday/busybox:local', Cmd: ['sleep', '3600'], Labels: labels });
   await c.start();
-}
-
-function gameday(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) =>
-    execFile(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), ...args], { env: { ...process.env, ...env } }, (e, stdout, stderr) =>
-      resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
 }
 
 describe('safety', () => {
