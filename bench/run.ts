@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { ExperimentStatus } from '../src/types';
 import { provisionStack } from '../src/stack';
-import { connectTestClient, containerState, docker, eventually, pauseExperiment, spawnWorker, startNats, startWorker, type WorkerProcess } from '../test/helpers';
+import { connectTestClient, containerState, docker, eventually, killSpawnedWorkers, pauseExperiment, spawnWorker, startNats, startWorker, type WorkerProcess } from '../test/helpers';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -141,6 +141,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } finally {
+    killSpawnedWorkers();
     await client.connection.close();
     await nats.remove();
   }

@@ -3,6 +3,7 @@
  * container, docker inspect. Everything runs against the real local stack (scripts/provision.sh,
  * started by scripts/test.js before the tests).
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -131,6 +132,13 @@ export interface WorkerProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
+const spawned = new Set<ChildProcess>();
+
+/** Kills every worker process a test spawned and did not stop (call it in `after`). */
+export function killSpawnedWorkers(): void {
+  spawned.forEach((c) => c.kill('SIGKILL'));
+}
+
 export async function spawnWorker(taskQueue: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), 'worker'], {
@@ -141,6 +149,10 @@ export async function spawnWorker(taskQueue: string, env: Record<string, string>
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A test that fails half-way must not leave a worker running: its pipes would keep the test
+  // process alive. killSpawnedWorkers() ends what is left.
+  spawned.add(child);
+  child.once('exit', () => spawned.delete(child));
   await eventually(`worker on ${taskQueue} to poll`, async () => output.includes('worker polling task queue'), 30_000).catch((e: Error) => {
     child.kill('SIGKILL');
     throw new Error(`${e.message}\n${output}`);

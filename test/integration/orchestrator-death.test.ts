@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { ExperimentResult, ExperimentStatus, Journal } from '../../src/types';
-import { connectTestClient, containerState, eventually, pauseExperiment, spawnWorker, startNats } from '../helpers';
+import { connectTestClient, containerState, eventually, killSpawnedWorkers, pauseExperiment, spawnWorker, startNats } from '../helpers';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
@@ -26,6 +26,7 @@ describe('orchestrator death', () => {
     reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-death-'));
   });
   after(async () => {
+    killSpawnedWorkers();
     await client?.connection.close();
     await nats?.remove();
   });
@@ -43,10 +44,18 @@ describe('orchestrator death', () => {
     const taskQueue = `test-death-two-${Date.now()}`;
     const env = { GAMEDAY_REPORTS_DIR: reportsDir };
     const first = await spawnWorker(taskQueue, env);
-    // Only the first worker polls until the experiment runs on it; then the survivor joins.
-    const handle = await startPaused(taskQueue, 'death-two', '4s');
-    const second = await spawnWorker(taskQueue, env);
+    // Only the first worker polls until the experiment runs on it; then the survivor joins. The
+    // fault lasts long enough for the survivor to start (a few seconds on a loaded machine).
+    const handle = await startPaused(taskQueue, 'death-two', '15s').catch(async (e: unknown) => {
+      await first.kill('SIGKILL');
+      throw e;
+    });
+    const second = await spawnWorker(taskQueue, env).catch(async (e: unknown) => {
+      await first.kill('SIGKILL');
+      throw e;
+    });
     try {
+      assert.ok((await handle.query<ExperimentStatus>('status')).activeFaults.length === 1, 'the survivor started before the fault was due');
       await first.kill('SIGKILL');
       assert.equal((await containerState(NATS)).Paused, true, 'the fault is still in place when the worker dies');
       const result = (await handle.result()) as ExperimentResult;
@@ -56,6 +65,8 @@ describe('orchestrator death', () => {
       const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
       assert.equal(journal.rollback.faults[0].status, 'reverted');
     } finally {
+      // Whatever failed above, let the survivor finish the run: it holds the container's lock.
+      await handle.result().catch(() => undefined);
       await second.kill('SIGTERM');
     }
   });
@@ -64,7 +75,10 @@ describe('orchestrator death', () => {
     const taskQueue = `test-death-one-${Date.now()}`;
     const env = { GAMEDAY_REPORTS_DIR: reportsDir };
     const first = await spawnWorker(taskQueue, env);
-    const handle = await startPaused(taskQueue, 'death-one', '3s');
+    const handle = await startPaused(taskQueue, 'death-one', '3s').catch(async (e: unknown) => {
+      await first.kill('SIGKILL');
+      throw e;
+    });
     await first.kill('SIGKILL');
     // Nobody runs the experiment now: its fault stays until a worker comes back.
     await new Promise((r) => setTimeout(r, 4000));
@@ -76,6 +90,7 @@ describe('orchestrator death', () => {
       assert.equal(result.verdict, 'passed', result.reason);
       assert.equal((await containerState(NATS)).Paused, false);
     } finally {
+      await handle.result().catch(() => undefined);
       await replacement.kill('SIGTERM');
     }
   });
