@@ -7,10 +7,12 @@ import { injectFault as inject, revertFault as revert } from '../src/faults';
 import { findOrphanedFaults as findOrphans, type Orphan } from '../src/janitor';
 import { runCheck } from '../src/probes';
 import { writeReport as write } from '../src/report/write';
-import { findExperiment, parseExperiment, planExperiment as plan } from '../src/spec/loader';
+import { findExperiment, findScenario, parseExperiment, parseScenario, planExperiment as plan } from '../src/spec/loader';
+import { planStages } from '../src/spec/plan-scenario';
+import { writeScenarioReport as writeScenario } from '../src/report/scenario';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
 import { resolveTargets as resolve } from '../src/targets';
-import type { ExperimentInput, ExperimentPlan, Journal, PlannedFault, ProbeSample, ResolvedTarget, Stage } from '../src/types';
+import type { ExperimentInput, ExperimentPlan, Journal, PlannedFault, ProbeSample, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
 
 export interface ActivityDeps {
   docker: Docker;
@@ -95,6 +97,22 @@ export function createActivities(deps: ActivityDeps) {
 
     async writeReport(journal: Journal): Promise<{ reportDir: string }> {
       return { reportDir: await write(deps.reportsDir, journal) };
+    },
+
+    /** Validates a scenario (an id or a whole spec) and gives each stage its experiment input. */
+    async planScenario(input: ScenarioInput): Promise<ScenarioPlan> {
+      return permanent(async () => {
+        if ('scenario' in input) {
+          const { spec, file } = await findScenario(deps.experimentsDir, input.scenario);
+          return planStages(spec, file);
+        }
+        const source = input.source ?? '<input>';
+        return planStages(parseScenario(input.spec, source), source);
+      });
+    },
+
+    async writeScenarioReport(journal: ScenarioJournal): Promise<{ reportDir: string }> {
+      return { reportDir: await writeScenario(deps.reportsDir, journal) };
     },
 
     /** Publishes an event on NATS when GAMEDAY_EVENTS_NATS_URL is set; reports whether it did. */

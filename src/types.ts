@@ -2,6 +2,7 @@
  * The data that crosses the boundary between the experiment workflow and its activities.
  * Types only: workflows/ imports this file with `import type`.
  */
+import type { Scenario } from './spec/scenario';
 import type { Experiment, FaultSpec, ObserveCheck, SteadyStateCheck } from './spec/schema';
 
 /** What the `experiment` workflow accepts: an id from the catalog (experiments/), or a whole spec. */
@@ -174,3 +175,45 @@ export interface ExperimentStatus {
 }
 
 export type { SteadyStateCheck, ObserveCheck };
+
+/** What the `scenario` workflow accepts: an id from the catalog, or a whole spec. */
+export type ScenarioInput = ({ scenario: string } | { spec: unknown; source?: string }) & {
+  /** Set by continue-as-new in a soak: which iteration this is, and how the earlier ones ended. */
+  iteration?: number;
+  previousIterations?: { iteration: number; verdict: Verdict; reason: string; reportDir: string }[];
+};
+
+/** A validated scenario, each stage's experiment input and what it waits for. */
+export interface ScenarioPlan {
+  spec: Scenario;
+  source: string;
+  stages: { name: string; input: ExperimentInput; deps: string[]; during?: string; duringDelayMs?: number }[];
+}
+
+export interface ScenarioStageRecord {
+  name: string;
+  status: 'pending' | 'running' | 'done' | 'skipped';
+  workflowId?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  result?: ExperimentResult;
+  skippedBecause?: string;
+}
+
+/** One iteration of a scenario, written as scenario.json and rendered as report.md. */
+export interface ScenarioJournal {
+  workflowId: string;
+  runId: string;
+  scenarioId: string;
+  title: string;
+  hypothesis: string;
+  source: string;
+  iteration: number;
+  repeat: number;
+  startedAt: string;
+  finishedAt: string;
+  stages: ScenarioStageRecord[];
+  abort?: { reason: string; at: string };
+  previousIterations: NonNullable<ScenarioInput['previousIterations']>;
+  result: { workflowId: string; scenarioId: string; verdict: Verdict; reason: string; iterations: number; reportDir: string };
+}

@@ -187,7 +187,8 @@ export async function recordHistory(workflowId: string, name: string, address = 
   const json = await new Promise<string>((resolve, reject) =>
     execFile(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', address, '--output', 'json'], { maxBuffer: 64 << 20 }, (e, out, err) => (e ? reject(new Error(err)) : resolve(out))),
   );
-  await writeFile(path.join(ROOT, 'test', 'histories', `${name}.json`), json);
+  // The workflow id goes with it: replay must see the same id (child workflow ids derive from it).
+  await writeFile(path.join(ROOT, 'test', 'histories', `${name}.json`), JSON.stringify({ workflowId, history: JSON.parse(json) as unknown }, null, 1));
 }
 
 /** What `gameday <args>` printed, and its exit code. */

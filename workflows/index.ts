@@ -2,3 +2,4 @@
 export { experiment } from './experiment';
 export { janitor } from './janitor';
 export { targetLock } from './lock';
+export { scenario } from './scenario';

@@ -3,14 +3,14 @@ import { Command, Option } from 'commander';
 import { loadConfig, type Config } from '../config';
 import { InvalidExperimentError, formatProblem } from '../errors';
 import { connectDocker } from '../faults/docker';
-import { experimentJsonSchema } from '../spec/json-schema';
+import { experimentJsonSchema, scenarioJsonSchema } from '../spec/json-schema';
 import { durationMs } from '../spec/loader';
 import { ensureDemoTarget, provisionStack } from '../stack';
 import { connectClient } from '../temporal';
 import { createWorker } from '../worker';
 import { dryRun, formatDryRun } from './dry-run';
 import { scheduleJanitor } from './janitor';
-import { abortAll, describeRun, inputFor, looksLikeFile, startExperiment, watch } from './run';
+import { abortAll, describeRun, inputFor, looksLikeFile, startRun, watch, watchScenario } from './run';
 import { validateFiles } from './validate';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
@@ -50,7 +50,7 @@ export function buildProgram(): Command {
 
   program
     .command('run <fileOrId>')
-    .description('start an experiment from a file, or by id from experiments/')
+    .description('start an experiment or a scenario from a file, or by id from experiments/')
     .option('--wait', 'wait for the end, showing progress')
     .option('--json', 'print a JSON object (with --wait: workflowId, verdict, rollback, reportDir)')
     .option('--dry-run', 'resolve the targets and print the plan; inject nothing')
@@ -63,9 +63,9 @@ export function buildProgram(): Command {
         else formatDryRun(plan).forEach(out);
         return;
       }
-      const { input, experimentId } = await inputFor(fileOrId);
+      const target = await inputFor(fileOrId, config.experimentsDir);
       const client = await connectClient(config);
-      const handle = await startExperiment(client, config, input, experimentId, opts.workflowId);
+      const handle = await startRun(client, config, target, opts.workflowId);
       cleanup.push(() => client.connection.close());
       if (!opts.wait) {
         if (opts.json) out(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }));
@@ -73,6 +73,13 @@ export function buildProgram(): Command {
         return;
       }
       err(`started ${handle.workflowId} — ${uiUrl(config)}/${handle.workflowId}`);
+      if (target.workflowType === 'scenario') {
+        const result = await watchScenario(handle, err);
+        if (opts.json) out(JSON.stringify(result));
+        else out(`verdict: ${result.verdict} — ${result.reason}\niterations: ${result.iterations}\nreport: ${result.reportDir}/report.md`);
+        process.exitCode = result.verdict === 'passed' ? 0 : result.verdict === 'failed' ? 3 : 4;
+        return;
+      }
       const result = await watch(handle, err);
       if (opts.json) out(JSON.stringify(result));
       else out(`verdict: ${result.verdict} — ${result.reason}\nrollback: ${result.rollback}\nreport: ${result.reportDir}/report.md`);
@@ -91,10 +98,11 @@ export function buildProgram(): Command {
 
   program
     .command('schema')
-    .description('print the JSON Schema of experiment files (or write it with --out)')
+    .description('print the JSON Schema of experiment (or, with --scenario, scenario) files, or write it with --out')
     .option('--out <file>', 'write it to this file')
-    .action(async (opts: { out?: string }) => {
-      const text = JSON.stringify(experimentJsonSchema(), null, 2) + '\n';
+    .option('--scenario', 'the schema of scenario files')
+    .action(async (opts: { out?: string; scenario?: boolean }) => {
+      const text = JSON.stringify(opts.scenario ? scenarioJsonSchema() : experimentJsonSchema(), null, 2) + '\n';
       if (opts.out) await writeFile(opts.out, text);
       else process.stdout.write(text);
     });
@@ -116,7 +124,7 @@ export function buildProgram(): Command {
 
   program
     .command('abort [workflowId]')
-    .description('halt a run (or, with --all, every running experiment): every active fault is reverted at once')
+    .description('halt a run (or, with --all, every running experiment and scenario): every active fault is reverted at once')
     .requiredOption('--reason <text>', 'why, for the report')
     .option('--all', 'halt every running experiment (the big red button)')
     .action(async (workflowId: string | undefined, opts: { reason: string; all?: boolean }) => {
@@ -160,10 +168,10 @@ export function buildProgram(): Command {
       await provisionStack();
       await ensureDemoTarget(connectDocker());
       const { worker, close } = await createWorker({ config });
-      const { input, experimentId } = await inputFor('chaos-001-nats-broker-pause');
+      const target = await inputFor('chaos-001-nats-broker-pause');
       const client = await connectClient(config);
       const result = await worker.runUntil(async () => {
-        const handle = await startExperiment(client, config, input, experimentId);
+        const handle = await startRun(client, config, target);
         err(`started ${handle.workflowId}\nwatch it in the Temporal Web UI: ${uiUrl(config)}/${handle.workflowId}`);
         return watch(handle, err);
       });

@@ -3,30 +3,69 @@ import path from 'node:path';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { Config } from '../config';
-import { loadExperimentFile } from '../spec/loader';
+import { findScenario, loadSpecFile } from '../spec/loader';
 import { newWorkflowId } from '../temporal';
-import type { ExperimentInput, ExperimentResult, ExperimentStatus } from '../types';
+import type { ExperimentInput, ExperimentResult, ExperimentStatus, ScenarioInput, ScenarioJournal, ScenarioStageRecord } from '../types';
 
-/** The input for `gameday run <file|id>`: a file is validated here, an id is resolved by the worker. */
 /** A path to a file (rather than a catalog id): it exists, has an extension, or has a slash. */
 export function looksLikeFile(fileOrId: string): boolean {
   return existsSync(fileOrId) || /\.(ya?ml|json)$/.test(fileOrId) || fileOrId.includes(path.sep);
 }
 
-export async function inputFor(fileOrId: string): Promise<{ input: ExperimentInput; experimentId: string }> {
-  if (!looksLikeFile(fileOrId)) return { input: { experiment: fileOrId }, experimentId: fileOrId };
+/** What `gameday run <file|id>` starts: an experiment or a scenario, with its input. */
+export type RunTarget =
+  | { workflowType: 'experiment'; input: ExperimentInput; id: string }
+  | { workflowType: 'scenario'; input: ScenarioInput; id: string };
+
+/**
+ * The run for `gameday run <file|id>`: a file is validated here and sent whole; an id is sent as
+ * such and resolved by the worker (a scenario when the local catalog holds a scenario of that id).
+ */
+export async function inputFor(fileOrId: string, catalogDir?: string): Promise<RunTarget> {
+  if (!looksLikeFile(fileOrId)) {
+    const isScenario = catalogDir ? await findScenario(catalogDir, fileOrId).then(() => true, () => false) : false;
+    return isScenario ? { workflowType: 'scenario', input: { scenario: fileOrId }, id: fileOrId } : { workflowType: 'experiment', input: { experiment: fileOrId }, id: fileOrId };
+  }
   const file = path.resolve(fileOrId);
-  const spec = await loadExperimentFile(file);
-  return { input: { spec, source: file }, experimentId: spec.id };
+  const loaded = await loadSpecFile(file);
+  return loaded.kind === 'scenario'
+    ? { workflowType: 'scenario', input: { spec: loaded.spec, source: file }, id: loaded.spec.id }
+    : { workflowType: 'experiment', input: { spec: loaded.spec, source: file }, id: loaded.spec.id };
 }
 
-export async function startExperiment(client: Client, config: Config, input: ExperimentInput, experimentId: string, workflowId?: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
-  return client.workflow.start('experiment', {
+export async function startRun(client: Client, config: Config, run: RunTarget, workflowId?: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  return client.workflow.start(run.workflowType, {
     taskQueue: config.taskQueue,
     workflowTaskTimeout: config.workflowTaskTimeout as Duration,
-    workflowId: workflowId ?? newWorkflowId(experimentId),
-    args: [input],
+    workflowId: workflowId ?? newWorkflowId(run.id),
+    args: [run.input],
   });
+}
+
+/** Waits for a scenario to end, printing each stage as it starts and ends. */
+export async function watchScenario(handle: WorkflowHandle, print: (line: string) => void, pollMs = 500): Promise<ScenarioJournal['result']> {
+  const result = handle.result() as Promise<ScenarioJournal['result']>;
+  let done = false;
+  result.then(() => (done = true), () => (done = true));
+  const seen = new Map<string, string>();
+  const show = async (): Promise<void> => {
+    const status = await handle.query<{ iteration: number; stages: ScenarioStageRecord[] }>('status').catch(() => undefined);
+    for (const s of status?.stages ?? []) {
+      const line = s.status === 'done' ? `${s.result?.verdict}: ${s.result?.reason}` : s.status === 'skipped' ? `skipped: ${s.skippedBecause}` : s.status;
+      const key = `${status!.iteration}/${s.name}`;
+      if (s.status !== 'pending' && seen.get(key) !== line) {
+        print(`  [iteration ${status!.iteration}] stage ${s.name}: ${line}`);
+        seen.set(key, line);
+      }
+    }
+  };
+  while (!done) {
+    await show();
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
+  }
+  // A closed workflow still answers queries: show how the last stages ended.
+  await show();
+  return result;
 }
 
 /**
@@ -67,10 +106,10 @@ export async function describeRun(client: Client, workflowId: string): Promise<{
   }
 }
 
-/** Signals `abort` to every running experiment; returns their workflow ids. */
+/** Signals `abort` to every running experiment and scenario; returns their workflow ids. */
 export async function abortAll(client: Client, reason: string): Promise<string[]> {
   const ids: string[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'experiment' AND ExecutionStatus = 'Running'` })) {
+  for await (const wf of client.workflow.list({ query: `WorkflowType IN ('experiment', 'scenario') AND ExecutionStatus = 'Running'` })) {
     await client.workflow.getHandle(wf.workflowId, wf.runId).signal('abort', reason);
     ids.push(wf.workflowId);
   }

@@ -1,15 +1,15 @@
 import { InvalidExperimentError, formatProblem } from '../errors';
-import { loadExperimentFile } from '../spec/loader';
+import { loadSpecFile } from '../spec/loader';
 
 /**
- * Validates experiment files. Returns one line per problem (`file: field.path: problem`);
+ * Validates experiment and scenario files. Returns one line per problem (`file: field.path: problem`);
  * empty when every file is valid.
  */
 export async function validateFiles(files: string[]): Promise<string[]> {
   const lines: string[] = [];
   for (const file of files) {
     try {
-      await loadExperimentFile(file);
+      await loadSpecFile(file);
     } catch (e) {
       if (!(e instanceof InvalidExperimentError)) throw e;
       lines.push(...e.problems.map(formatProblem));

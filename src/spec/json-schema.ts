@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scenarioSchema } from './scenario';
 import { experimentSchema } from './schema';
 
 /**
@@ -11,5 +12,14 @@ export function experimentJsonSchema(): Record<string, unknown> {
     ...z.toJSONSchema(experimentSchema, { io: 'input', unrepresentable: 'any' }),
     $id: 'https://gameday.dev/schema/experiment.schema.json',
     title: 'Gameday experiment',
+  };
+}
+
+/** The scenario file's JSON Schema (see experimentJsonSchema). */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }),
+    $id: 'https://gameday.dev/schema/scenario.schema.json',
+    title: 'Gameday scenario',
   };
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import ms from 'ms';
@@ -5,6 +6,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { FailureType, GamedayError, InvalidExperimentError, type SpecProblem } from '../errors';
 import type { ExperimentPlan } from '../types';
+import { scenarioSchema, type Scenario } from './scenario';
 import { experimentSchema, type Experiment } from './schema';
 
 const DEFAULT_OBSERVE_INTERVAL = '1s';
@@ -110,15 +112,7 @@ export function parseDocument(text: string, file: string): unknown {
 
 /** Reads and validates one experiment file. */
 export async function loadExperimentFile(file: string): Promise<Experiment> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InvalidExperimentError([{ file, path: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
-  }
-  const doc = parseDocument(text, file);
-  if (doc === null || doc === undefined) throw new InvalidExperimentError([{ file, path: '', message: 'the file is empty' }]);
-  return parseExperiment(doc, file);
+  return parseExperiment(await readDocument(file), file);
 }
 
 /** An experiment with its defaults filled in and its durations in milliseconds. */
@@ -139,22 +133,53 @@ export function planExperiment(spec: Experiment, source: string): ExperimentPlan
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 
+type Kind = 'experiment' | 'scenario';
+
+/** A document is a scenario when it says `kind: scenario`; anything else is read as an experiment. */
+export function kindOf(doc: unknown): Kind {
+  return (doc as { kind?: unknown } | null)?.kind === 'scenario' ? 'scenario' : 'experiment';
+}
+
+/** Reads a file's document; a missing or empty file is a problem naming it. */
+async function readDocument(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InvalidExperimentError([{ file, path: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+  }
+  const doc = parseDocument(text, file);
+  if (doc === null || doc === undefined) throw new InvalidExperimentError([{ file, path: '', message: 'the file is empty' }]);
+  return doc;
+}
+
+/** Validates a parsed document as a scenario. @throws InvalidExperimentError listing every problem. */
+export function parseScenario(doc: unknown, file = '<input>'): Scenario {
+  const result = scenarioSchema.safeParse(doc, { error: plainMessage });
+  if (!result.success) throw new InvalidExperimentError(problemsFromZod(file, result.error));
+  return result.data;
+}
+
+/** Reads and validates a file of either kind. */
+export async function loadSpecFile(file: string): Promise<{ kind: 'experiment'; spec: Experiment } | { kind: 'scenario'; spec: Scenario }> {
+  const doc = await readDocument(file);
+  return kindOf(doc) === 'scenario' ? { kind: 'scenario', spec: parseScenario(doc, file) } : { kind: 'experiment', spec: parseExperiment(doc, file) };
+}
+
 /**
- * Finds an experiment by id in a catalog folder: `<dir>/<id>.yaml|yml|json` first, else any file
- * there whose `id` matches.
+ * Finds a document of one kind by id in a catalog folder: `<dir>/<id>.yaml|yml|json` first, else
+ * any file there whose `id` matches.
  * @throws GamedayError ExperimentNotFound naming the folder and the ids it holds.
  */
-export async function findExperiment(dir: string, id: string): Promise<{ spec: Experiment; file: string }> {
+async function findInCatalog(dir: string, id: string, kind: Kind): Promise<{ doc: unknown; file: string }> {
   for (const ext of EXTENSIONS) {
     const file = path.join(dir, id + ext);
-    try {
-      await readFile(file);
-    } catch {
-      continue;
-    }
-    const spec = await loadExperimentFile(file);
-    if (spec.id !== id) throw new InvalidExperimentError([{ file, path: 'id', message: `the file is named after '${id}' but its id is '${spec.id}'` }]);
-    return { spec, file };
+    if (!existsSync(file)) continue;
+    const doc = await readDocument(file);
+    const docId = (doc as { id?: unknown }).id;
+    if (kindOf(doc) !== kind) continue;
+    if (docId !== id) throw new InvalidExperimentError([{ file, path: 'id', message: `the file is named after '${id}' but its id is '${String(docId)}'` }]);
+    return { doc, file };
   }
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => EXTENSIONS.includes(path.extname(f)));
   const ids: string[] = [];
@@ -162,11 +187,24 @@ export async function findExperiment(dir: string, id: string): Promise<{ spec: E
     const file = path.join(dir, f);
     try {
       const doc = parseDocument(await readFile(file, 'utf8'), file) as { id?: unknown } | null;
-      if (doc && typeof doc.id === 'string') ids.push(doc.id);
-      if (doc?.id === id) return { spec: await loadExperimentFile(file), file };
+      if (!doc || kindOf(doc) !== kind) continue;
+      if (typeof doc.id === 'string') ids.push(doc.id);
+      if (doc.id === id) return { doc, file };
     } catch {
       // A broken file elsewhere in the catalog must not hide the one asked for.
     }
   }
-  throw new GamedayError(FailureType.ExperimentNotFound, `no experiment '${id}' in ${dir} (it holds: ${ids.join(', ') || 'none'})`);
+  throw new GamedayError(FailureType.ExperimentNotFound, `no ${kind} '${id}' in ${dir} (it holds: ${ids.join(', ') || 'none'})`);
+}
+
+/** Finds an experiment by id in a catalog folder (see findInCatalog). */
+export async function findExperiment(dir: string, id: string): Promise<{ spec: Experiment; file: string }> {
+  const { doc, file } = await findInCatalog(dir, id, 'experiment');
+  return { spec: parseExperiment(doc, file), file };
+}
+
+/** Finds a scenario by id in a catalog folder (see findInCatalog). */
+export async function findScenario(dir: string, id: string): Promise<{ spec: Scenario; file: string }> {
+  const { doc, file } = await findInCatalog(dir, id, 'scenario');
+  return { spec: parseScenario(doc, file), file };
 }

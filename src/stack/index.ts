@@ -88,8 +88,43 @@ export async function ensureStream(url: string, stream: string, subjects: readon
   }
 }
 
-/** The demo target of chaos-001: demo-nats with its `tasks` stream. */
+/**
+ * A stand-in worker for the reference cascade (chaos-004): a container answering HTTP on
+ * 127.0.0.1:18080 (busybox httpd), so that its health can be probed and its crash seen.
+ */
+export const DEMO_WORKER = { container: 'demo-worker', image: 'gameday/busybox:local', url: 'http://127.0.0.1:18080/' } as const;
+
+export async function ensureDemoWorker(docker: Docker, name: string = DEMO_WORKER.container, hostPort = 18080): Promise<string> {
+  const existing = docker.getContainer(name);
+  const info = await existing.inspect().catch(() => undefined);
+  if (!info) {
+    const container = await docker.createContainer({
+      name,
+      Image: DEMO_WORKER.image,
+      Cmd: ['sh', '-c', 'echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
+      Labels: { 'gameday.enabled': 'true', 'gameday.demo': 'worker' },
+      HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] } },
+      ExposedPorts: { '8080/tcp': {} },
+    });
+    await container.start();
+  } else if (info.State.Paused) {
+    await existing.unpause();
+  } else if (!info.State.Running) {
+    await existing.start();
+  }
+  const url = `http://127.0.0.1:${hostPort}/`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    if (ok) return url;
+    if (Date.now() > deadline) throw new Error(`the demo worker at ${url} did not answer within 15 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The demo targets: demo-nats with its `tasks` stream (chaos-001), and demo-worker (chaos-004). */
 export async function ensureDemoTarget(docker: Docker): Promise<void> {
   const url = await ensureNatsContainer(docker, { name: DEMO_NATS.container, hostPort: 14222, labels: { 'gameday.demo': 'nats' } });
   await ensureStream(url, DEMO_NATS.stream, DEMO_NATS.subjects);
+  await ensureDemoWorker(docker);
 }

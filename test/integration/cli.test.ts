@@ -113,6 +113,29 @@ describe('the gameday CLI', () => {
     assert.notEqual(run.code, 0);
   });
 
+  test('run takes scenario files too, showing each stage as it starts and ends', async () => {
+    const file = path.join(dir, 'cli-scenario.yaml');
+    const scenario = {
+      kind: 'scenario',
+      id: 'cli-scenario',
+      title: 'two stages in series',
+      hypothesis: 'both pass',
+      stages: [
+        { name: 'one', spec: pauseExperiment('one', NATS, nats.url, '1s') },
+        { name: 'two', spec: pauseExperiment('two', NATS, nats.url, '1s') },
+      ],
+    };
+    await writeFile(file, YAML.stringify(scenario));
+    assert.equal((await gameday(['validate', file])).code, 0);
+    const run = await gameday(['run', file, '--wait', '--json'], env);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { verdict: string; iterations: number; reportDir: string };
+    assert.equal(result.verdict, 'passed');
+    assert.match(run.stderr, /stage one: passed: the hypothesis held/);
+    assert.match(run.stderr, /stage two: passed: the hypothesis held/);
+    assert.ok(existsSync(path.join(result.reportDir, 'report.md')));
+  });
+
   test('status of an unknown workflow id says so', async () => {
     const run = await gameday(['status', 'no-such-run'], env);
     assert.equal(run.code, 1);

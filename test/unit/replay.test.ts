@@ -14,9 +14,14 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const HISTORIES = path.join(ROOT, 'test', 'histories');
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-async function histories(): Promise<{ workflowId: string; history: ReturnType<typeof historyFromJSON> }[]> {
+async function histories(): Promise<{ name: string; workflowId: string; history: ReturnType<typeof historyFromJSON> }[]> {
   const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
-  return Promise.all(files.map(async (f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(await readFile(path.join(HISTORIES, f), 'utf8'))) })));
+  return Promise.all(
+    files.map(async (f) => {
+      const recorded = JSON.parse(await readFile(path.join(HISTORIES, f), 'utf8')) as { workflowId: string; history: unknown };
+      return { name: f.replace(/\.json$/, ''), workflowId: recorded.workflowId, history: historyFromJSON(recorded.history) };
+    }),
+  );
 }
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
@@ -34,7 +39,7 @@ test('every recorded history replays against the current workflow code', async (
 
 test('the replay check fails when the workflow code changes what a recorded run did', async () => {
   const all = await histories();
-  const happy = all.find((h) => h.workflowId === 'happy-path');
+  const happy = all.find((h) => h.name === 'happy-path');
   assert.ok(happy, 'the happy-path history is recorded');
   // A workflow that schedules a different first activity than the recorded run.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../fixtures/changed-workflow'), logger: quiet });

@@ -12,7 +12,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { InvalidExperimentError, type SpecProblem } from '../../src/errors';
-import { loadExperimentFile, parseExperiment } from '../../src/spec/loader';
+import { loadSpecFile, parseExperiment } from '../../src/spec/loader';
 
 const FILE = 'exp.yaml';
 const NATS_URL = 'nats://127.0.0.1:14222';
@@ -651,11 +651,11 @@ describe('the experiment schema', () => {
   describe('the catalog', () => {
     const dir = path.resolve(__dirname, '../../../experiments');
 
-    test('Every file in experiments/ validates, and its id is its file name.', async () => {
+    test('Every file in experiments/ validates as an experiment or a scenario, and its id is its file name.', async () => {
       const files = (await readdir(dir)).filter((f) => ['.yaml', '.yml', '.json'].includes(path.extname(f)));
       assert.ok(files.length > 0, `no experiment files found in ${dir}`);
       for (const f of files) {
-        const spec = await loadExperimentFile(path.join(dir, f));
+        const { spec } = await loadSpecFile(path.join(dir, f));
         assert.equal(spec.id, path.basename(f, path.extname(f)), `${f}: the id should be the file name`);
       }
     });
