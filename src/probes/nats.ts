@@ -72,6 +72,8 @@ async function sharedConnection(url: string, timeoutMs: number): Promise<NatsCon
     const nc = await cached.catch(() => undefined);
     if (nc && !nc.isClosed()) return nc;
   }
+  // Only once the server answers: a nats.js connect that times out leaks its socket.
+  await natsHandshake(url, timeoutMs);
   const fresh = connect({ servers: url, timeout: timeoutMs, name: 'gameday-publisher', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   publishers.set(url, fresh);
   fresh.catch(() => publishers.delete(url));

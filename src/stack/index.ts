@@ -39,18 +39,21 @@ export interface NatsContainerOptions {
  * Starts a NATS server with JetStream in a container (reusing one that exists), published on
  * 127.0.0.1, labelled as a Gameday target; returns its client URL once the server answers.
  */
-export async function ensureNatsContainer(docker: Docker, opts: NatsContainerOptions): Promise<string> {
-  const url = `nats://127.0.0.1:${opts.hostPort}`;
-  const existing = docker.getContainer(opts.name);
+/**
+ * A container that runs: created (labelled as a Gameday target, its port published on 127.0.0.1)
+ * when missing, unpaused or started when it exists but does not run.
+ */
+async function ensureRunning(docker: Docker, name: string, image: string, cmd: string[], port: number, hostPort: number, labels: Record<string, string>): Promise<void> {
+  const existing = docker.getContainer(name);
   const info = await existing.inspect().catch(() => undefined);
   if (!info) {
     const container = await docker.createContainer({
-      name: opts.name,
-      Image: DEMO_NATS.image,
-      Cmd: ['-js', '-sd', '/tmp/js'],
-      Labels: { 'gameday.enabled': 'true', ...opts.labels },
-      HostConfig: { PortBindings: { '4222/tcp': [{ HostIp: '127.0.0.1', HostPort: String(opts.hostPort) }] } },
-      ExposedPorts: { '4222/tcp': {} },
+      name,
+      Image: image,
+      Cmd: cmd,
+      Labels: { 'gameday.enabled': 'true', ...labels },
+      HostConfig: { PortBindings: { [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] } },
+      ExposedPorts: { [`${port}/tcp`]: {} },
     });
     await container.start();
   } else if (info.State.Paused) {
@@ -58,6 +61,11 @@ export async function ensureNatsContainer(docker: Docker, opts: NatsContainerOpt
   } else if (!info.State.Running) {
     await existing.start();
   }
+}
+
+export async function ensureNatsContainer(docker: Docker, opts: NatsContainerOptions): Promise<string> {
+  await ensureRunning(docker, opts.name, DEMO_NATS.image, ['-js', '-sd', '/tmp/js'], 4222, opts.hostPort, opts.labels ?? {});
+  const url = `nats://127.0.0.1:${opts.hostPort}`;
   await waitForNats(url, 15_000);
   return url;
 }
@@ -95,23 +103,7 @@ export async function ensureStream(url: string, stream: string, subjects: readon
 export const DEMO_WORKER = { container: 'demo-worker', image: 'gameday/busybox:local', url: 'http://127.0.0.1:18080/' } as const;
 
 export async function ensureDemoWorker(docker: Docker, name: string = DEMO_WORKER.container, hostPort = 18080): Promise<string> {
-  const existing = docker.getContainer(name);
-  const info = await existing.inspect().catch(() => undefined);
-  if (!info) {
-    const container = await docker.createContainer({
-      name,
-      Image: DEMO_WORKER.image,
-      Cmd: ['sh', '-c', 'echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
-      Labels: { 'gameday.enabled': 'true', 'gameday.demo': 'worker' },
-      HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] } },
-      ExposedPorts: { '8080/tcp': {} },
-    });
-    await container.start();
-  } else if (info.State.Paused) {
-    await existing.unpause();
-  } else if (!info.State.Running) {
-    await existing.start();
-  }
+  await ensureRunning(docker, name, DEMO_WORKER.image, ['sh', '-c', 'echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'], 8080, hostPort, { 'gameday.demo': 'worker' });
   const url = `http://127.0.0.1:${hostPort}/`;
   const deadline = Date.now() + 15_000;
   for (;;) {

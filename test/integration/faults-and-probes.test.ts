@@ -147,7 +147,7 @@ describe('probes against real servers', () => {
     assert.equal(consumer.measurement.ackPending, 0);
   });
 
-  test('a NATS probe against a paused broker times out within its timeout and leaves no socket open', async () => {
+  test('NATS probes against a paused broker time out within their timeout and leave no socket open', async () => {
     await docker.getContainer(NATS).pause();
     try {
       const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
@@ -155,7 +155,11 @@ describe('probes against real servers', () => {
       const s = await runCheck({ name: 'stream', probe: { kind: 'nats-stream', url: nats.url, stream: 'tasks', timeout: '500ms' }, expect: { messages: { atLeast: 0 } } }, 'observe');
       assert.match(s.error, /TIMEOUT/);
       assert.ok(Number(s.measurement.latencyMs) < 1500, `latency ${s.measurement.latencyMs}`);
-      await eventually('the probe socket to close', async () => sockets() <= before, 2000);
+      // A publisher with no connection yet must not open one to a broker that does not answer.
+      await closePublishers();
+      const p = await runCheck({ name: 'publish', probe: { kind: 'nats-publish', url: nats.url, subject: 'tasks.new', timeout: '500ms' } }, 'observe');
+      assert.match(p.error, /TIMEOUT/);
+      await eventually('the probe sockets to close', async () => sockets() <= before, 2000);
     } finally {
       await docker.getContainer(NATS).unpause();
     }
