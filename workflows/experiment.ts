@@ -7,6 +7,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertMemo,
@@ -50,17 +51,20 @@ const { runChecks, probeGuardrail } = proxyActivities<Activities>({
   heartbeatTimeout: '3s',
   retry: { maximumAttempts: 3, initialInterval: '200ms' },
 });
-const { injectFault } = proxyActivities<Activities>({
+const INJECT_OPTIONS = {
   startToCloseTimeout: '1m',
   heartbeatTimeout: '3s',
   retry: { maximumAttempts: 3, initialInterval: '200ms', nonRetryableErrorTypes: PERMANENT },
-});
+} as const;
 // A round of revert attempts; the workflow repeats rounds, with capped backoff, until one succeeds.
-const { revertFault } = proxyActivities<Activities>({
+const REVERT_OPTIONS = {
   startToCloseTimeout: '1m',
   heartbeatTimeout: '3s',
   retry: { maximumAttempts: 3, initialInterval: '200ms', backoffCoefficient: 2 },
-});
+} as const;
+// Each inject and revert carries its fault in words as its summary, shown in the Web UI.
+const injectFault = (f: PlannedFault): Promise<void> => proxyActivities<Activities>({ ...INJECT_OPTIONS, summary: f.description }).injectFault(f);
+const revertFault = (f: PlannedFault): Promise<string[]> => proxyActivities<Activities>({ ...REVERT_OPTIONS, summary: `revert: ${f.description}` }).revertFault(f);
 const { publishEvent } = proxyActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } });
 
 /** Backoff between failed rounds of reverts: 1 s, 2 s, 4 s … capped at 30 s. */
@@ -97,10 +101,16 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     events.push({ at: new Date().toISOString(), stage, message });
     log.info(message, { stage });
   };
+  /** The run's current details in the Web UI: the stage and the faults in place. */
+  const showDetails = (): void => {
+    const faultsNow = active().map((f) => `- ${f.description}${f.dueAt ? ` (until ${f.dueAt})` : ''}`);
+    setCurrentDetails([`**Stage:** ${stage}`, faultsNow.length ? `**Faults in place:**\n${faultsNow.join('\n')}` : '**Faults in place:** none', rollbackFailing ? `**ROLLBACK FAILING:** ${rollbackFailing.description}: ${rollbackFailing.error}` : ''].filter(Boolean).join('\n\n'));
+  };
   const enter = (next: Stage): void => {
     stage = next;
     note(`stage ${next}`);
     upsertSearchAttributes([{ key: searchAttributes.stage, value: next }]);
+    showDetails();
   };
   const record = (samples: ProbeSample[], into: ProbeSample[]): void => {
     for (const s of samples) {
@@ -118,6 +128,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   const publishFaults = (): void => {
     upsertSearchAttributes([{ key: searchAttributes.activeFaults, value: active().map((f) => f.description) }]);
     upsertMemo({ [FAULTS_MEMO]: faults });
+    showDetails();
   };
   const halted = (): boolean => abort !== undefined;
 

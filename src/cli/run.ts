@@ -39,6 +39,9 @@ export async function startRun(client: Client, config: Config, run: RunTarget, w
     workflowTaskTimeout: config.workflowTaskTimeout as Duration,
     workflowId: workflowId ?? newWorkflowId(run.id),
     args: [run.input],
+    // Shown on the run's page in the Web UI.
+    staticSummary: `${run.workflowType} ${run.id}`,
+    staticDetails: 'spec' in run.input ? `**Hypothesis:** ${(run.input.spec as { hypothesis?: string }).hypothesis ?? ''}\n\n**Source:** ${run.input.source ?? 'inline'}` : `From the catalog: ${run.id}`,
   });
 }
 

@@ -68,6 +68,20 @@ describe('the gameday CLI', () => {
     for (const stage of ['[observe]', '[verify]', '[report]']) assert.ok(run.stderr.includes(stage), `progress shows ${stage}:\n${run.stderr}`);
     assert.match(run.stderr, /injected f1/);
     assert.equal((await containerState(NATS)).Paused, false);
+
+    // What the Web UI shows of the run: its summary and details, a summary on each inject and
+    // revert, and the current details the workflow keeps (its stage, the faults in place).
+    const handle = w.client.workflow.getHandle(result.workflowId);
+    const desc = await handle.describe();
+    assert.equal(await desc.staticSummary(), 'experiment cli-happy');
+    assert.match((await desc.staticDetails()) ?? '', /\*\*Hypothesis:\*\* the stream answers again/);
+    const summaries = ((await handle.fetchHistory()).events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => (e.userMetadata?.summary?.data ? (JSON.parse(Buffer.from(e.userMetadata.summary.data).toString()) as string) : ''));
+    assert.ok(summaries.includes(`pause container ${NATS}`), summaries.join(' | '));
+    assert.ok(summaries.includes(`revert: pause container ${NATS}`), summaries.join(' | '));
+    const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    assert.match(metadata.currentDetails, /\*\*Stage:\*\* done/);
   });
 
   test('run without --wait returns at once; status shows the active fault; abort rolls it back', async () => {
