@@ -16,12 +16,6 @@ export const FailureType = {
   TargetNotAllowed: 'TargetNotAllowed',
   /** A fault would touch more containers than its maxTargets. */
   BlastRadiusExceeded: 'BlastRadiusExceeded',
-  /** Another experiment holds a lock on one of the targets, and this one refuses to wait. */
-  TargetBusy: 'TargetBusy',
-  /** A fault could not be injected. */
-  InjectFailed: 'InjectFailed',
-  /** A fault could not be reverted (retried until it succeeds). */
-  RollbackFailed: 'RollbackFailed',
   /** The configuration (environment variables) does not validate. */
   InvalidConfig: 'InvalidConfig',
 } as const;

@@ -38,7 +38,7 @@ export const abortSignal = defineSignal<[string]>('abort');
 /** Stage, active faults, a failing rollback, and the last value of every probe. */
 export const statusQuery = defineQuery<ExperimentStatus>('status');
 
-const PERMANENT = ['InvalidExperiment', 'ExperimentNotFound', 'TargetNotFound', 'TargetNotAllowed', 'BlastRadiusExceeded', 'InjectFailed'];
+const PERMANENT = ['InvalidExperiment', 'ExperimentNotFound', 'TargetNotFound', 'TargetNotAllowed', 'BlastRadiusExceeded'];
 
 const { planExperiment, resolveTargets, writeReport } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
