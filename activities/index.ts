@@ -71,7 +71,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Resolves every target, enforcing opt-in and blast radius before anything is injected. */
     async resolveTargets(p: ExperimentPlan): Promise<ResolvedTarget[]> {
-      return permanent(() => resolve(deps.docker, p.spec, { allowlist: deps.allowedTargets }));
+      return permanent(() => resolve(deps, p.spec, { allowlist: deps.allowedTargets }));
     },
 
     /** Runs a round of checks in parallel; a failing probe is a sample with its error, not an exception. */

@@ -3,7 +3,7 @@
  * Types only: workflows/ imports this file with `import type`.
  */
 import type { Scenario } from './spec/scenario';
-import type { Experiment, FaultSpec, ObserveCheck, SteadyStateCheck } from './spec/schema';
+import type { Experiment, FaultSpec, ObserveCheck, SteadyStateCheck, TargetKind, TargetSpec } from './spec/schema';
 
 /** What the `experiment` workflow accepts: an id from the catalog (experiments/), or a whole spec. */
 export type ExperimentInput = { experiment: string } | { spec: unknown; source?: string };
@@ -26,17 +26,34 @@ export interface ExperimentPlan {
   };
 }
 
-/** One container a target resolved to. */
-export interface ContainerRef {
+/**
+ * One thing a target resolved to: a container (id: the container id), a host process (id: a
+ * hash of its pid and start time), or a database, proxy or HTTP endpoint (id: a hash of its
+ * address). Locks and the janitor key on `id`; people read `name`.
+ */
+export interface TargetRef {
   id: string;
   name: string;
+  /** Host processes only: the process id when the target was resolved. */
+  pid?: number;
 }
+
+/** A target that is a container. */
+export type ContainerRef = TargetRef;
 
 /** A target name and what it resolved to when the experiment started. */
 export interface ResolvedTarget {
   name: string;
+  /** Absent in runs recorded before targets had kinds: those were all docker. */
+  kind?: TargetKind;
   selector: string;
-  containers: ContainerRef[];
+  /**
+   * What the target resolved to. The field keeps the name it had when every target was a
+   * container, because recorded runs (histories, journals, memos) carry it.
+   */
+  containers: TargetRef[];
+  /** The target as the experiment file gave it; the fault families read their addresses from it. */
+  spec?: TargetSpec;
 }
 
 export type FaultStatus = 'planned' | 'injected' | 'inject-failed' | 'reverted';
@@ -55,6 +72,12 @@ export interface PlannedFault {
   status: FaultStatus;
   /** One line for people: "pause container demo-nats". */
   description: string;
+  /**
+   * Marks what the fault leaves behind (iptables rules, toxics, held connections, stress
+   * processes) so that a revert from any worker, or the janitor, finds it: `gameday-<hash>-f1`.
+   * Absent in runs recorded before it existed (docker faults, which need none).
+   */
+  tag?: string;
   injectedAt?: string;
   /** When the fault is due to be reverted (inject time + duration). */
   dueAt?: string;

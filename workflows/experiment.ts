@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { describeFault } from '../src/faults/describe';
+import { describeFault, faultTag } from '../src/faults/describe';
 import { allHeld, duringRows, steadyStateRows } from '../src/judge';
 import { FAULTS_MEMO, searchAttributes } from '../src/search-attributes';
 import type {
@@ -224,7 +224,8 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       if (halted()) return;
       const target = targets.find((t) => t.name === method.fault.target);
       if (!target) throw ApplicationFailure.nonRetryable(`no resolved target '${method.fault.target}'`, 'TargetNotFound');
-      const planned: PlannedFault = { id: `f${faults.length + 1}`, step, fault: method.fault, target, status: 'planned', description: describeFault(method.fault, target) };
+      const id = `f${faults.length + 1}`;
+      const planned: PlannedFault = { id, step, fault: method.fault, target, status: 'planned', description: describeFault(method.fault, target), tag: faultTag(workflowInfo().workflowId, id) };
       // Recorded before the activity is scheduled: a worker that dies mid-injection leaves a
       // fault that rollback still reverts.
       faults.push(planned);

@@ -23,7 +23,7 @@ export interface DryRunPlan {
  */
 export async function dryRun(config: Config, fileOrId: string, isFile: boolean): Promise<DryRunPlan> {
   const spec: Experiment = isFile ? await loadExperimentFile(fileOrId) : (await findExperiment(config.experimentsDir, fileOrId)).spec;
-  const targets = await resolveTargets(connectDocker(), spec, { allowlist: config.allowedTargets });
+  const targets = await resolveTargets({ docker: connectDocker() }, spec, { allowlist: config.allowedTargets });
   return {
     experimentId: spec.id,
     title: spec.title,

@@ -1,8 +1,11 @@
 import Docker from 'dockerode';
 import { FailureType, GamedayError } from '../errors';
 import { durationMs } from '../spec/loader';
-import type { FaultSpec, TargetSpec } from '../spec/schema';
-import type { ContainerRef } from '../types';
+import type { DockerTargetSpec, FaultSpec } from '../spec/schema';
+import type { ContainerRef, PlannedFault } from '../types';
+import { injectDisconnect, injectPacketLoss, revertDisconnect, revertPacketLoss } from './docker-network';
+import { injectStress, revertStress } from './docker-stress';
+import type { FaultDeps, FaultFamily, TargetPolicy } from './family';
 
 /** The Docker engine: DOCKER_HOST when set, else the local socket (dockerode's own default). */
 export function connectDocker(): Docker {
@@ -14,7 +17,7 @@ function isNotFound(e: unknown): boolean {
 }
 
 /** "container demo-nats" or "containers with labels app=nats". */
-export function describeSelector(spec: TargetSpec): string {
+export function describeSelector(spec: DockerTargetSpec): string {
   if (spec.container !== undefined) return `container ${spec.container}`;
   return `containers with labels ${Object.entries(spec.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`;
 }
@@ -25,7 +28,7 @@ export interface MatchedContainer extends ContainerRef {
 }
 
 /** The running containers a target selector names now (a named container whatever its state). */
-export async function findContainers(docker: Docker, spec: TargetSpec): Promise<MatchedContainer[]> {
+export async function findContainers(docker: Docker, spec: DockerTargetSpec): Promise<MatchedContainer[]> {
   if (spec.container !== undefined) {
     try {
       const info = await docker.getContainer(spec.container).inspect();
@@ -42,7 +45,8 @@ export async function findContainers(docker: Docker, spec: TargetSpec): Promise<
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-type DockerFault = Extract<FaultSpec, { kind: `docker-${string}` }>;
+/** The faults on a container's life: pause, stop, kill, restart. */
+type LifecycleFault = Extract<FaultSpec, { kind: 'docker-pause' | 'docker-stop' | 'docker-kill' | 'docker-restart' }>;
 
 async function state(docker: Docker, c: ContainerRef): Promise<{ Running: boolean; Paused: boolean } | undefined> {
   try {
@@ -61,7 +65,7 @@ function seconds(d: string | undefined): number | undefined {
  * Injects the fault into one container. Idempotent: a container already paused (or stopped) by
  * an earlier attempt of this same activity is left as it is.
  */
-export async function injectDockerFault(docker: Docker, fault: DockerFault, c: ContainerRef): Promise<void> {
+export async function injectDockerFault(docker: Docker, fault: LifecycleFault, c: ContainerRef): Promise<void> {
   const s = await state(docker, c);
   if (!s) throw new GamedayError(FailureType.TargetNotFound, `container ${c.name} (${c.id.slice(0, 12)}) no longer exists`);
   const container = docker.getContainer(c.id);
@@ -87,7 +91,7 @@ export async function injectDockerFault(docker: Docker, fault: DockerFault, c: C
  * nothing left to revert.
  * @returns what was done, for the rollback record.
  */
-export async function revertDockerFault(docker: Docker, fault: DockerFault, c: ContainerRef): Promise<string> {
+export async function revertDockerFault(docker: Docker, fault: LifecycleFault, c: ContainerRef): Promise<string> {
   const s = await state(docker, c);
   if (!s) return `container ${c.name} no longer exists: nothing to revert`;
   const container = docker.getContainer(c.id);
@@ -108,3 +112,99 @@ export async function revertDockerFault(docker: Docker, fault: DockerFault, c: C
       return `started container ${c.name}`;
   }
 }
+
+/** The label a container carries to opt in to experiments. */
+export const OPT_IN_LABEL = 'gameday.enabled';
+
+/** Picks a random `count` or `percent` of the matches (at least one), or all of them. */
+function pick(matches: MatchedContainer[], spec: DockerTargetSpec, random: () => number): MatchedContainer[] {
+  if (!spec.pick) return matches;
+  const n = 'count' in spec.pick ? spec.pick.count : Math.max(1, Math.floor((matches.length * spec.pick.percent) / 100));
+  const shuffled = [...matches];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+  }
+  return shuffled.slice(0, Math.min(n, matches.length)).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The containers a docker target names now, picked (`pick`), each opted in (label
+ * `gameday.enabled=true`, or its name on the allowlist).
+ */
+export async function resolveContainers(docker: Docker, name: string, spec: DockerTargetSpec, policy: TargetPolicy, random = Math.random): Promise<{ selector: string; refs: ContainerRef[] }> {
+  const selector = describeSelector(spec);
+  const matches = await findContainers(docker, spec);
+  if (matches.length === 0) throw new GamedayError(FailureType.TargetNotFound, `target '${name}': no ${selector} found on the Docker engine`);
+  const chosen = pick(matches, spec, random);
+  for (const c of chosen) {
+    if (c.labels[OPT_IN_LABEL] !== 'true' && !policy.allowlist.includes(c.name)) {
+      throw new GamedayError(
+        FailureType.TargetNotAllowed,
+        `target '${name}': container ${c.name} has not opted in to experiments: label it ${OPT_IN_LABEL}=true, or add it to GAMEDAY_ALLOWED_TARGETS on the worker`,
+      );
+    }
+  }
+  return {
+    selector: spec.pick ? `${selector}, pick ${JSON.stringify(spec.pick)} of ${matches.length}` : selector,
+    refs: chosen.map(({ id, name: n }) => ({ id, name: n })),
+  };
+}
+
+async function eachContainer(planned: PlannedFault, fn: (c: ContainerRef) => Promise<string | void>): Promise<string[]> {
+  const done: string[] = [];
+  for (const c of planned.target.containers) {
+    const line = await fn(c);
+    if (line) done.push(line);
+  }
+  return done;
+}
+
+/** Faults on containers: their life (pause, stop, kill, restart), their network, their resources. */
+export const dockerFaults: FaultFamily<'docker'> = {
+  resolve: (deps: FaultDeps, name, spec, policy) => resolveContainers(deps.docker, name, spec, policy),
+
+  async inject(deps, planned) {
+    const fault = planned.fault;
+    await eachContainer(planned, async (c) => {
+      switch (fault.kind) {
+        case 'docker-disconnect':
+          return injectDisconnect(deps.docker, fault, c);
+        case 'docker-packet-loss':
+          return injectPacketLoss(deps.docker, fault, c, planned);
+        case 'docker-cpu-stress':
+        case 'docker-memory-stress':
+          return injectStress(deps.docker, fault, c, planned);
+        case 'docker-pause':
+        case 'docker-stop':
+        case 'docker-kill':
+        case 'docker-restart':
+          return injectDockerFault(deps.docker, fault, c);
+        default:
+          throw new Error(`${fault.kind} is not a docker fault`);
+      }
+    });
+  },
+
+  revert(deps, planned) {
+    const fault = planned.fault;
+    return eachContainer(planned, (c) => {
+      switch (fault.kind) {
+        case 'docker-disconnect':
+          return revertDisconnect(deps.docker, fault, c);
+        case 'docker-packet-loss':
+          return revertPacketLoss(deps.docker, fault, c, planned);
+        case 'docker-cpu-stress':
+        case 'docker-memory-stress':
+          return revertStress(deps.docker, fault, c, planned);
+        case 'docker-pause':
+        case 'docker-stop':
+        case 'docker-kill':
+        case 'docker-restart':
+          return revertDockerFault(deps.docker, fault, c);
+        default:
+          throw new Error(`${fault.kind} is not a docker fault`);
+      }
+    });
+  },
+};

@@ -1,25 +1,37 @@
-import type Docker from 'dockerode';
+import type { TargetKind } from '../spec/schema';
+import { targetKindOf } from '../spec/schema';
 import type { PlannedFault } from '../types';
-import { injectDockerFault, revertDockerFault } from './docker';
+import { dockerFaults } from './docker';
+import type { FaultDeps, FaultFamily } from './family';
+import { httpFaults } from './http';
+import { postgresFaults } from './postgres';
+import { processFaults } from './process';
+import { toxiproxyFaults } from './toxiproxy';
+
+export type { FaultDeps, TargetPolicy } from './family';
 
 /**
- * Every fault family behind one small interface: inject, and revert (idempotent); describe.ts
- * says what a fault does in words.
- * Only Docker faults exist yet; each new family adds a file beside docker.ts and a case here.
+ * Every fault family behind one small interface (family.ts): resolve a target, inject, revert
+ * (idempotent). describe.ts says what a fault does in words. One file per family.
  */
-export interface FaultDeps {
-  docker: Docker;
+export const FAMILIES: { [K in TargetKind]: FaultFamily<K> } = {
+  docker: dockerFaults,
+  postgres: postgresFaults,
+  toxiproxy: toxiproxyFaults,
+  process: processFaults,
+  http: httpFaults,
+};
+
+function familyOf(planned: PlannedFault): FaultFamily {
+  return FAMILIES[targetKindOf(planned.fault.kind)] as FaultFamily;
 }
 
-/** Injects a planned fault into every container of its target, in order. */
+/** Injects a planned fault into everything its target resolved to. */
 export async function injectFault(deps: FaultDeps, planned: PlannedFault): Promise<void> {
-  for (const c of planned.target.containers) await injectDockerFault(deps.docker, planned.fault, c);
+  await familyOf(planned).inject(deps, planned);
 }
 
-/** Reverts a planned fault on every container of its target; returns one line per container. */
+/** Reverts a planned fault, idempotently; returns one line per thing it looked at. */
 export async function revertFault(deps: FaultDeps, planned: PlannedFault): Promise<string[]> {
-  const done: string[] = [];
-  for (const c of planned.target.containers) done.push(await revertDockerFault(deps.docker, planned.fault, c));
-  return done;
+  return familyOf(planned).revert(deps, planned);
 }
-

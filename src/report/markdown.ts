@@ -1,6 +1,7 @@
 import { describeTolerance } from '../probes/tolerance';
 import type { ProbeSpec } from '../spec/schema';
-import type { Journal, PlannedFault, ProbeSample } from '../types';
+import { manualRevert } from '../faults/describe';
+import type { Journal, ProbeSample } from '../types';
 
 /** Renders the run as the Markdown report of the method (METHOD.md): one section per heading. */
 export function renderMarkdown(j: Journal): string {
@@ -97,7 +98,7 @@ function designSection(j: Journal): string {
   if (!j.plan) return section('Experiment design', '_the experiment did not load_');
   const { spec, timing } = j.plan;
   const targets = j.targets.length
-    ? j.targets.map((t) => `- **${t.name}**: ${t.selector} → ${t.containers.map((c) => `${c.name} (${c.id.slice(0, 12)})`).join(', ')}`)
+    ? j.targets.map((t) => `- **${t.name}**: ${t.selector} → ${t.containers.map((c) => ((t.kind ?? 'docker') === 'docker' ? `${c.name} (${c.id.slice(0, 12)})` : c.name)).join(', ')}`)
     : Object.entries(spec.targets).map(([n, t]) => `- **${n}**: ${JSON.stringify(t)} (not resolved)`);
   const steps = spec.method.map((m, i) => `${i + 1}. ${m.fault.kind} on target ${m.fault.target} for ${m.duration}`);
   const probes = (spec.observe?.probes ?? []).map((p) => `- ${p.name}: ${describeProbe(p.probe)}`);
@@ -200,12 +201,6 @@ function remediation(j: Journal): string {
   const lines = failing.map((r) => `- **${r.expectation}** (${r.when}): expected ${r.expected}; observed ${r.observed}.`);
   if (j.plan?.spec.remediation) lines.push('', j.plan.spec.remediation);
   return lines.length ? lines.join('\n') : `See the reason above: ${j.reason}`;
-}
-
-/** The command that reverts a fault by hand, should everything else fail. */
-function manualRevert(f: PlannedFault): string {
-  const names = f.target.containers.map((c) => c.name).join(' ');
-  return f.fault.kind === 'docker-pause' ? `docker unpause ${names}` : `docker start ${names}`;
 }
 
 function rollbackSection(j: Journal): string {

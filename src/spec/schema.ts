@@ -43,7 +43,63 @@ export const dockerTargetSchema = z
     if (t.pick && t.labels === undefined) ctx.addIssue({ code: 'custom', message: 'pick applies to a label selector only', path: ['pick'] });
   });
 
-export const targetSchema = dockerTargetSchema;
+const loopbackNote = 'Targets on 127.0.0.1 or localhost are allowed; any other address must be in GAMEDAY_ALLOWED_TARGETS on the worker.';
+
+/** A PostgreSQL server, for database faults (terminate backends, exhaust connections, lock a table). */
+export const postgresTargetSchema = z
+  .strictObject({
+    kind: z.literal('postgres'),
+    connectionString: z.string().regex(/^postgres(ql)?:\/\//, { error: 'expected a connection string such as postgres://postgres@127.0.0.1:5432/app' }),
+  })
+  .describe(loopbackNote);
+
+/** A proxy of a Toxiproxy server, for network faults on the TCP dependency it fronts. */
+export const toxiproxyTargetSchema = z
+  .strictObject({
+    kind: z.literal('toxiproxy'),
+    /** Toxiproxy's HTTP API. */
+    api: z.url({ protocol: /^https?$/, error: 'expected the Toxiproxy API URL such as http://127.0.0.1:8474' }),
+    proxy: name,
+  })
+  .describe(loopbackNote);
+
+/** Processes on the worker's host whose command line matches `pattern` (a regular expression, like `pgrep -f`). */
+export const processTargetSchema = z
+  .strictObject({
+    kind: z.literal('process'),
+    pattern: name.refine(
+      (p) => {
+        try {
+          new RegExp(p);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: 'not a valid regular expression' },
+    ),
+  })
+  .describe('A process opts in with GAMEDAY_ENABLED=true in its environment, or by its pattern being in GAMEDAY_ALLOWED_TARGETS.');
+
+/**
+ * An HTTP dependency that takes faults through Gameday's fault endpoint: PUT <url>/__gameday/fault
+ * with { status?, delayMs?, percent?, tag } sets one, DELETE clears it (see the demo system's
+ * scoring service, and README: the HTTP fault endpoint).
+ */
+export const httpTargetSchema = z
+  .strictObject({
+    kind: z.literal('http'),
+    url: z.url({ protocol: /^https?$/, error: 'expected the dependency\'s base URL such as http://127.0.0.1:18082' }),
+    /** Where the fault endpoint is under `url` (default /__gameday/fault). */
+    faultPath: z.string().regex(/^\//, { error: 'expected a path starting with /' }).optional(),
+  })
+  .describe(loopbackNote);
+
+export const targetSchema = z.discriminatedUnion('kind', [dockerTargetSchema, postgresTargetSchema, toxiproxyTargetSchema, processTargetSchema, httpTargetSchema]);
+
+/** What a target resolves to; the first word of every fault kind names the target kind it needs. */
+export type TargetKind = z.infer<typeof targetSchema>['kind'];
+export const TARGET_KINDS: readonly TargetKind[] = ['docker', 'postgres', 'toxiproxy', 'process', 'http'];
 
 // ---------------------------------------------------------------- probes
 
@@ -176,22 +232,79 @@ export const observeCheckSchema = z
 
 const target = name.describe('the name of an entry in targets');
 
+const percent = z.number().gt(0, { error: 'must be more than 0' }).max(100, { error: 'must be at most 100' });
+const signal = z.string().regex(/^(SIG)?[A-Z0-9]+$/, { error: 'expected a signal name such as SIGKILL or SIGTERM' });
+const direction = z.enum(['downstream', 'upstream']);
+
+/**
+ * The fault kinds. The word before the first dash is the target kind the fault needs
+ * (docker-…, postgres-…, toxiproxy-…, process-…, http-…); every fault has an idempotent revert.
+ */
 export const faultSchema = z.discriminatedUnion('kind', [
+  // docker: a container's life
   z.strictObject({ kind: z.literal('docker-pause'), target }),
   z.strictObject({ kind: z.literal('docker-stop'), target, timeout: durationSchema.optional() }),
-  z.strictObject({
-    kind: z.literal('docker-kill'),
-    target,
-    signal: z.string().regex(/^(SIG)?[A-Z0-9]+$/, { error: 'expected a signal name such as SIGKILL or SIGTERM' }).optional(),
-  }),
+  z.strictObject({ kind: z.literal('docker-kill'), target, signal: signal.optional() }),
   z.strictObject({ kind: z.literal('docker-restart'), target, timeout: durationSchema.optional() }),
+  // docker: a container's network
+  /** Disconnects the container from a Docker network (a partition); revert connects it again. */
+  z.strictObject({ kind: z.literal('docker-disconnect'), target, network: name }),
+  /** Drops a share of packets with iptables in the container's network namespace. */
+  z.strictObject({
+    kind: z.literal('docker-packet-loss'),
+    target,
+    percent,
+    /** Only packets to or from this TCP port (default: all). */
+    port: z.int().min(1).max(65535).optional(),
+  }),
+  // docker: a container's resources
+  z.strictObject({ kind: z.literal('docker-cpu-stress'), target, workers: z.int().min(1).max(64).optional() }),
+  z.strictObject({ kind: z.literal('docker-memory-stress'), target, megabytes: z.int().min(1) }),
+  // postgres
+  /** pg_terminate_backend on the server's client backends (filtered by database, user, application_name). */
+  z.strictObject({
+    kind: z.literal('postgres-terminate-backends'),
+    target,
+    database: name.optional(),
+    user: name.optional(),
+    applicationName: name.optional(),
+  }),
+  /** Holds `connections` connections (default: every free slot) for the fault's duration. */
+  z.strictObject({ kind: z.literal('postgres-exhaust-connections'), target, connections: z.int().min(1).optional() }),
+  /** Holds a lock on a table for the fault's duration (default mode ACCESS EXCLUSIVE). */
+  z.strictObject({
+    kind: z.literal('postgres-lock-table'),
+    target,
+    table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, { error: 'expected a table name such as messages or public.messages' }),
+    mode: z.enum(['ACCESS EXCLUSIVE', 'EXCLUSIVE', 'SHARE ROW EXCLUSIVE', 'SHARE', 'ROW EXCLUSIVE']).optional(),
+  }),
+  // toxiproxy: a TCP dependency
+  z.strictObject({ kind: z.literal('toxiproxy-latency'), target, latency: durationSchema, jitter: durationSchema.optional(), direction: direction.optional(), percent: percent.optional() }),
+  /** Data stops flowing; the connection is closed after `timeout` (or held open when 0). */
+  z.strictObject({ kind: z.literal('toxiproxy-timeout'), target, timeout: durationSchema, direction: direction.optional(), percent: percent.optional() }),
+  /** Connections are reset (TCP RST) after `timeout` (default at once). */
+  z.strictObject({ kind: z.literal('toxiproxy-reset'), target, timeout: durationSchema.optional(), direction: direction.optional(), percent: percent.optional() }),
+  z.strictObject({ kind: z.literal('toxiproxy-bandwidth'), target, kbPerSecond: z.int().min(1), direction: direction.optional(), percent: percent.optional() }),
+  // process: on the worker's host
+  /** SIGSTOP; revert SIGCONT. */
+  z.strictObject({ kind: z.literal('process-pause'), target }),
+  /** A signal (default SIGKILL); revert runs `restart` (a shell command) when no matching process runs. */
+  z.strictObject({ kind: z.literal('process-kill'), target, signal: signal.optional(), restart: name.optional() }),
+  // http: a dependency speaking Gameday's fault endpoint
+  z.strictObject({ kind: z.literal('http-error'), target, status: z.int().min(400).max(599), percent: percent.optional() }),
+  z.strictObject({ kind: z.literal('http-delay'), target, delay: durationSchema, percent: percent.optional() }),
 ]);
+
+/** The target kind a fault needs: the word before its first dash. */
+export function targetKindOf(faultKind: FaultSpec['kind']): TargetKind {
+  return faultKind.slice(0, faultKind.indexOf('-')) as TargetKind;
+}
 
 export const methodStepSchema = z.strictObject({
   fault: faultSchema,
   /** How long the fault stays in place before it is reverted. */
   duration: durationSchema,
-  /** The most containers this fault may touch; more matches refuse the experiment. Default 10. */
+  /** The most containers (or processes) this fault may touch; more matches refuse the experiment. Default 10. */
   maxTargets: z.int().min(1).optional(),
 });
 
@@ -237,11 +350,18 @@ export const experimentSchema = z
   .superRefine((e, ctx) => {
     const names = Object.keys(e.targets);
     e.method.forEach((step, i) => {
-      if (step.fault.target !== '' && !names.includes(step.fault.target)) {
+      const t = e.targets[step.fault.target] as TargetSpec | undefined;
+      if (step.fault.target !== '' && !t) {
         ctx.addIssue({
           code: 'custom',
           path: ['method', i, 'fault', 'target'],
           message: `no target named '${step.fault.target}' (targets: ${names.join(', ') || 'none'})`,
+        });
+      } else if (t && t.kind !== targetKindOf(step.fault.kind)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['method', i, 'fault', 'target'],
+          message: `a ${step.fault.kind} fault needs a ${targetKindOf(step.fault.kind)} target; '${step.fault.target}' is a ${t.kind} target`,
         });
       }
     });
@@ -249,6 +369,7 @@ export const experimentSchema = z
 
 export type Experiment = z.infer<typeof experimentSchema>;
 export type TargetSpec = z.infer<typeof targetSchema>;
+export type DockerTargetSpec = z.infer<typeof dockerTargetSchema>;
 export type ProbeSpec = z.infer<typeof probeSchema>;
 export type Tolerance = z.infer<typeof toleranceSchema>;
 export type FaultSpec = z.infer<typeof faultSchema>;

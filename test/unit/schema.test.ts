@@ -88,7 +88,8 @@ const DURATION_TYPE = 'expected a duration such as "30s", "500ms" or "5m"';
 const HYPOTHESIS = 'an experiment states its hypothesis before it runs';
 const PROBE_KINDS = 'http, nats-stream, nats-consumer, nats-publish, postgres';
 const UNKNOWN = 'unknown field (misspelt, or not part of this object)';
-const FAULT_KINDS = 'docker-pause, docker-stop, docker-kill, docker-restart';
+const FAULT_KINDS =
+  'docker-pause, docker-stop, docker-kill, docker-restart, docker-disconnect, docker-packet-loss, docker-cpu-stress, docker-memory-stress, postgres-terminate-backends, postgres-exhaust-connections, postgres-lock-table, toxiproxy-latency, toxiproxy-timeout, toxiproxy-reset, toxiproxy-bandwidth, process-pause, process-kill, http-error, http-delay';
 const HTTP_URL = 'expected an http(s) URL such as http://127.0.0.1:8080/health';
 
 describe('the experiment schema', () => {
@@ -285,10 +286,10 @@ describe('the experiment schema', () => {
       assertOnlyProblem(d, 'targets.nats.container', 'must not be empty');
     });
 
-    test('A target kind other than docker is rejected, quoting it and naming docker as the kind there is.', () => {
+    test('An unknown target kind is rejected, quoting it and listing the kinds there are.', () => {
       const d = validDoc();
       d.targets.nats.kind = 'kubernetes';
-      assertOnlyProblem(d, 'targets.nats.kind', '"kubernetes" is not one of "docker"');
+      assertOnlyProblem(d, 'targets.nats.kind', 'unknown kind "kubernetes": expected one of docker, postgres, toxiproxy, process, http');
     });
 
     test('A misspelt container key is reported as unknown, and the target as giving neither container nor labels.', () => {
@@ -533,6 +534,51 @@ describe('the experiment schema', () => {
   });
 
   describe('faults', () => {
+    test('A fault on a target of another kind is rejected, naming the kind the fault needs.', () => {
+      const d = validDoc();
+      d.targets.db = { kind: 'postgres', connectionString: 'postgres://postgres@127.0.0.1:15432/app' };
+      d.method[0].fault = { kind: 'docker-pause', target: 'db' };
+      assertOnlyProblem(d, 'method.0.fault.target', "a docker-pause fault needs a docker target; 'db' is a postgres target");
+    });
+
+    test('A toxiproxy target without a proxy name is reported as required.', () => {
+      const d = validDoc();
+      d.targets.proxy = { kind: 'toxiproxy', api: 'http://127.0.0.1:18474' };
+      assertOnlyProblem(d, 'targets.proxy.proxy', 'required');
+    });
+
+    test('A process target whose pattern is not a regular expression is rejected.', () => {
+      const d = validDoc();
+      d.targets.worker = { kind: 'process', pattern: 'node (worker' };
+      assertOnlyProblem(d, 'targets.worker.pattern', 'not a valid regular expression');
+    });
+
+    test('A postgres target with a connection string of another scheme is rejected with an example.', () => {
+      const d = validDoc();
+      d.targets.db = { kind: 'postgres', connectionString: 'mysql://127.0.0.1/app' };
+      assertOnlyProblem(d, 'targets.db.connectionString', 'expected a connection string such as postgres://postgres@127.0.0.1:5432/app');
+    });
+
+    test('A packet-loss share above 100 percent is rejected.', () => {
+      const d = validDoc();
+      d.method[0].fault = { kind: 'docker-packet-loss', target: 'nats', percent: 150 };
+      assertOnlyProblem(d, 'method.0.fault.percent', 'must be at most 100');
+    });
+
+    test('An http-error status that is not an error status is rejected.', () => {
+      const d = validDoc();
+      d.targets.scoring = { kind: 'http', url: 'http://127.0.0.1:18082' };
+      d.method[0].fault = { kind: 'http-error', target: 'scoring', status: 200 };
+      assert.equal(problemsOf(d)[0].path, 'method.0.fault.status');
+    });
+
+    test('A table name that is not an identifier is rejected with examples.', () => {
+      const d = validDoc();
+      d.targets.db = { kind: 'postgres', connectionString: 'postgres://postgres@127.0.0.1:15432/app' };
+      d.method[0].fault = { kind: 'postgres-lock-table', target: 'db', table: 'messages; DROP TABLE x' };
+      assertOnlyProblem(d, 'method.0.fault.table', 'expected a table name such as messages or public.messages');
+    });
+
     test('An unknown fault kind is rejected, quoting it and listing the kinds there are.', () => {
       const d = validDoc();
       d.method[0].fault.kind = 'docker-freeze';
@@ -589,10 +635,28 @@ describe('the experiment schema', () => {
         { fault: { kind: 'docker-kill', target: 'nats', signal: 'SIGTERM' }, duration: '1s' },
         { fault: { kind: 'docker-restart', target: 'nats', timeout: '2s' }, duration: '1s' },
       ];
-      assert.deepEqual(
-        parseExperiment(d, FILE).method.map((s) => s.fault.kind),
-        ['docker-pause', 'docker-stop', 'docker-kill', 'docker-restart'],
+      d.targets.db = { kind: 'postgres', connectionString: 'postgres://postgres@127.0.0.1:15432/app' };
+      d.targets.proxy = { kind: 'toxiproxy', api: 'http://127.0.0.1:18474', proxy: 'nats' };
+      d.targets.worker = { kind: 'process', pattern: 'node .*worker' };
+      d.targets.scoring = { kind: 'http', url: 'http://127.0.0.1:18082' };
+      d.method.push(
+        { fault: { kind: 'docker-disconnect', target: 'nats', network: 'demo' }, duration: '1s' },
+        { fault: { kind: 'docker-packet-loss', target: 'nats', percent: 30, port: 4222 }, duration: '1s' },
+        { fault: { kind: 'docker-cpu-stress', target: 'nats', workers: 2 }, duration: '1s' },
+        { fault: { kind: 'docker-memory-stress', target: 'nats', megabytes: 64 }, duration: '1s' },
+        { fault: { kind: 'postgres-terminate-backends', target: 'db', database: 'app' }, duration: '1s' },
+        { fault: { kind: 'postgres-exhaust-connections', target: 'db', connections: 5 }, duration: '1s' },
+        { fault: { kind: 'postgres-lock-table', target: 'db', table: 'messages', mode: 'SHARE' }, duration: '1s' },
+        { fault: { kind: 'toxiproxy-latency', target: 'proxy', latency: '2s', jitter: '100ms', direction: 'upstream', percent: 50 }, duration: '1s' },
+        { fault: { kind: 'toxiproxy-timeout', target: 'proxy', timeout: '0s' }, duration: '1s' },
+        { fault: { kind: 'toxiproxy-reset', target: 'proxy' }, duration: '1s' },
+        { fault: { kind: 'toxiproxy-bandwidth', target: 'proxy', kbPerSecond: 10 }, duration: '1s' },
+        { fault: { kind: 'process-pause', target: 'worker' }, duration: '1s' },
+        { fault: { kind: 'process-kill', target: 'worker', signal: 'SIGTERM', restart: 'node worker.js' }, duration: '1s' },
+        { fault: { kind: 'http-error', target: 'scoring', status: 503, percent: 50 }, duration: '1s' },
+        { fault: { kind: 'http-delay', target: 'scoring', delay: '6s' }, duration: '1s' },
       );
+      assert.deepEqual(parseExperiment(d, FILE).method.map((s) => s.fault.kind), FAULT_KINDS.split(', '));
     });
   });
 

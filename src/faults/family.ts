@@ -1,0 +1,63 @@
+import type Docker from 'dockerode';
+import type { TargetKind, TargetSpec } from '../spec/schema';
+import type { PlannedFault, TargetRef } from '../types';
+
+/** What the fault families need from the worker. */
+export interface FaultDeps {
+  docker: Docker;
+}
+
+/** Who may be a target without opting in: the worker's GAMEDAY_ALLOWED_TARGETS. */
+export interface TargetPolicy {
+  /** Container names, process patterns or addresses (host:port, URLs) allowed without opting in. */
+  allowlist: string[];
+}
+
+/** What one target resolved to, before the blast-radius check. */
+export interface Resolution {
+  /** The selector in words: "container demo-nats", "postgres 127.0.0.1:15432/app". */
+  selector: string;
+  refs: TargetRef[];
+}
+
+/**
+ * One family of faults (docker, postgres, toxiproxy, process, http): how its targets resolve, and
+ * how its faults are injected and reverted. `revert` is idempotent (reverting twice, or reverting
+ * a fault whose inject never happened, succeeds) and returns one line per thing it looked at, for
+ * the rollback record.
+ */
+export interface FaultFamily<K extends TargetKind = TargetKind> {
+  /**
+   * @throws GamedayError TargetNotFound when nothing matches, TargetNotAllowed when a match has
+   *   not opted in.
+   */
+  resolve(deps: FaultDeps, name: string, spec: Extract<TargetSpec, { kind: K }>, policy: TargetPolicy): Promise<Resolution>;
+  inject(deps: FaultDeps, planned: PlannedFault): Promise<void>;
+  revert(deps: FaultDeps, planned: PlannedFault): Promise<string[]>;
+}
+
+/** The target spec a planned fault acts on, checked to be of the family's kind. */
+export function targetSpecOf<K extends TargetKind>(planned: PlannedFault, kind: K): Extract<TargetSpec, { kind: K }> {
+  const spec = planned.target.spec;
+  if (!spec || spec.kind !== kind) throw new Error(`fault ${planned.id} (${planned.fault.kind}) has no ${kind} target recorded`);
+  return spec as Extract<TargetSpec, { kind: K }>;
+}
+
+/** The tag the fault's leftovers carry (see faultTag); the fault id for runs recorded before tags. */
+export function tagOf(planned: PlannedFault): string {
+  return planned.tag ?? planned.id;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/**
+ * Addresses on this machine are fair game for a local game day; anything else must be named in
+ * the allowlist (as host, host:port or the whole URL).
+ * @returns undefined when allowed, else why not.
+ */
+export function addressNotAllowed(url: URL, policy: TargetPolicy): string | undefined {
+  if (LOOPBACK.has(url.hostname)) return undefined;
+  const candidates = [url.hostname, url.host, url.href, url.origin];
+  if (candidates.some((c) => policy.allowlist.includes(c))) return undefined;
+  return `${url.host} is not on this machine: add ${url.host} to GAMEDAY_ALLOWED_TARGETS on the worker to allow it`;
+}

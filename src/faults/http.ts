@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { FailureType, GamedayError } from '../errors';
+import { durationMs } from '../spec/loader';
+import type { TargetSpec } from '../spec/schema';
+import type { PlannedFault } from '../types';
+import { addressNotAllowed, tagOf, targetSpecOf, type FaultFamily } from './family';
+
+/**
+ * Failures of an HTTP dependency (error statuses, slow answers), set through its fault endpoint:
+ * `PUT <url>/__gameday/fault` with `{ status?, delayMs?, percent?, tag }` sets the fault,
+ * `DELETE` clears it. Any stub or proxy that speaks this can be a target; the demo system's
+ * scoring service does.
+ */
+
+export const DEFAULT_FAULT_PATH = '/__gameday/fault';
+
+/** What the fault endpoint receives. */
+export interface HttpFaultBody {
+  status?: number;
+  delayMs?: number;
+  percent: number;
+  tag: string;
+}
+
+function endpoint(spec: Extract<TargetSpec, { kind: 'http' }>): string {
+  return `${spec.url.replace(/\/$/, '')}${spec.faultPath ?? DEFAULT_FAULT_PATH}`;
+}
+
+async function call(url: string, method: 'PUT' | 'DELETE', body?: HttpFaultBody): Promise<Response> {
+  try {
+    return await fetch(url, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : undefined,
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch (e) {
+    throw new Error(`the fault endpoint ${url} did not answer ${method}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
+  }
+}
+
+/** The body that sets a planned http fault. */
+export function httpFaultBody(planned: PlannedFault): HttpFaultBody {
+  const f = planned.fault;
+  if (f.kind === 'http-error') return { status: f.status, percent: f.percent ?? 100, tag: tagOf(planned) };
+  if (f.kind === 'http-delay') return { delayMs: durationMs(f.delay), percent: f.percent ?? 100, tag: tagOf(planned) };
+  throw new Error(`${f.kind} is not an http fault`);
+}
+
+export const httpFaults: FaultFamily<'http'> = {
+  async resolve(_deps, name, spec, policy) {
+    const url = new URL(spec.url);
+    const why = addressNotAllowed(url, policy);
+    if (why) throw new GamedayError(FailureType.TargetNotAllowed, `target '${name}': ${why}`);
+    return {
+      selector: `http dependency ${spec.url} (fault endpoint ${spec.faultPath ?? DEFAULT_FAULT_PATH})`,
+      refs: [{ id: createHash('sha256').update(`http:${url.origin}${url.pathname}`).digest('hex'), name: url.host }],
+    };
+  },
+
+  async inject(_deps, planned) {
+    const url = endpoint(targetSpecOf(planned, 'http'));
+    const res = await call(url, 'PUT', httpFaultBody(planned));
+    if (res.status === 404 || res.status === 405) throw new GamedayError(FailureType.TargetNotFound, `${url} is not a fault endpoint (${res.status}): the dependency must speak Gameday's fault endpoint`);
+    if (!res.ok) throw new Error(`the fault endpoint ${url} refused the fault: ${res.status} ${await res.text()}`);
+  },
+
+  async revert(_deps, planned) {
+    const url = endpoint(targetSpecOf(planned, 'http'));
+    const res = await call(url, 'DELETE');
+    if (!res.ok && res.status !== 404) throw new Error(`the fault endpoint ${url} did not clear the fault: ${res.status} ${await res.text()}`);
+    return [`cleared the fault at ${url}`];
+  },
+};

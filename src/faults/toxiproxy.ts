@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { FailureType, GamedayError } from '../errors';
+import { durationMs } from '../spec/loader';
+import type { FaultSpec } from '../spec/schema';
+import type { PlannedFault } from '../types';
+import { addressNotAllowed, tagOf, targetSpecOf, type FaultFamily } from './family';
+
+/**
+ * Network faults on a TCP dependency, as toxics on a Toxiproxy proxy (there is no netem here).
+ * Each fault is one toxic named by the fault's tag, so that a revert from any worker deletes
+ * exactly it, and deleting a toxic that is gone succeeds.
+ */
+
+type ToxiproxyFault = Extract<FaultSpec, { kind: `toxiproxy-${string}` }>;
+
+interface Toxic {
+  name: string;
+  type: 'latency' | 'timeout' | 'reset_peer' | 'bandwidth';
+  stream: 'downstream' | 'upstream';
+  toxicity: number;
+  attributes: Record<string, number>;
+}
+
+/** The toxic that makes a fault, named by its tag. */
+export function toxicFor(fault: ToxiproxyFault, tag: string): Toxic {
+  const base = { name: tag, stream: fault.direction ?? 'downstream', toxicity: (fault.percent ?? 100) / 100 } as const;
+  switch (fault.kind) {
+    case 'toxiproxy-latency':
+      return { ...base, type: 'latency', attributes: { latency: durationMs(fault.latency), jitter: fault.jitter ? durationMs(fault.jitter) : 0 } };
+    case 'toxiproxy-timeout':
+      return { ...base, type: 'timeout', attributes: { timeout: durationMs(fault.timeout) } };
+    case 'toxiproxy-reset':
+      return { ...base, type: 'reset_peer', attributes: { timeout: fault.timeout ? durationMs(fault.timeout) : 0 } };
+    case 'toxiproxy-bandwidth':
+      return { ...base, type: 'bandwidth', attributes: { rate: fault.kbPerSecond } };
+  }
+}
+
+async function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
+  try {
+    return await fetch(`${base.replace(/\/$/, '')}${path}`, {
+      method,
+      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch (e) {
+    throw new Error(`Toxiproxy at ${base} did not answer ${method} ${path}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
+  }
+}
+
+function toxiproxyFault(planned: PlannedFault): ToxiproxyFault {
+  if (!planned.fault.kind.startsWith('toxiproxy-')) throw new Error(`${planned.fault.kind} is not a toxiproxy fault`);
+  return planned.fault as ToxiproxyFault;
+}
+
+export const toxiproxyFaults: FaultFamily<'toxiproxy'> = {
+  async resolve(_deps, name, spec, policy) {
+    const why = addressNotAllowed(new URL(spec.api), policy);
+    if (why) throw new GamedayError(FailureType.TargetNotAllowed, `target '${name}': ${why}`);
+    const res = await api(spec.api, 'GET', `/proxies/${encodeURIComponent(spec.proxy)}`).catch((e: Error) => {
+      throw new GamedayError(FailureType.TargetNotFound, `target '${name}': ${e.message}`);
+    });
+    if (res.status === 404) throw new GamedayError(FailureType.TargetNotFound, `target '${name}': Toxiproxy at ${spec.api} has no proxy named '${spec.proxy}'`);
+    if (!res.ok) throw new Error(`target '${name}': Toxiproxy answered ${res.status}: ${await res.text()}`);
+    const proxy = (await res.json()) as { listen: string; upstream: string };
+    return {
+      selector: `toxiproxy proxy ${spec.proxy} (${proxy.listen} → ${proxy.upstream})`,
+      refs: [{ id: createHash('sha256').update(`toxiproxy:${spec.api}/${spec.proxy}`).digest('hex'), name: `proxy ${spec.proxy} → ${proxy.upstream}` }],
+    };
+  },
+
+  async inject(_deps, planned) {
+    const spec = targetSpecOf(planned, 'toxiproxy');
+    const toxic = toxicFor(toxiproxyFault(planned), tagOf(planned));
+    const res = await api(spec.api, 'POST', `/proxies/${encodeURIComponent(spec.proxy)}/toxics`, toxic);
+    // 409: an earlier attempt of this activity already added it.
+    if (res.ok || res.status === 409) return;
+    const text = await res.text();
+    if (res.status === 404) throw new GamedayError(FailureType.TargetNotFound, `Toxiproxy at ${spec.api} has no proxy named '${spec.proxy}'`);
+    throw new Error(`Toxiproxy refused toxic ${toxic.name}: ${res.status} ${text}`);
+  },
+
+  async revert(_deps, planned) {
+    const spec = targetSpecOf(planned, 'toxiproxy');
+    const tag = tagOf(planned);
+    const res = await api(spec.api, 'DELETE', `/proxies/${encodeURIComponent(spec.proxy)}/toxics/${encodeURIComponent(tag)}`);
+    if (res.status === 404) return [`proxy ${spec.proxy} has no toxic ${tag}: nothing to revert`];
+    if (!res.ok) throw new Error(`Toxiproxy did not delete toxic ${tag}: ${res.status} ${await res.text()}`);
+    return [`removed toxic ${tag} from proxy ${spec.proxy}`];
+  },
+};
