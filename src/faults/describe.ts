@@ -102,7 +102,7 @@ export function manualRevert(f: PlannedFault): string {
       return f.fault.restart ?? 'restart the process by hand';
     case 'http-error':
     case 'http-delay':
-      return spec?.kind === 'http' ? `curl -X DELETE ${spec.url.replace(/\/$/, '')}/__gameday/fault` : 'clear the fault endpoint';
+      return spec?.kind === 'http' ? `curl -X DELETE ${spec.url.replace(/\/$/, '')}${spec.faultPath ?? '/fault'}` : 'clear the fault endpoint';
   }
 }
 

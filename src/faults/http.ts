@@ -7,12 +7,12 @@ import { addressNotAllowed, tagOf, targetSpecOf, type FaultFamily } from './fami
 
 /**
  * Failures of an HTTP dependency (error statuses, slow answers), set through its fault endpoint:
- * `PUT <url>/__gameday/fault` with `{ status?, delayMs?, percent?, tag }` sets the fault,
+ * `PUT <url>/fault` (usually on an admin port of its own) with `{ status?, delayMs?, percent?, tag }` sets the fault,
  * `DELETE` clears it. Any stub or proxy that speaks this can be a target; the demo system's
  * scoring service does.
  */
 
-export const DEFAULT_FAULT_PATH = '/__gameday/fault';
+export const DEFAULT_FAULT_PATH = '/fault';
 
 /** What the fault endpoint receives. */
 export interface HttpFaultBody {
@@ -54,7 +54,7 @@ export const httpFaults: FaultFamily<'http'> = {
     if (why) throw new GamedayError(FailureType.TargetNotAllowed, `target '${name}': ${why}`);
     return {
       selector: `http dependency ${spec.url} (fault endpoint ${spec.faultPath ?? DEFAULT_FAULT_PATH})`,
-      refs: [{ id: createHash('sha256').update(`http:${url.origin}${url.pathname}`).digest('hex'), name: url.host }],
+      refs: [{ id: createHash('sha256').update(`http:${url.origin}${url.pathname}`).digest('hex'), name: spec.name ?? url.host }],
     };
   },
 

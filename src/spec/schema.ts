@@ -82,7 +82,7 @@ export const processTargetSchema = z
   .describe('A process opts in with GAMEDAY_ENABLED=true in its environment, or by its pattern being in GAMEDAY_ALLOWED_TARGETS.');
 
 /**
- * An HTTP dependency that takes faults through Gameday's fault endpoint: PUT <url>/__gameday/fault
+ * An HTTP dependency that takes faults through Gameday's fault endpoint: PUT <url>/fault
  * with { status?, delayMs?, percent?, tag } sets one, DELETE clears it (see the demo system's
  * scoring service, and README: the HTTP fault endpoint).
  */
@@ -90,7 +90,9 @@ export const httpTargetSchema = z
   .strictObject({
     kind: z.literal('http'),
     url: z.url({ protocol: /^https?$/, error: 'expected the dependency\'s base URL such as http://127.0.0.1:18082' }),
-    /** Where the fault endpoint is under `url` (default /__gameday/fault). */
+    /** The dependency's name in reports, e.g. `scoring` (default: the URL's host). */
+    name: name.optional(),
+    /** Where the fault endpoint is under `url` (default /fault). */
     faultPath: z.string().regex(/^\//, { error: 'expected a path starting with /' }).optional(),
   })
   .describe(loopbackNote);
