@@ -105,6 +105,19 @@ describe('the demo target system started by ensureTargetSystem', () => {
     assert.match(((await res.json()) as { error: string }).error, /^status: /);
   });
 
+  test('the known weakness: while NATS is paused the webhook does not answer, since it awaits the publish', async () => {
+    const nats = docker.getContainer('demo-target-nats');
+    await nats.pause();
+    try {
+      await assert.rejects(sendWebhook('while NATS is paused', TARGET_SYSTEM.apiUrl, 2000), { name: 'TimeoutError' });
+    } finally {
+      await nats.unpause();
+    }
+    assert.equal((await containerState('demo-target-nats')).Paused, false);
+    const message = await waitForMessage(await sendWebhook('after NATS resumed'));
+    assert.equal(message.status, 'scored', 'the system answers again once NATS resumes');
+  });
+
   test('Toxiproxy sits between the api and PostgreSQL: a latency toxic makes a read with a short client timeout fail', async () => {
     const proxies = (await (await fetch(`${TARGET_SYSTEM.toxiproxyUrl}/proxies`)).json()) as Record<string, { upstream: string }>;
     assert.deepEqual(Object.keys(proxies).sort(), ['nats', 'postgres', 'scoring']);
