@@ -10,6 +10,12 @@
 TARGET_APP_DIR="$ROOT/examples/target-system"
 TOXIPROXY_VERSION=v2.12.0
 
+# import_rootfs, then removes the untagged images earlier builds left (those no container uses).
+import_replacing() { # import_replacing <image> <rootfs dir> [docker import -c args...]
+  import_rootfs "$@"
+  docker image prune -f --filter label=gameday.source-hash >/dev/null 2>&1 || true
+}
+
 image_hash() { docker image inspect -f '{{index .Config.Labels "gameday.source-hash"}}' "$1" 2>/dev/null || true; }
 
 # Copies binaries and every library ldd lists for them into a root filesystem, at the same paths.
@@ -53,7 +59,7 @@ build_target_app_image() {
     ["pg", "nats"].forEach(visit); console.log([...seen].join("\n"));'); do
     mkdir -p "$dir/app/node_modules/$(dirname "$pkg")"; cp -r "$ROOT/node_modules/$pkg" "$dir/app/node_modules/$pkg"
   done
-  import_rootfs gameday/target-app:local "$dir" -c 'WORKDIR /app' -c 'ENTRYPOINT ["/usr/bin/node"]' -c 'CMD ["api.js"]' -c "LABEL gameday.source-hash=$hash"
+  import_replacing gameday/target-app:local "$dir" -c 'WORKDIR /app' -c 'ENTRYPOINT ["/usr/bin/node"]' -c 'CMD ["api.js"]' -c "LABEL gameday.source-hash=$hash"
   rm -rf "$dir"
   log "images: built gameday/target-app:local ($hash)"
 }
@@ -75,7 +81,7 @@ build_postgres_image() {
   chown -R 999:999 "$dir/var/lib/postgresql" "$dir/var/run/postgresql"
   chmod 1777 "$dir/tmp"
   sed "s#@PGBIN@#$bin#" "$TARGET_APP_DIR/postgres-entrypoint.sh" >"$dir/entrypoint.sh"; chmod +x "$dir/entrypoint.sh"
-  import_rootfs gameday/postgres:local "$dir" -c 'USER postgres' -c 'ENTRYPOINT ["/entrypoint.sh"]' -c "LABEL gameday.source-hash=$hash"
+  import_replacing gameday/postgres:local "$dir" -c 'USER postgres' -c 'ENTRYPOINT ["/entrypoint.sh"]' -c "LABEL gameday.source-hash=$hash"
   rm -rf "$dir"
   log "images: built gameday/postgres:local from $bin ($hash)"
 }
@@ -102,7 +108,7 @@ build_toxiproxy_image() {
   copy_with_libs "$dir" "$bin"
   mv "$dir$bin" "$dir/toxiproxy"
   mkdir -p "$dir/tmp"
-  import_rootfs gameday/toxiproxy:local "$dir" -c 'ENTRYPOINT ["/toxiproxy"]' -c 'CMD ["-host=0.0.0.0"]' -c "LABEL gameday.source-hash=$hash"
+  import_replacing gameday/toxiproxy:local "$dir" -c 'ENTRYPOINT ["/toxiproxy"]' -c 'CMD ["-host=0.0.0.0"]' -c "LABEL gameday.source-hash=$hash"
   rm -rf "$dir"
   log "images: built gameday/toxiproxy:local ($hash)"
 }
