@@ -3,12 +3,22 @@
 //   modules listed below, and types (`import type`) from anywhere: never I/O, never Node built-ins;
 // - src/ never imports workflows/ or activities/, except the composition roots (src/worker, src/cli);
 // - no floating promises anywhere.
+const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 const PURE_FOR_WORKFLOWS = ['../src/judge', '../src/search-attributes', '../src/faults/describe'];
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'reports/**', '.gameday/**', 'eslint.config.js', 'bin/**', 'scripts/**'] },
+  {
+    // The demo target system: plain CommonJS for Node 20, run in its own containers.
+    files: ['examples/**/*.js'],
+    ...js.configs.recommended,
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: Object.fromEntries(['require', 'module', 'process', 'console', 'Buffer', 'URL', 'fetch', 'AbortSignal', 'setTimeout'].map((g) => [g, 'readonly'])),
+    },
+  },
   {
     files: ['**/*.ts'],
     languageOptions: {

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Provisions the local stack Gameday needs, idempotently: reuses whatever already runs.
 #   - a Docker engine (the running one; else, as root on Debian, installs docker.io and starts dockerd)
-#   - the target images (gameday/nats:local, gameday/busybox:local) built from binaries on the machine
+#   - the target images (gameday/nats:local, gameday/busybox:local, and the demo target system's
+#     gameday/target-app:local, gameday/postgres:local, gameday/toxiproxy:local: scripts/target-images.sh)
+#     built from binaries on the machine
+#   - docker-compose (apt), for examples/target-system/docker-compose.yml
 #   - the Temporal CLI (TEMPORAL_CLI_PATH, PATH, the cache, a `go install`, or a download)
 #   - the Temporal dev server on 127.0.0.1:7233 (UI 8233), its database under .gameday/
 #   - a throwaway PostgreSQL on 127.0.0.1:55432 (for the PostgreSQL probes and the tests)
-# Usage: scripts/provision.sh [--only docker|images|temporal|postgres]...
+# Usage: scripts/provision.sh [--only docker|images|compose|temporal|postgres]...
 # Each piece that cannot be provisioned stops the script with a line saying which and how to provide it.
 set -euo pipefail
 
@@ -102,7 +105,12 @@ provision_images() {
       die "images: gameday/nats:local (no nats-server binary and no registry: apt-get install nats-server)"
     fi
   fi
+  provision_target_images
 }
+
+# The demo target system's images (examples/target-system): scripts/target-images.sh.
+# shellcheck source=scripts/target-images.sh
+source "$ROOT/scripts/target-images.sh"
 
 file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
 
@@ -180,11 +188,18 @@ provision_postgres() {
   log "postgres: ready on 127.0.0.1:$PG_PORT"
 }
 
+# docker-compose (Debian's 1.29), for examples/target-system/docker-compose.yml and its test.
+provision_compose() {
+  if command -v docker-compose >/dev/null 2>&1; then log "compose: docker-compose present"; return; fi
+  log "compose: installing docker-compose"
+  apt_install docker-compose || die "compose: docker-compose cannot be installed here (needs root and apt-get); install docker-compose 1.29 or later"
+}
+
 pieces=("$@")
-[ ${#pieces[@]} -gt 0 ] || pieces=(--only docker --only images --only temporal --only postgres)
+[ ${#pieces[@]} -gt 0 ] || pieces=(--only docker --only images --only compose --only temporal --only postgres)
 while [ ${#pieces[@]} -gt 0 ]; do
   case "${pieces[0]}" in
     --only) "provision_${pieces[1]}"; pieces=("${pieces[@]:2}") ;;
-    *) die "arguments: unknown '${pieces[0]}' (use --only docker|images|temporal|postgres)" ;;
+    *) die "arguments: unknown '${pieces[0]}' (use --only docker|images|compose|temporal|postgres)" ;;
   esac
 done

@@ -5,7 +5,7 @@ import { InvalidExperimentError, formatProblem } from '../errors';
 import { connectDocker } from '../faults/docker';
 import { experimentJsonSchema, scenarioJsonSchema } from '../spec/json-schema';
 import { durationMs } from '../spec/loader';
-import { ensureDemoTarget, provisionStack } from '../stack';
+import { ensureDemoTarget, ensureTargetSystem, provisionStack } from '../stack';
 import { connectClient } from '../temporal';
 import { createWorker } from '../worker';
 import { dryRun, formatDryRun } from './dry-run';
@@ -41,8 +41,11 @@ export function buildProgram(): Command {
     .action(async (opts: { worker: boolean }) => {
       const config = loadConfig();
       await provisionStack();
-      await ensureDemoTarget(connectDocker());
+      const docker = connectDocker();
+      await ensureDemoTarget(docker);
+      const target = await ensureTargetSystem(docker);
       err(`stack ready: Temporal ${config.temporalAddress}, Web UI ${uiUrl(config)}`);
+      err(`demo target system: webhook ${target.apiUrl}/webhook, Toxiproxy API ${target.toxiproxyUrl}, scoring faults ${target.scoringAdminUrl}/fault`);
       if (opts.worker) await runWorker(config);
     });
 
@@ -166,7 +169,10 @@ export function buildProgram(): Command {
     .action(async () => {
       const config = loadConfig();
       await provisionStack();
-      await ensureDemoTarget(connectDocker());
+      const docker = connectDocker();
+      await ensureDemoTarget(docker);
+      const system = await ensureTargetSystem(docker);
+      err(`demo target system healthy: webhook ${system.apiUrl}/webhook (a message scored end to end)`);
       const { worker, close } = await createWorker({ config });
       const target = await inputFor('chaos-001-nats-broker-pause');
       const client = await connectClient(config);

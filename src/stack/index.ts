@@ -4,14 +4,14 @@ import type Docker from 'dockerode';
 import { connect, RetentionPolicy } from 'nats';
 import { PROJECT_ROOT } from '../config';
 
-export type StackPiece = 'docker' | 'images' | 'temporal' | 'postgres';
+export type StackPiece = 'docker' | 'images' | 'compose' | 'temporal' | 'postgres';
 
 /**
  * Provisions the local stack (scripts/provision.sh): idempotent, and fast when everything already
  * runs. Its progress goes to stderr; a piece that cannot be provisioned rejects with the script's
  * own message, which says which piece and how to provide it.
  */
-export function provisionStack(pieces: StackPiece[] = ['docker', 'images', 'temporal', 'postgres']): Promise<void> {
+export function provisionStack(pieces: StackPiece[] = ['docker', 'images', 'compose', 'temporal', 'postgres']): Promise<void> {
   const args = [path.join(PROJECT_ROOT, 'scripts', 'provision.sh'), ...pieces.flatMap((p) => ['--only', p])];
   return new Promise((resolve, reject) => {
     const child = spawn('bash', args, { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -120,3 +120,5 @@ export async function ensureDemoTarget(docker: Docker): Promise<void> {
   await ensureStream(url, DEMO_NATS.stream, DEMO_NATS.subjects);
   await ensureDemoWorker(docker);
 }
+
+export { TARGET_SYSTEM, ensureTargetSystem, sendWebhook, targetContainer, waitForMessage, type TargetMessage } from './target-system';

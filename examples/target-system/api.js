@@ -1,0 +1,59 @@
+'use strict';
+// The webhook API: POST /webhook {text} stores the message in PostgreSQL, publishes its id to
+// JetStream (subject tasks.scoring), then answers 202 {id}.
+//
+// Its known weakness, kept on purpose for the experiments to find (METHOD.md, chaos-001): the
+// handler awaits the JetStream publish acknowledgement before it answers. While NATS is paused or
+// slow, every webhook waits up to PUBLISH_TIMEOUT_MS (10 s) and then answers 503: a caller that
+// gives up after 5 s sees a timeout. The remediation is to answer first and enqueue in the background.
+const { config, log, readJson, sendJson, serve, connectDatabase, connectNats } = require('./lib');
+
+const PORT = Number(process.env.PORT ?? 8081);
+const counters = { webhooksAccepted: 0, webhooksRejected: 0, publishFailures: 0 };
+
+async function main() {
+  const db = await connectDatabase();
+  const nc = await connectNats('api');
+  const js = nc.jetstream({ timeout: config.publishTimeoutMs });
+
+  serve(PORT, {
+    'GET /health': async (_req, res) => {
+      await db.query('SELECT 1');
+      sendJson(res, 200, { status: 'ok', nats: nc.isClosed() ? 'closed' : 'connected' });
+    },
+    'GET /metrics': (_req, res) => sendJson(res, 200, counters),
+    'GET /messages/:id': async (_req, res, { id }) => {
+      if (!/^\d+$/.test(id)) return sendJson(res, 400, { error: 'id must be a number' });
+      const { rows } = await db.query('SELECT id, text, status, score, attempts, error, created_at, updated_at FROM messages WHERE id = $1', [id]);
+      if (rows.length === 0) return sendJson(res, 404, { error: `no message ${id}` });
+      sendJson(res, 200, { ...rows[0], id: Number(rows[0].id) });
+    },
+    'POST /webhook': async (req, res) => {
+      const body = await readJson(req).catch((e) => ({ invalid: e.message }));
+      if (typeof body.text !== 'string' || body.text.trim() === '') {
+        counters.webhooksRejected++;
+        return sendJson(res, 400, { error: body.invalid ?? 'text: a non-empty string is required' });
+      }
+      const { rows } = await db.query('INSERT INTO messages (text) VALUES ($1) RETURNING id', [body.text]);
+      const id = Number(rows[0].id);
+      try {
+        // The weakness: awaited before answering (see the top of this file).
+        await js.publish(config.subject, JSON.stringify({ id }), { msgID: `message-${id}` });
+      } catch (e) {
+        counters.publishFailures++;
+        log('publish-failed', { id, error: e.message });
+        return sendJson(res, 503, { id, error: `queueing failed: ${e.message}` });
+      }
+      await db.query("UPDATE messages SET status = 'queued', updated_at = now() WHERE id = $1 AND status = 'received'", [id]);
+      counters.webhooksAccepted++;
+      log('accepted', { id });
+      sendJson(res, 202, { id });
+    },
+  });
+  log('api-listening', { port: PORT });
+}
+
+main().catch((e) => {
+  log('api-crashed', { error: e.message });
+  process.exit(1);
+});

@@ -1,0 +1,158 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { PROJECT_ROOT } from '../config';
+
+/**
+ * The demo target system (examples/target-system): the event-driven shape of the reference method.
+ *
+ *     POST /webhook → api → PostgreSQL (row) → NATS JetStream (tasks.scoring) → worker
+ *         → scoring (HTTP) → PostgreSQL (score)
+ *
+ * The api and the worker reach postgres, nats and scoring through toxiproxy, so network faults can
+ * be injected through its API. Every container is on the network `demo-target`, known there by
+ * its service name (postgres, nats, scoring, toxiproxy, api, worker), labelled
+ * `gameday.enabled=true` and `gameday.demo=<service>`, and publishes its ports on 127.0.0.1 only.
+ */
+export const TARGET_SYSTEM = {
+  network: 'demo-target',
+  apiUrl: 'http://127.0.0.1:18081',
+  workerUrl: 'http://127.0.0.1:18083',
+  scoringUrl: 'http://127.0.0.1:18082',
+  scoringAdminUrl: 'http://127.0.0.1:18092',
+  toxiproxyUrl: 'http://127.0.0.1:18474',
+  natsUrl: 'nats://127.0.0.1:14223',
+  postgresUrl: 'postgres://postgres@127.0.0.1:15432/postgres',
+  stream: 'tasks',
+  consumer: 'scorer',
+} as const;
+
+interface ServiceSpec {
+  service: string;
+  image: string;
+  cmd?: string[];
+  /** container port → host port on 127.0.0.1 */
+  ports: Record<number, number>;
+}
+
+/** In start order: the dependencies, toxiproxy in front of them, then the api and the worker. */
+const SERVICES: ServiceSpec[] = [
+  { service: 'postgres', image: 'gameday/postgres:local', ports: { 5432: 15432 } },
+  { service: 'nats', image: 'gameday/nats:local', cmd: ['-js', '-sd', '/tmp/js'], ports: { 4222: 14223 } },
+  { service: 'scoring', image: 'gameday/target-app:local', cmd: ['scoring.js'], ports: { 8082: 18082, 8092: 18092 } },
+  { service: 'toxiproxy', image: 'gameday/toxiproxy:local', cmd: ['-host=0.0.0.0'], ports: { 8474: 18474 } },
+  { service: 'api', image: 'gameday/target-app:local', cmd: ['api.js'], ports: { 8081: 18081 } },
+  { service: 'worker', image: 'gameday/target-app:local', cmd: ['worker.js'], ports: { 8083: 18083 } },
+];
+
+/** The container name of a service of the demo target system: `demo-target-<service>`. */
+export function targetContainer(service: string): string {
+  return `demo-target-${service}`;
+}
+
+async function ensureNetwork(docker: Docker): Promise<void> {
+  const exists = await docker.getNetwork(TARGET_SYSTEM.network).inspect().then(() => true, () => false);
+  if (!exists) await docker.createNetwork({ Name: TARGET_SYSTEM.network, Driver: 'bridge', Labels: { 'gameday.demo': 'network' } });
+}
+
+/**
+ * A service's container, running: created when missing, re-created when its image was rebuilt
+ * (provision.sh rebuilds gameday/target-app:local when the app's source changes), unpaused or
+ * started when it exists but does not run.
+ */
+async function ensureService(docker: Docker, spec: ServiceSpec): Promise<void> {
+  const name = targetContainer(spec.service);
+  const existing = docker.getContainer(name);
+  const [info, image] = await Promise.all([existing.inspect().catch(() => undefined), docker.getImage(spec.image).inspect()]);
+  if (info && info.Image !== image.Id) await existing.remove({ force: true });
+  if (!info || info.Image !== image.Id) {
+    const container = await docker.createContainer({
+      name,
+      Image: spec.image,
+      Cmd: spec.cmd,
+      Labels: { 'gameday.enabled': 'true', 'gameday.demo': spec.service },
+      ExposedPorts: Object.fromEntries(Object.keys(spec.ports).map((p) => [`${p}/tcp`, {}])),
+      HostConfig: {
+        NetworkMode: TARGET_SYSTEM.network,
+        PortBindings: Object.fromEntries(Object.entries(spec.ports).map(([p, host]) => [`${p}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(host) }]])),
+      },
+      NetworkingConfig: { EndpointsConfig: { [TARGET_SYSTEM.network]: { Aliases: [spec.service] } } },
+    });
+    await container.start();
+  } else if (info.State.Paused) {
+    await existing.unpause();
+  } else if (!info.State.Running) {
+    await existing.start();
+  }
+}
+
+async function waitFor<T>(what: string, withinMs: number, attempt: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  let last = '';
+  for (;;) {
+    try {
+      const value = await attempt();
+      if (value !== undefined) return value;
+    } catch (e) {
+      last = `: ${(e as Error).message}`;
+    }
+    if (Date.now() > deadline) throw new Error(`the demo target system: ${what} not within ${withinMs / 1000} s${last}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** Creates or updates the proxies of examples/target-system/toxiproxy.json (Toxiproxy's /populate is idempotent). */
+async function populateProxies(): Promise<void> {
+  const proxies = await readFile(path.join(PROJECT_ROOT, 'examples', 'target-system', 'toxiproxy.json'), 'utf8');
+  await waitFor('toxiproxy answering', 15_000, async () => {
+    const res = await fetch(`${TARGET_SYSTEM.toxiproxyUrl}/populate`, { method: 'POST', body: proxies, signal: AbortSignal.timeout(2000) });
+    if (!res.ok) throw new Error(`POST /populate answered ${res.status}: ${await res.text()}`);
+    return true;
+  });
+}
+
+/** A message as GET /messages/:id shows it. */
+export interface TargetMessage {
+  id: number;
+  text: string;
+  status: 'received' | 'queued' | 'scored' | 'failed';
+  score: number | null;
+  attempts: number;
+  error: string | null;
+}
+
+/** POSTs a webhook to the demo api; returns the message id, or throws with the api's answer. */
+export async function sendWebhook(text: string, apiUrl: string = TARGET_SYSTEM.apiUrl, timeoutMs = 15_000): Promise<number> {
+  const res = await fetch(`${apiUrl}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }), signal: AbortSignal.timeout(timeoutMs) });
+  const body = (await res.json()) as { id?: number; error?: string };
+  if (res.status !== 202 || body.id === undefined) throw new Error(`POST /webhook answered ${res.status}: ${body.error ?? JSON.stringify(body)}`);
+  return body.id;
+}
+
+/** Polls GET /messages/:id until the message is scored or failed; throws when it is not within `withinMs`. */
+export function waitForMessage(id: number, apiUrl: string = TARGET_SYSTEM.apiUrl, withinMs = 30_000): Promise<TargetMessage> {
+  return waitFor(`message ${id} scored or failed`, withinMs, async () => {
+    const res = await fetch(`${apiUrl}/messages/${id}`, { signal: AbortSignal.timeout(2000) });
+    const message = (await res.json()) as TargetMessage;
+    return message.status === 'scored' || message.status === 'failed' ? message : undefined;
+  });
+}
+
+/**
+ * Starts the demo target system on this Docker engine, idempotently (what runs is kept; what is
+ * missing, stopped, paused or built from an older image is fixed), and waits until it is healthy:
+ * a webhook accepted and its message scored end to end. Needs the images that
+ * `scripts/provision.sh --only images` builds. Returns the addresses it publishes.
+ */
+export async function ensureTargetSystem(docker: Docker): Promise<typeof TARGET_SYSTEM> {
+  await ensureNetwork(docker);
+  for (const spec of SERVICES) {
+    await ensureService(docker, spec);
+    if (spec.service === 'toxiproxy') await populateProxies();
+  }
+  await waitFor('api healthy', 30_000, async () => ((await fetch(`${TARGET_SYSTEM.apiUrl}/health`, { signal: AbortSignal.timeout(2000) })).ok ? true : undefined));
+  const id = await waitFor('a webhook accepted', 30_000, () => sendWebhook('health check from ensureTargetSystem', TARGET_SYSTEM.apiUrl, 5000));
+  const message = await waitForMessage(id);
+  if (message.status !== 'scored') throw new Error(`the demo target system: message ${id} ${message.status}: ${message.error ?? ''}`);
+  return TARGET_SYSTEM;
+}
