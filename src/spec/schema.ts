@@ -174,9 +174,11 @@ export const dockerContainerProbeSchema = z.strictObject({
 });
 
 /** Where a docker-logs probe starts counting. */
-export const logsSinceSchema = z.union([z.enum(['fault', 'baseline']), z.string().regex(DURATION)], {
-  error: (iss) => `${JSON.stringify(iss.input)} is not a start for the count: write 'fault' (default: since the first fault was injected), 'baseline' (since the experiment began) or a duration such as "30s" (the last 30 s)`,
-});
+const sinceMessage = (input: unknown): string =>
+  `${JSON.stringify(input)} is not a start for the count: write 'fault' (default: since the first fault was injected), 'baseline' (since the experiment began) or a duration such as "30s" (the last 30 s)`;
+export const logsSinceSchema = z
+  .string({ error: (iss) => sinceMessage(iss.input) })
+  .regex(/^(fault|baseline|\d+(\.\d+)?(ms|s|m|h))$/, { error: (iss) => sinceMessage(iss.input) });
 
 /** Lines of a container's log (stdout and stderr) matching `pattern`, counted over a window. */
 export const dockerLogsProbeSchema = z.strictObject({
