@@ -12,7 +12,7 @@ import { planStages } from '../src/spec/plan-scenario';
 import { writeScenarioReport as writeScenario } from '../src/report/scenario';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
 import { resolveTargets as resolve } from '../src/targets';
-import type { ExperimentInput, ExperimentPlan, Journal, PlannedFault, ProbeSample, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
+import type { ExperimentInput, ExperimentPlan, Journal, PlannedFault, ProbeSample, ProbeWindow, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
 
 export interface ActivityDeps {
   docker: Docker;
@@ -74,14 +74,19 @@ export function createActivities(deps: ActivityDeps) {
       return permanent(() => resolve(deps, p.spec, { allowlist: deps.allowedTargets }));
     },
 
-    /** Runs a round of checks in parallel; a failing probe is a sample with its error, not an exception. */
-    async runChecks(args: { checks: (SteadyStateCheck | ObserveCheck)[]; stage: Stage }): Promise<ProbeSample[]> {
-      return heartbeating(() => Promise.all(args.checks.map((c) => runCheck(c, args.stage))));
+    /**
+     * Runs a round of checks in parallel; a failing probe is a sample with its error, not an
+     * exception. `window` (absent in runs recorded before it existed) says when the baseline and
+     * the first fault began, for probes that count since then (docker-logs).
+     */
+    async runChecks(args: { checks: (SteadyStateCheck | ObserveCheck)[]; stage: Stage; window?: ProbeWindow }): Promise<ProbeSample[]> {
+      const ctx = { docker: deps.docker, window: args.window };
+      return heartbeating(() => Promise.all(args.checks.map((c) => runCheck(c, args.stage, ctx))));
     },
 
     /** One sample of a guardrail: its `abortWhen` conditions judged (an expectation met is a breach). */
-    async probeGuardrail(g: Guardrail): Promise<ProbeSample> {
-      return heartbeating(() => runCheck({ name: g.name, probe: g.probe, expect: g.abortWhen }, 'observe'));
+    async probeGuardrail(g: Guardrail, window?: ProbeWindow): Promise<ProbeSample> {
+      return heartbeating(() => runCheck({ name: g.name, probe: g.probe, expect: g.abortWhen }, 'observe', { docker: deps.docker, window }));
     },
 
     async injectFault(f: PlannedFault): Promise<void> {

@@ -88,6 +88,17 @@ export interface PlannedFault {
   error?: string;
 }
 
+/**
+ * When the experiment began acting on the system, for probes that count over a window
+ * (docker-logs): the workflow passes it to every round of probes.
+ */
+export interface ProbeWindow {
+  /** When the baseline stage began. */
+  baselineStartedAt: string;
+  /** When the first fault's injection was attempted; absent before any fault. */
+  faultStartedAt?: string;
+}
+
 /** One value a probe measured; fields depend on the probe kind. */
 export type Measurement = Record<string, number | string | boolean>;
 

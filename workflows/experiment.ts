@@ -27,6 +27,7 @@ import type {
   Journal,
   PlannedFault,
   ProbeSample,
+  ProbeWindow,
   ResolvedTarget,
   Stage,
   Verdict,
@@ -96,6 +97,8 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   let verification: ProbeSample[] = [];
   const events: Journal['events'] = [];
   const lastProbes: ExperimentStatus['lastProbes'] = {};
+  /** When the baseline and the first fault began: probes that count "since the fault" read it. */
+  const probeWindow: ProbeWindow = { baselineStartedAt: startedAt };
 
   const note = (message: string): void => {
     events.push({ at: new Date().toISOString(), stage, message });
@@ -178,7 +181,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   const guard = async (p: ExperimentPlan, index: number): Promise<void> => {
     const g = p.spec.guardrails![index];
     while (observing && !halted()) {
-      const sample = await probeGuardrail(g);
+      const sample = await probeGuardrail(g, { ...probeWindow });
       guardrailSamples.push(sample);
       lastProbes[`guardrail ${g.name}`] = { at: sample.at, ok: !sample.expectations.some((e) => e.ok), measurement: sample.measurement, error: sample.error };
       const met = sample.expectations.find((e) => e.ok);
@@ -201,7 +204,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       if (checks.length > 0) {
         // A round of probes must not delay an abort or a due revert: race them and cancel it.
         const round = new CancellationScope();
-        const samples = round.run(() => runChecks({ checks, stage: 'observe' }));
+        const samples = round.run(() => runChecks({ checks, stage: 'observe', window: { ...probeWindow } }));
         const finished = await Promise.race([samples.then(() => true, () => true), condition(halted, Math.max(0, nextDue() - Date.now())).then(() => false)]);
         if (finished) record(await samples.catch(() => []), observations);
         else {
@@ -229,6 +232,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       // Recorded before the activity is scheduled: a worker that dies mid-injection leaves a
       // fault that rollback still reverts.
       faults.push(planned);
+      probeWindow.faultStartedAt ??= new Date().toISOString();
       publishFaults();
       note(`injecting ${planned.id}: ${planned.description}`);
       try {
@@ -270,7 +274,8 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     if (halted()) return;
 
     enter('baseline');
-    record(await runChecks({ checks: spec.steadyState, stage: 'baseline' }), baseline);
+    probeWindow.baselineStartedAt = new Date().toISOString();
+    record(await runChecks({ checks: spec.steadyState, stage: 'baseline', window: { ...probeWindow } }), baseline);
     if (!allHeld(baseline)) {
       verdict = 'not-run';
       reason = `steady state did not hold before the experiment: ${baseline.filter((s) => !s.ok).map((s) => s.check).join(', ')}; nothing injected`;
@@ -368,7 +373,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   async function verify(p: ExperimentPlan): Promise<ProbeSample[]> {
     const deadline = Date.now() + p.timing.recoveryWithinMs;
     for (;;) {
-      const round = await runChecks({ checks: p.spec.steadyState, stage: 'verify' });
+      const round = await runChecks({ checks: p.spec.steadyState, stage: 'verify', window: { ...probeWindow } });
       record(round, []);
       if (allHeld(round) || Date.now() + p.timing.recoveryIntervalMs > deadline) {
         note(allHeld(round) ? 'steady state restored' : 'steady state not restored within the recovery window');

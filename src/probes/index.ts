@@ -1,16 +1,38 @@
+import type Docker from 'dockerode';
 import { durationMs } from '../spec/loader';
 import type { ObserveCheck, ProbeSpec, SteadyStateCheck } from '../spec/schema';
-import type { Measurement, ProbeSample, Stage } from '../types';
+import type { Measurement, ProbeSample, ProbeWindow, Stage } from '../types';
+import { probeDockerContainer, probeDockerLogs } from './docker';
 import { probeHttp } from './http';
+import { httpLatencyBudgetMs, probeHttpLatency } from './http-latency';
 import { probeNatsConsumer, probeNatsPublish, probeNatsStream } from './nats';
 import { probePostgres } from './postgres';
 import { judge } from './tolerance';
 
 const DEFAULT_TIMEOUT = '2s';
 
+/** What some probe families need besides their spec. */
+export interface ProbeContext {
+  /** The Docker engine, for docker-container and docker-logs probes. */
+  docker?: Docker;
+  /** When the experiment began and its first fault was injected, for docker-logs. */
+  window?: ProbeWindow;
+}
+
+function dockerOf(ctx: ProbeContext, kind: string): Docker {
+  if (!ctx.docker) throw new Error(`a ${kind} probe needs a Docker engine, and none was given`);
+  return ctx.docker;
+}
+
 /** Measures once with the probe's own family; throws when the probe fails. */
-function measure(probe: ProbeSpec, timeoutMs: number): Promise<Measurement> {
+function measure(probe: ProbeSpec, timeoutMs: number, ctx: ProbeContext): Promise<Measurement> {
   switch (probe.kind) {
+    case 'docker-container':
+      return probeDockerContainer(dockerOf(ctx, probe.kind), probe);
+    case 'docker-logs':
+      return probeDockerLogs(dockerOf(ctx, probe.kind), probe, ctx.window);
+    case 'http-latency':
+      return probeHttpLatency(probe, timeoutMs);
     case 'http':
       return probeHttp(probe, timeoutMs);
     case 'nats-stream':
@@ -39,21 +61,26 @@ function errorText(e: unknown): string {
   return `${code}${err.message || err.name || String(e)}`;
 }
 
+/** The longest one sample may take: the timeout, or for http-latency its window and a timeout. */
+function budgetMs(probe: ProbeSpec, timeoutMs: number): number {
+  return probe.kind === 'http-latency' ? httpLatencyBudgetMs(probe, timeoutMs) : timeoutMs;
+}
+
 /**
  * Runs one check's probe and judges its expectations. A probe that fails is a sample with
  * `error` set (and every expectation on a missing field failed), never an exception: during
  * a fault, a failing probe is the observation.
  */
-export async function runCheck(check: SteadyStateCheck | ObserveCheck, stage: Stage): Promise<ProbeSample> {
+export async function runCheck(check: SteadyStateCheck | ObserveCheck, stage: Stage, ctx: ProbeContext = {}): Promise<ProbeSample> {
   const timeoutMs = durationMs(check.probe.timeout ?? DEFAULT_TIMEOUT);
   const at = new Date();
   const started = performance.now();
   let measurement: Measurement;
   let error = '';
   // Client libraries honour their timeouts loosely; a little slack before ours fires.
-  const guard = deadline(timeoutMs + 500);
+  const guard = deadline(budgetMs(check.probe, timeoutMs) + 500);
   try {
-    measurement = await Promise.race([measure(check.probe, timeoutMs), guard.promise]);
+    measurement = await Promise.race([measure(check.probe, timeoutMs, ctx), guard.promise]);
   } catch (e) {
     error = errorText(e);
     measurement = {};

@@ -72,7 +72,19 @@ export function describeProbe(p: ProbeSpec): string {
       return `JetStream publish to ${p.subject} at ${p.url}`;
     case 'postgres':
       return `PostgreSQL query \`${p.query}\``;
+    case 'docker-container':
+      return `docker inspect ${p.container}`;
+    case 'docker-logs':
+      return `lines of ${p.container}'s log matching /${p.pattern}/ ${logsWindow(p.since)}`;
+    case 'http-latency':
+      return `${p.requests ?? 10} × HTTP ${p.method ?? 'GET'} ${p.url} over ${p.window ?? '1s'}`;
   }
+}
+
+function logsWindow(since: string | undefined): string {
+  if (since === 'baseline') return 'since the baseline began';
+  if (since === undefined || since === 'fault') return 'since the first fault (before it: since the baseline)';
+  return `in the last ${since}`;
 }
 
 function values(s: ProbeSample | undefined): string {

@@ -14,6 +14,23 @@ export const durationSchema = z
 
 const name = z.string().min(1, { error: 'must not be empty' });
 
+/** A regular expression in JavaScript syntax; an invalid one is reported with the engine's reason. */
+const regexSchema = name.superRefine((p, ctx) => {
+  try {
+    new RegExp(p);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}` });
+  }
+});
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds in a duration that matches DURATION ("1.5m" → 90000). */
+function durationToMs(d: string): number {
+  const [, value, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(d)!;
+  return Number(value) * UNIT_MS[unit];
+}
+
 // ---------------------------------------------------------------- targets
 
 export const dockerTargetSchema = z
@@ -150,12 +167,66 @@ export const postgresProbeSchema = z.strictObject({
   ...probeTimeout,
 });
 
+/** A container's state as `docker inspect` reports it: running, paused, health, restarts, exit. */
+export const dockerContainerProbeSchema = z.strictObject({
+  kind: z.literal('docker-container'),
+  /** A container name or id; read only, so no opt-in is needed. */
+  container: name,
+  ...probeTimeout,
+});
+
+/** Where a docker-logs probe starts counting. */
+const sinceMessage = (input: unknown): string =>
+  `${JSON.stringify(input)} is not a start for the count: write 'fault' (default: since the first fault was injected), 'baseline' (since the experiment began) or a duration such as "30s" (the last 30 s)`;
+export const logsSinceSchema = z
+  .string({ error: (iss) => sinceMessage(iss.input) })
+  .regex(/^(fault|baseline|\d+(\.\d+)?(ms|s|m|h))$/, { error: (iss) => sinceMessage(iss.input) });
+
+/** Lines of a container's log (stdout and stderr) matching `pattern`, counted over a window. */
+export const dockerLogsProbeSchema = z.strictObject({
+  kind: z.literal('docker-logs'),
+  container: name,
+  /** A regular expression, tested against each line without its timestamp. */
+  pattern: regexSchema,
+  since: logsSinceSchema.optional(),
+  ...probeTimeout,
+});
+
+/** The most requests one http-latency sample sends, and the longest window it spreads them over. */
+export const HTTP_LATENCY_MAX_REQUESTS = 200;
+export const HTTP_LATENCY_MAX_WINDOW_MS = 60_000;
+
+/** `requests` requests spread evenly over `window`; latency percentiles and errors of the lot. */
+export const httpLatencyProbeSchema = z
+  .strictObject({
+    kind: z.literal('http-latency'),
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8080/health' }),
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']).optional(),
+    /** How many requests (default 10, at most 200). */
+    requests: z
+      .int({ error: 'requests must be a whole number' })
+      .min(1, { error: 'requests must be at least 1' })
+      .max(HTTP_LATENCY_MAX_REQUESTS, { error: `requests must be at most ${HTTP_LATENCY_MAX_REQUESTS}: one sample stays small` })
+      .optional(),
+    /** The time the requests are spread over (default 1s, at most 1m); each request's own limit is `timeout`. */
+    window: durationSchema.optional(),
+    ...probeTimeout,
+  })
+  .superRefine((p, ctx) => {
+    if (p.window !== undefined && DURATION.test(p.window) && durationToMs(p.window) > HTTP_LATENCY_MAX_WINDOW_MS) {
+      ctx.addIssue({ code: 'custom', path: ['window'], message: `window ${p.window} is longer than 1m: a sample must end well within its activity's timeout` });
+    }
+  });
+
 export const probeSchema = z.discriminatedUnion('kind', [
   httpProbeSchema,
   natsStreamProbeSchema,
   natsConsumerProbeSchema,
   natsPublishProbeSchema,
   postgresProbeSchema,
+  dockerContainerProbeSchema,
+  dockerLogsProbeSchema,
+  httpLatencyProbeSchema,
 ]);
 
 /**
@@ -168,6 +239,9 @@ export const PROBE_FIELDS: Record<z.infer<typeof probeSchema>['kind'], readonly 
   'nats-consumer': ['pending', 'ackPending', 'redelivered'],
   'nats-publish': ['seq', 'duplicate'],
   postgres: ['value'],
+  'docker-container': ['running', 'paused', 'status', 'health', 'restartCount', 'exitCode', 'oomKilled'],
+  'docker-logs': ['matches', 'lines', 'lastMatch', 'countedSince'],
+  'http-latency': ['p50Ms', 'p95Ms', 'p99Ms', 'maxMs', 'ok', 'errors', 'errorRate'],
 };
 const COMMON_FIELDS = ['latencyMs', 'error'];
 

@@ -86,7 +86,7 @@ function sorted(problems: SpecProblem[]): SpecProblem[] {
 
 const DURATION_TYPE = 'expected a duration such as "30s", "500ms" or "5m"';
 const HYPOTHESIS = 'an experiment states its hypothesis before it runs';
-const PROBE_KINDS = 'http, nats-stream, nats-consumer, nats-publish, postgres';
+const PROBE_KINDS = 'http, nats-stream, nats-consumer, nats-publish, postgres, docker-container, docker-logs, http-latency';
 const UNKNOWN = 'unknown field (misspelt, or not part of this object)';
 const FAULT_KINDS =
   'docker-pause, docker-stop, docker-kill, docker-restart, docker-disconnect, docker-packet-loss, docker-cpu-stress, docker-memory-stress, postgres-terminate-backends, postgres-exhaust-connections, postgres-lock-table, toxiproxy-latency, toxiproxy-timeout, toxiproxy-reset, toxiproxy-bandwidth, process-pause, process-kill, http-error, http-delay';
@@ -410,6 +410,100 @@ describe('the experiment schema', () => {
       const d = validDoc();
       d.steadyState[1].probe.subjet = 'tasks.probe';
       assertOnlyProblem(d, 'steadyState.1.probe.subjet', UNKNOWN);
+    });
+  });
+
+  describe('docker-container, docker-logs and http-latency probes', () => {
+    /** The document with its first steady-state check replaced by one on this probe. */
+    function withProbe(probe: Doc, expect: Doc = { error: { equals: '' } }): Doc {
+      const d = validDoc();
+      d.steadyState[0] = { name: 'seen', probe, expect };
+      return d;
+    }
+    const LATENCY = { kind: 'http-latency', url: 'http://127.0.0.1:8080/health' };
+    const LOGS = { kind: 'docker-logs', container: 'demo-worker', pattern: 'ERROR' };
+
+    test('Valid probes of each kind are accepted as written.', () => {
+      for (const probe of [
+        { kind: 'docker-container', container: 'demo-nats' },
+        { ...LOGS, since: 'fault' },
+        { ...LOGS, since: 'baseline' },
+        { ...LOGS, since: '30s' },
+        { ...LATENCY, method: 'HEAD', requests: 200, window: '1m', timeout: '500ms' },
+      ]) {
+        assert.deepEqual(parseExperiment(withProbe(probe), FILE).steadyState[0]?.probe, probe);
+      }
+    });
+
+    test('A docker-container probe without a container is reported as required.', () => {
+      assertOnlyProblem(withProbe({ kind: 'docker-container' }), 'steadyState.0.probe.container', 'required');
+    });
+
+    test('A docker-container probe with an empty container name is rejected.', () => {
+      assertOnlyProblem(withProbe({ kind: 'docker-container', container: '' }), 'steadyState.0.probe.container', 'must not be empty');
+    });
+
+    test('An expectation on a field docker-container does not measure lists the fields it does.', () => {
+      assertOnlyProblem(
+        withProbe({ kind: 'docker-container', container: 'demo-nats' }, { restarts: { atMost: 0 } }),
+        'steadyState.0.expect.restarts',
+        "a docker-container probe does not measure 'restarts' (it measures: running, paused, status, health, restartCount, exitCode, oomKilled, latencyMs, error)",
+      );
+    });
+
+    test('A docker-logs probe without a pattern is reported as required.', () => {
+      assertOnlyProblem(withProbe({ kind: 'docker-logs', container: 'demo-worker' }), 'steadyState.0.probe.pattern', 'required');
+    });
+
+    test('A docker-logs pattern that is not a regular expression is rejected with the reason.', () => {
+      assertOnlyProblem(withProbe({ ...LOGS, pattern: 'ERROR (' }), 'steadyState.0.probe.pattern', 'not a valid regular expression: /ERROR (/: Unterminated group');
+    });
+
+    test('A docker-logs since that is neither fault, baseline nor a duration is rejected, naming the three.', () => {
+      const message = (shown: string): string =>
+        `${shown} is not a start for the count: write 'fault' (default: since the first fault was injected), 'baseline' (since the experiment began) or a duration such as "30s" (the last 30 s)`;
+      assertOnlyProblem(withProbe({ ...LOGS, since: 'yesterday' }), 'steadyState.0.probe.since', message('"yesterday"'));
+      assertOnlyProblem(withProbe({ ...LOGS, since: 30 }), 'steadyState.0.probe.since', message('30'));
+    });
+
+    test('An expectation on a field docker-logs does not measure lists the fields it does.', () => {
+      assertOnlyProblem(
+        withProbe(LOGS, { count: { atMost: 0 } }),
+        'steadyState.0.expect.count',
+        "a docker-logs probe does not measure 'count' (it measures: matches, lines, lastMatch, countedSince, latencyMs, error)",
+      );
+    });
+
+    test('An http-latency probe whose URL is not a URL is rejected with an example of one.', () => {
+      assertOnlyProblem(withProbe({ ...LATENCY, url: '127.0.0.1:8080' }), 'steadyState.0.probe.url', HTTP_URL);
+    });
+
+    test('An http-latency probe with no requests is rejected.', () => {
+      assertOnlyProblem(withProbe({ ...LATENCY, requests: 0 }), 'steadyState.0.probe.requests', 'requests must be at least 1');
+    });
+
+    test('An http-latency probe with more than 200 requests is rejected: one sample stays small.', () => {
+      assertOnlyProblem(withProbe({ ...LATENCY, requests: 201 }), 'steadyState.0.probe.requests', 'requests must be at most 200: one sample stays small');
+    });
+
+    test('An http-latency probe with a fractional number of requests is rejected.', () => {
+      assertOnlyProblem(withProbe({ ...LATENCY, requests: 2.5 }), 'steadyState.0.probe.requests', 'requests must be a whole number');
+    });
+
+    test('An http-latency window that is not a duration is rejected like any duration.', () => {
+      assertOnlyProblem(withProbe({ ...LATENCY, window: '10 s' }), 'steadyState.0.probe.window', '"10 s" is not a duration: write a number and a unit (ms, s, m, h), e.g. "30s"');
+    });
+
+    test('An http-latency window longer than a minute is rejected.', () => {
+      assertOnlyProblem(withProbe({ ...LATENCY, window: '1.5m' }), 'steadyState.0.probe.window', "window 1.5m is longer than 1m: a sample must end well within its activity's timeout");
+    });
+
+    test('An expectation on a percentile http-latency does not measure lists the fields it does.', () => {
+      assertOnlyProblem(
+        withProbe(LATENCY, { p90Ms: { atMost: 100 } }),
+        'steadyState.0.expect.p90Ms',
+        "an http-latency probe does not measure 'p90Ms' (it measures: p50Ms, p95Ms, p99Ms, maxMs, ok, errors, errorRate, latencyMs, error)",
+      );
     });
   });
 
