@@ -98,7 +98,11 @@ export async function resumeProcesses(planned: PlannedFault): Promise<string[]> 
   return lines;
 }
 
-/** Sends the fault's signal (default SIGKILL) to every target still running as resolved. Idempotent: a gone target is done. */
+/**
+ * Sends the fault's signal (default SIGKILL) to every target still running as resolved.
+ * Idempotent: a gone target is done. One-shot: nothing stays in place on the worker, so a worker's
+ * death changes nothing; the restart happens on revert, from any worker or the janitor.
+ */
 export async function killProcesses(planned: PlannedFault): Promise<string[]> {
   const fault = planned.fault as Kill;
   const sig = (fault.signal?.startsWith('SIG') ? fault.signal : `SIG${fault.signal ?? 'KILL'}`) as NodeJS.Signals;
