@@ -89,7 +89,8 @@ export function createActivities(deps: ActivityDeps) {
       return heartbeating(() => runCheck({ name: g.name, probe: g.probe, expect: g.abortWhen }, 'observe', { docker: deps.docker, window }));
     },
 
-    async injectFault(f: PlannedFault): Promise<void> {
+    /** Returns what the inject did, in lines for the run's events (may be none). */
+    async injectFault(f: PlannedFault): Promise<string[]> {
       Context.current().log.info(`inject ${f.id}: ${f.description}`);
       return heartbeating(() => permanent(() => inject(deps, f)));
     },

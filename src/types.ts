@@ -78,6 +78,12 @@ export interface PlannedFault {
    * Absent in runs recorded before it existed (docker faults, which need none).
    */
   tag?: string;
+  /**
+   * How long the fault is meant to stay in place (the step's duration), known before the inject:
+   * faults that can limit themselves (held connections, a stopped process's watchdog) end on their
+   * own a grace period after it, should every worker die. Absent in runs recorded before it existed.
+   */
+  durationMs?: number;
   injectedAt?: string;
   /** When the fault is due to be reverted (inject time + duration). */
   dueAt?: string;

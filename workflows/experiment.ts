@@ -64,7 +64,7 @@ const REVERT_OPTIONS = {
   retry: { maximumAttempts: 3, initialInterval: '200ms', backoffCoefficient: 2 },
 } as const;
 // Each inject and revert carries its fault in words as its summary, shown in the Web UI.
-const injectFault = (f: PlannedFault): Promise<void> => proxyActivities<Activities>({ ...INJECT_OPTIONS, summary: f.description }).injectFault(f);
+const injectFault = (f: PlannedFault): Promise<string[] | undefined> => proxyActivities<Activities>({ ...INJECT_OPTIONS, summary: f.description }).injectFault(f);
 const revertFault = (f: PlannedFault): Promise<string[]> => proxyActivities<Activities>({ ...REVERT_OPTIONS, summary: `revert: ${f.description}` }).revertFault(f);
 const { publishEvent } = proxyActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } });
 
@@ -228,15 +228,17 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       const target = targets.find((t) => t.name === method.fault.target);
       if (!target) throw ApplicationFailure.nonRetryable(`no resolved target '${method.fault.target}'`, 'TargetNotFound');
       const id = `f${faults.length + 1}`;
-      const planned: PlannedFault = { id, step, fault: method.fault, target, status: 'planned', description: describeFault(method.fault, target), tag: faultTag(workflowInfo().workflowId, id) };
+      const planned: PlannedFault = { id, step, fault: method.fault, target, status: 'planned', description: describeFault(method.fault, target), tag: faultTag(workflowInfo().workflowId, id), durationMs: p.timing.faultMs[step] };
       // Recorded before the activity is scheduled: a worker that dies mid-injection leaves a
       // fault that rollback still reverts.
       faults.push(planned);
       probeWindow.faultStartedAt ??= new Date().toISOString();
       publishFaults();
       note(`injecting ${planned.id}: ${planned.description}`);
+      let said: string[] | undefined;
       try {
-        await injectFault(planned);
+        // Runs recorded before inject returned lines have no result: undefined.
+        said = await injectFault(planned);
       } catch (err) {
         planned.status = 'inject-failed';
         planned.error = failureMessage(err);
@@ -246,7 +248,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       planned.injectedAt = new Date().toISOString();
       planned.dueAt = new Date(Date.now() + p.timing.faultMs[step]).toISOString();
       publishFaults();
-      note(`injected ${planned.id}; revert due at ${planned.dueAt}`);
+      note(`injected ${planned.id}${said?.length ? ` (${said.join('; ')})` : ''}; revert due at ${planned.dueAt}`);
     }
   };
 

@@ -5,6 +5,24 @@ import type { PlannedFault, TargetRef } from '../types';
 /** What the fault families need from the worker. */
 export interface FaultDeps {
   docker: Docker;
+  /**
+   * How long after its planned duration a self-limiting fault ends on its own when no revert came
+   * (every worker dead or stuck).
+   * @default SELF_LIMIT_GRACE_MS (60 s)
+   */
+  selfLimitGraceMs?: number;
+}
+
+/** How long after its duration a self-limiting fault outlives a missing revert, by default. */
+export const SELF_LIMIT_GRACE_MS = 60_000;
+
+/**
+ * When a self-limiting fault should end on its own, in ms from now: its duration plus the grace;
+ * undefined when the fault's duration is unknown (runs recorded before durationMs existed).
+ */
+export function selfLimitMs(deps: FaultDeps, planned: PlannedFault): number | undefined {
+  if (planned.durationMs === undefined) return undefined;
+  return planned.durationMs + (deps.selfLimitGraceMs ?? SELF_LIMIT_GRACE_MS);
 }
 
 /** Who may be a target without opting in: the worker's GAMEDAY_ALLOWED_TARGETS. */
@@ -32,7 +50,8 @@ export interface FaultFamily<K extends TargetKind = TargetKind> {
    *   not opted in.
    */
   resolve(deps: FaultDeps, name: string, spec: Extract<TargetSpec, { kind: K }>, policy: TargetPolicy): Promise<Resolution>;
-  inject(deps: FaultDeps, planned: PlannedFault): Promise<void>;
+  /** Returns nothing, or lines for the run's events (e.g. how many backends it terminated). */
+  inject(deps: FaultDeps, planned: PlannedFault): Promise<string[] | void>;
   revert(deps: FaultDeps, planned: PlannedFault): Promise<string[]>;
 }
 

@@ -26,9 +26,9 @@ function familyOf(planned: PlannedFault): FaultFamily {
   return FAMILIES[targetKindOf(planned.fault.kind)] as FaultFamily;
 }
 
-/** Injects a planned fault into everything its target resolved to. */
-export async function injectFault(deps: FaultDeps, planned: PlannedFault): Promise<void> {
-  await familyOf(planned).inject(deps, planned);
+/** Injects a planned fault into everything its target resolved to; returns what it did, in lines (may be none). */
+export async function injectFault(deps: FaultDeps, planned: PlannedFault): Promise<string[]> {
+  return (await familyOf(planned).inject(deps, planned)) ?? [];
 }
 
 /** Reverts a planned fault, idempotently; returns one line per thing it looked at. */

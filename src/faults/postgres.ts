@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { FailureType, GamedayError } from '../errors';
+import type { FaultSpec } from '../spec/schema';
 import type { PlannedFault } from '../types';
-import { addressNotAllowed, type FaultDeps, type FaultFamily } from './family';
+import { addressNotAllowed, targetSpecOf, type FaultFamily } from './family';
+import { connectTo, exhaustConnections, lockTable, releaseTagged } from './postgres-held';
 
 /** "postgres 127.0.0.1:15432/app": the server and database of a connection string, without credentials. */
 export function describeConnection(connectionString: string): { id: string; name: string; url: URL } {
@@ -11,11 +13,43 @@ export function describeConnection(connectionString: string): { id: string; name
   return { id: createHash('sha256').update(name).digest('hex'), name, url };
 }
 
-// TODO(postgres faults): inject and revert are not implemented yet.
-async function notYet(_deps: FaultDeps, planned: PlannedFault): Promise<never> {
-  throw new Error(`${planned.fault.kind} is not implemented yet`);
+type Terminate = Extract<FaultSpec, { kind: 'postgres-terminate-backends' }>;
+
+/**
+ * pg_terminate_backend on the client backends that match the fault's filters, never the one
+ * running the query, and never another Gameday connection (held faults, probes: application_name
+ * `gameday-…`) unless `applicationName` names it. A one-shot fault: nothing stays in place, so
+ * the worker's death changes nothing. An activity retry after a worker died mid-inject terminates
+ * the backends connected at that moment once more.
+ */
+async function terminateBackends(planned: PlannedFault, server: string): Promise<string[]> {
+  const { connectionString } = targetSpecOf(planned, 'postgres');
+  const fault = planned.fault as Terminate;
+  const admin = await connectTo(connectionString, server, 'gameday-admin');
+  try {
+    const { rows } = await admin.query<{ matched: number; terminated: number }>(
+      `SELECT count(*)::int AS matched, count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS terminated
+         FROM pg_stat_activity
+        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+          AND ($1::text IS NULL OR datname = $1) AND ($2::text IS NULL OR usename = $2)
+          AND (CASE WHEN $3::text IS NULL THEN application_name NOT LIKE 'gameday-%' ELSE application_name = $3 END)`,
+      [fault.database ?? null, fault.user ?? null, fault.applicationName ?? null],
+    );
+    const { matched, terminated } = rows[0];
+    return [`terminated ${terminated} of ${matched} matching backend${matched === 1 ? '' : 's'} on ${server}`];
+  } catch (e) {
+    if ((e as { code?: string }).code === '42501') throw new Error(`${server} refused pg_terminate_backend: ${(e as Error).message} (the role needs superuser or pg_signal_backend)`);
+    throw e;
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
 }
 
+/**
+ * PostgreSQL faults on a server given by connection string. terminate-backends is one-shot (its
+ * revert has nothing to undo); exhaust-connections and lock-table hold tagged connections until
+ * revert (postgres-held.ts), which terminates them by tag from any worker.
+ */
 export const postgresFaults: FaultFamily<'postgres'> = {
   async resolve(_deps, name, spec, policy) {
     const { id, name: server, url } = describeConnection(spec.connectionString);
@@ -23,6 +57,24 @@ export const postgresFaults: FaultFamily<'postgres'> = {
     if (why) throw new GamedayError(FailureType.TargetNotAllowed, `target '${name}': ${why}`);
     return { selector: server, refs: [{ id, name: server }] };
   },
-  inject: notYet,
-  revert: notYet,
+
+  async inject(deps, planned) {
+    const server = describeConnection(targetSpecOf(planned, 'postgres').connectionString).name;
+    switch (planned.fault.kind) {
+      case 'postgres-terminate-backends':
+        return terminateBackends(planned, server);
+      case 'postgres-exhaust-connections':
+        return exhaustConnections(deps, planned, server);
+      case 'postgres-lock-table':
+        return lockTable(deps, planned, server);
+      default:
+        throw new Error(`${planned.fault.kind} is not a postgres fault`);
+    }
+  },
+
+  async revert(_deps, planned) {
+    const server = describeConnection(targetSpecOf(planned, 'postgres').connectionString).name;
+    if (planned.fault.kind === 'postgres-terminate-backends') return [`nothing to undo on ${server}: terminated backends do not come back; their clients reconnect`];
+    return releaseTagged(planned, server);
+  },
 };

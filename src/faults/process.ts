@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { FailureType, GamedayError } from '../errors';
-import type { PlannedFault, TargetRef } from '../types';
-import type { FaultDeps, FaultFamily } from './family';
+import type { TargetRef } from '../types';
+import type { FaultFamily } from './family';
+import { killProcesses, pauseProcesses, restartProcesses, resumeProcesses } from './process-signals';
 
 /** The environment variable a host process carries to opt in to experiments. */
 export const PROCESS_OPT_IN = 'GAMEDAY_ENABLED=true';
@@ -14,7 +15,8 @@ export interface HostProcess {
   cmdline: string;
 }
 
-async function readProc(pid: number): Promise<HostProcess | undefined> {
+/** The process running as `pid` now, or undefined when none (or a kernel thread, or a zombie). */
+export async function readProcess(pid: number): Promise<HostProcess | undefined> {
   try {
     const [cmd, stat] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
     const cmdline = cmd.replace(/\0+$/, '').replace(/\0/g, ' ');
@@ -31,7 +33,7 @@ async function readProc(pid: number): Promise<HostProcess | undefined> {
 export async function findProcesses(pattern: string): Promise<HostProcess[]> {
   const re = new RegExp(pattern);
   const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
-  const found = await Promise.all(pids.filter((p) => p !== process.pid && p !== process.ppid).map(readProc));
+  const found = await Promise.all(pids.filter((p) => p !== process.pid && p !== process.ppid).map(readProcess));
   return found.filter((p): p is HostProcess => p !== undefined && re.test(p.cmdline)).sort((a, b) => a.pid - b.pid);
 }
 
@@ -47,11 +49,11 @@ export function processRef(p: HostProcess): TargetRef {
   return { id: createHash('sha256').update(`process:${p.pid}:${p.startTime}`).digest('hex'), name: `pid ${p.pid} (${short})`, pid: p.pid };
 }
 
-// TODO(process faults): inject and revert are not implemented yet.
-async function notYet(_deps: FaultDeps, planned: PlannedFault): Promise<never> {
-  throw new Error(`${planned.fault.kind} is not implemented yet`);
-}
-
+/**
+ * Faults on host processes of the worker's machine (process-signals.ts): pause with SIGSTOP
+ * (revert SIGCONT; a watchdog resumes them should every worker die), kill with a signal (revert
+ * runs the fault's `restart` command when nothing matches the pattern any more).
+ */
 export const processFaults: FaultFamily<'process'> = {
   async resolve(_deps, name, spec, policy) {
     const found = await findProcesses(spec.pattern);
@@ -68,6 +70,15 @@ export const processFaults: FaultFamily<'process'> = {
     }
     return { selector: `processes matching /${spec.pattern}/`, refs: found.map(processRef) };
   },
-  inject: notYet,
-  revert: notYet,
+  async inject(deps, planned) {
+    if (planned.fault.kind === 'process-pause') return pauseProcesses(deps, planned);
+    if (planned.fault.kind === 'process-kill') return killProcesses(planned);
+    throw new Error(`${planned.fault.kind} is not a process fault`);
+  },
+
+  async revert(_deps, planned) {
+    if (planned.fault.kind === 'process-pause') return resumeProcesses(planned);
+    if (planned.fault.kind === 'process-kill') return restartProcesses(planned);
+    throw new Error(`${planned.fault.kind} is not a process fault`);
+  },
 };
