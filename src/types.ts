@@ -36,6 +36,21 @@ export interface TargetRef {
   name: string;
   /** Host processes only: the process id when the target was resolved. */
   pid?: number;
+  /**
+   * Containers only: the Docker networks it was connected to when resolved, with its aliases and
+   * any fixed address there, so that docker-disconnect's revert connects it back as it was from
+   * any worker. Absent in runs recorded before it existed.
+   */
+  networks?: Record<string, NetworkAttachment>;
+}
+
+/** How a container was attached to one Docker network. */
+export interface NetworkAttachment {
+  /** Its network-scoped aliases (a compose service name among them), without its short id. */
+  aliases: string[];
+  /** Addresses set explicitly (`--ip`), kept on reconnect; dynamic ones are not recorded. */
+  ipv4Address?: string;
+  ipv6Address?: string;
 }
 
 /** A target that is a container. */
@@ -78,6 +93,12 @@ export interface PlannedFault {
    * Absent in runs recorded before it existed (docker faults, which need none).
    */
   tag?: string;
+  /**
+   * How long the fault stays in place (its method step's duration). Faults that can end by
+   * themselves (stress processes, iptables rules) stop after it plus a margin even if no revert
+   * ever comes. Absent in runs recorded before it existed: a default limit applies.
+   */
+  durationMs?: number;
   injectedAt?: string;
   /** When the fault is due to be reverted (inject time + duration). */
   dueAt?: string;

@@ -225,7 +225,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       const target = targets.find((t) => t.name === method.fault.target);
       if (!target) throw ApplicationFailure.nonRetryable(`no resolved target '${method.fault.target}'`, 'TargetNotFound');
       const id = `f${faults.length + 1}`;
-      const planned: PlannedFault = { id, step, fault: method.fault, target, status: 'planned', description: describeFault(method.fault, target), tag: faultTag(workflowInfo().workflowId, id) };
+      const planned: PlannedFault = { id, step, fault: method.fault, target, status: 'planned', description: describeFault(method.fault, target), tag: faultTag(workflowInfo().workflowId, id), durationMs: p.timing.faultMs[step] };
       // Recorded before the activity is scheduled: a worker that dies mid-injection leaves a
       // fault that rollback still reverts.
       faults.push(planned);
