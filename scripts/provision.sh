@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Provisions the local stack Gameday needs, idempotently: reuses whatever already runs.
-#   - a Docker engine (the running one; else, as root on Debian, installs docker.io and starts dockerd)
+#   - a Docker engine (the running one; else, as root on Debian, installs docker.io and starts dockerd),
+#     and iptables and nsenter on the host (for the packet-loss and stress faults)
 #   - the target images (gameday/nats:local, gameday/busybox:local) built from binaries on the machine
 #   - the Temporal CLI (TEMPORAL_CLI_PATH, PATH, the cache, a `go install`, or a download)
 #   - the Temporal dev server on 127.0.0.1:7233 (UI 8233), its database under .gameday/
@@ -37,7 +38,18 @@ wait_for() { # wait_for <seconds> <command...>
   done
 }
 
+# iptables and nsenter on the host: the packet-loss and stress faults act inside containers with them.
+provision_host_tools() {
+  local missing=()
+  command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
+  command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
+  [ ${#missing[@]} -gt 0 ] || return 0
+  log "host tools: installing ${missing[*]}"
+  apt_install "${missing[@]}" || die "host tools: ${missing[*]} (needed by docker-packet-loss and the stress faults; install them as root)"
+}
+
 provision_docker() {
+  provision_host_tools
   if docker info >/dev/null 2>&1; then log "docker: engine already running"; return; fi
   if [ -n "${DOCKER_HOST:-}" ]; then die "docker: DOCKER_HOST=$DOCKER_HOST does not answer; start that engine or unset DOCKER_HOST"; fi
   if ! command -v dockerd >/dev/null 2>&1; then
