@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Provisions the local stack Gameday needs, idempotently: reuses whatever already runs.
-#   - a Docker engine (the running one; else, as root on Debian, installs docker.io and starts dockerd)
+#   - a Docker engine (the running one; else, as root on Debian, installs docker.io and starts dockerd),
+#     and iptables and nsenter on the host (for the packet-loss and stress faults)
 #   - the target images (gameday/nats:local, gameday/busybox:local, and the demo target system's
 #     gameday/target-app:local, gameday/postgres:local, gameday/toxiproxy:local: scripts/target-images.sh)
 #     built from binaries on the machine
@@ -40,7 +41,18 @@ wait_for() { # wait_for <seconds> <command...>
   done
 }
 
+# iptables and nsenter on the host: the packet-loss and stress faults act inside containers with them.
+provision_host_tools() {
+  local missing=()
+  command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
+  command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
+  [ ${#missing[@]} -gt 0 ] || return 0
+  log "host tools: installing ${missing[*]}"
+  apt_install "${missing[@]}" || die "host tools: ${missing[*]} (needed by docker-packet-loss and the stress faults; install them as root)"
+}
+
 provision_docker() {
+  provision_host_tools
   if docker info >/dev/null 2>&1; then log "docker: engine already running"; return; fi
   if [ -n "${DOCKER_HOST:-}" ]; then die "docker: DOCKER_HOST=$DOCKER_HOST does not answer; start that engine or unset DOCKER_HOST"; fi
   if ! command -v dockerd >/dev/null 2>&1; then

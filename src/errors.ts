@@ -14,6 +14,8 @@ export const FailureType = {
   TargetNotFound: 'TargetNotFound',
   /** A target container has not opted in (label gameday.enabled=true, or the worker's allowlist). */
   TargetNotAllowed: 'TargetNotAllowed',
+  /** The target is in a state the fault cannot act on (a stopped container, a worker without root). */
+  FaultNotInjectable: 'FaultNotInjectable',
   /** A fault would touch more containers than its maxTargets. */
   BlastRadiusExceeded: 'BlastRadiusExceeded',
   /** The configuration (environment variables) does not validate. */

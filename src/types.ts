@@ -36,6 +36,21 @@ export interface TargetRef {
   name: string;
   /** Host processes only: the process id when the target was resolved. */
   pid?: number;
+  /**
+   * Containers only: the Docker networks it was connected to when resolved, with its aliases and
+   * any fixed address there, so that docker-disconnect's revert connects it back as it was from
+   * any worker. Absent in runs recorded before it existed.
+   */
+  networks?: Record<string, NetworkAttachment>;
+}
+
+/** How a container was attached to one Docker network. */
+export interface NetworkAttachment {
+  /** Its network-scoped aliases (a compose service name among them), without its short id. */
+  aliases: string[];
+  /** Addresses set explicitly (`--ip`), kept on reconnect; dynamic ones are not recorded. */
+  ipv4Address?: string;
+  ipv6Address?: string;
 }
 
 /** A target that is a container. */
@@ -79,9 +94,10 @@ export interface PlannedFault {
    */
   tag?: string;
   /**
-   * How long the fault is meant to stay in place (the step's duration), known before the inject:
-   * faults that can limit themselves (held connections, a stopped process's watchdog) end on their
-   * own a grace period after it, should every worker die. Absent in runs recorded before it existed.
+   * How long the fault is meant to stay in place (its method step's duration), known before the
+   * inject: faults that can end by themselves (held connections, a paused process's watchdog,
+   * stress processes, iptables rules) do so a margin after it, should every worker die.
+   * Absent in runs recorded before it existed: a default limit applies.
    */
   durationMs?: number;
   injectedAt?: string;

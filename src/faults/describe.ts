@@ -79,13 +79,15 @@ export function manualRevert(f: PlannedFault): string {
     case 'docker-kill':
     case 'docker-restart':
       return `docker start ${ids}`;
-    case 'docker-disconnect':
-      return f.target.containers.map((c) => `docker network connect ${f.fault.kind === 'docker-disconnect' ? f.fault.network : ''} ${c.name}`).join('; ');
+    case 'docker-disconnect': {
+      const network = f.fault.network;
+      return f.target.containers.map((c) => ['docker network connect', ...(c.networks?.[network]?.aliases ?? []).map((a) => `--alias ${a}`), network, c.name].join(' ')).join('; ');
+    }
     case 'docker-packet-loss':
       return f.target.containers.map((c) => `nsenter -t $(docker inspect -f '{{.State.Pid}}' ${c.name}) -n sh -c "iptables-save | grep -v ${tag} | iptables-restore"`).join('; ');
     case 'docker-cpu-stress':
     case 'docker-memory-stress':
-      return `pkill -f ${tag}`;
+      return `pkill -KILL -f 'gameday-stress ${tag}'`;
     case 'postgres-terminate-backends':
       return 'nothing to undo: terminated backends do not come back; the application reconnects';
     case 'postgres-exhaust-connections':

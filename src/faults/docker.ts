@@ -3,7 +3,7 @@ import { FailureType, GamedayError } from '../errors';
 import { durationMs } from '../spec/loader';
 import type { DockerTargetSpec, FaultSpec } from '../spec/schema';
 import type { ContainerRef, PlannedFault } from '../types';
-import { injectDisconnect, injectPacketLoss, revertDisconnect, revertPacketLoss } from './docker-network';
+import { injectDisconnect, injectPacketLoss, networksOf, revertDisconnect, revertPacketLoss } from './docker-network';
 import { injectStress, revertStress } from './docker-stress';
 import type { FaultDeps, FaultFamily, TargetPolicy } from './family';
 
@@ -145,10 +145,13 @@ export async function resolveContainers(docker: Docker, name: string, spec: Dock
       );
     }
   }
-  return {
-    selector: spec.pick ? `${selector}, pick ${JSON.stringify(spec.pick)} of ${matches.length}` : selector,
-    refs: chosen.map(({ id, name: n }) => ({ id, name: n })),
-  };
+  const refs: ContainerRef[] = [];
+  for (const { id, name: n } of chosen) {
+    // Its networks now, so that a docker-disconnect revert connects it back as it was.
+    const info = await docker.getContainer(id).inspect().catch(() => undefined);
+    refs.push(info ? { id, name: n, networks: networksOf(info) } : { id, name: n });
+  }
+  return { selector: spec.pick ? `${selector}, pick ${JSON.stringify(spec.pick)} of ${matches.length}` : selector, refs };
 }
 
 async function eachContainer(planned: PlannedFault, fn: (c: ContainerRef) => Promise<string | void>): Promise<string[]> {

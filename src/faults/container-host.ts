@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import type Docker from 'dockerode';
+import { FailureType, GamedayError } from '../errors';
+import type { ContainerRef, PlannedFault } from '../types';
+
+/**
+ * What the faults that act on a container from the host (iptables in its network namespace,
+ * stress in its cgroup) share: the container's process on the host, a host command run with a
+ * clear error, and the deadline after which such a fault ends by itself.
+ */
+
+/** The inspect fields these faults read. */
+export interface ContainerInfo {
+  Id: string;
+  State: { Running: boolean; Paused: boolean; Restarting: boolean; Pid: number; Status: string };
+}
+
+/** The container as `docker inspect` sees it now; undefined when it no longer exists. */
+export async function inspectContainer(docker: Docker, c: ContainerRef): Promise<ContainerInfo | undefined> {
+  try {
+    return (await docker.getContainer(c.id).inspect()) as ContainerInfo;
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The host pid of a running container's first process.
+ * @throws GamedayError TargetNotFound when it no longer exists, FaultNotInjectable when it does
+ *   not run (`what` says what needed it running).
+ */
+export async function runningPid(docker: Docker, c: ContainerRef, what: string): Promise<{ pid: number; paused: boolean }> {
+  const info = await inspectContainer(docker, c);
+  if (!info) throw new GamedayError(FailureType.TargetNotFound, `container ${c.name} (${c.id.slice(0, 12)}) no longer exists`);
+  if (!info.State.Running || info.State.Restarting || info.State.Pid <= 0) {
+    throw new GamedayError(FailureType.FaultNotInjectable, `container ${c.name} is ${info.State.Status}, not running: ${what}`);
+  }
+  return { pid: info.State.Pid, paused: info.State.Paused };
+}
+
+/** Runs a host command; resolves with its exit code and output (never rejects on a non-zero exit). */
+export function runHost(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: 15_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+      if (err && code === -1) return reject(new Error(`${cmd} ${args.join(' ')} could not run: ${err.message}`));
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** How long a fault without a recorded duration (a run recorded before durations were) may last. */
+export const DEFAULT_SELF_LIMIT_MS = 10 * 60_000;
+
+/**
+ * When a self-limiting fault ends by itself: its duration plus half of it again, at least 10 s
+ * and at most 60 s more, so that it outlasts a revert that comes a little late but never the
+ * experiment by much, even if every worker dies.
+ */
+export function selfLimitDeadline(planned: PlannedFault, now = Date.now()): number {
+  const duration = planned.durationMs ?? DEFAULT_SELF_LIMIT_MS;
+  const margin = Math.min(60_000, Math.max(10_000, duration / 2));
+  return now + duration + margin;
+}
