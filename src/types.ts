@@ -19,6 +19,8 @@ export interface ExperimentPlan {
     observeIntervalMs: number;
     recoveryWithinMs: number;
     recoveryIntervalMs: number;
+    /** How long to wait after rollback before verifying; absent when the file sets none. */
+    recoveryAfterMs?: number;
     /** Per guardrail, its probing interval. */
     guardrailIntervalMs: number[];
     /** How long to wait for a busy target when the lock says `wait`. */

@@ -373,6 +373,11 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
 
   /** The steady-state probes, round after round, until they all hold or the recovery window ends. */
   async function verify(p: ExperimentPlan): Promise<ProbeSample[]> {
+    // Only when the file asks for it: runs without `recovery.after` schedule no timer here, as before.
+    if (p.timing.recoveryAfterMs) {
+      note(`waiting ${p.timing.recoveryAfterMs / 1000} s before verifying (recovery.after)`);
+      await sleep(p.timing.recoveryAfterMs);
+    }
     const deadline = Date.now() + p.timing.recoveryWithinMs;
     for (;;) {
       const round = await runChecks({ checks: p.spec.steadyState, stage: 'verify', window: { ...probeWindow } });

@@ -128,7 +128,7 @@ function designSection(j: Journal): string {
       `**Observation:** every ${timing.observeIntervalMs} ms while a fault is in place${probes.length ? ':' : ' (no observe probes)'}`,
       ...probes,
       '',
-      `**Recovery window:** the steady state must return within ${timing.recoveryWithinMs / 1000} s of rollback.`,
+      `**Recovery window:** the steady state must return within ${timing.recoveryWithinMs / 1000} s of ${timing.recoveryAfterMs ? `the first verification, ${timing.recoveryAfterMs / 1000} s after rollback` : 'rollback'}.`,
     ].join('\n'),
   );
 }

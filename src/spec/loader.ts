@@ -125,6 +125,7 @@ export function planExperiment(spec: Experiment, source: string): ExperimentPlan
       observeIntervalMs: durationMs(spec.observe?.interval ?? DEFAULT_OBSERVE_INTERVAL),
       recoveryWithinMs: durationMs(spec.recovery?.within ?? DEFAULT_RECOVERY_WITHIN),
       recoveryIntervalMs: durationMs(spec.recovery?.interval ?? DEFAULT_RECOVERY_INTERVAL),
+      ...(spec.recovery?.after ? { recoveryAfterMs: durationMs(spec.recovery.after) } : {}),
       guardrailIntervalMs: (spec.guardrails ?? []).map((g) => durationMs(g.interval ?? DEFAULT_GUARDRAIL_INTERVAL)),
       lockWaitMs: durationMs(spec.lock?.waitAtMost ?? DEFAULT_LOCK_WAIT),
     },

@@ -414,7 +414,14 @@ export const experimentSchema = z
         probes: z.array(observeCheckSchema).optional(),
       })
       .optional(),
-    recovery: z.strictObject({ within: durationSchema, interval: durationSchema.optional() }).optional(),
+    recovery: z
+      .strictObject({
+        within: durationSchema,
+        interval: durationSchema.optional(),
+        /** Wait this long after rollback before the first verification (e.g. a redelivery delay). */
+        after: durationSchema.optional(),
+      })
+      .optional(),
     guardrails: z.array(guardrailSchema).optional(),
     /**
      * Two experiments never inject into the same container at once. When another holds one of

@@ -166,6 +166,12 @@ describe('planExperiment', () => {
     const timing = planExperiment(spec, 'inline').timing;
     assert.equal(timing.recoveryWithinMs, 45_000);
     assert.equal(timing.recoveryIntervalMs, 1_000);
+    assert.equal('recoveryAfterMs' in timing, false, 'no wait before verifying unless the file asks for one');
+  });
+
+  test('recovery.after becomes the wait before the first verification.', () => {
+    const spec = parseExperiment({ ...experiment('settle'), recovery: { within: '1m', after: '35s' } });
+    assert.equal(planExperiment(spec, 'inline').timing.recoveryAfterMs, 35_000);
   });
 });
 
