@@ -1,0 +1,119 @@
+/**
+ * The reference experiments of experiments/ (shared METHOD.md) against the demo target system,
+ * through the real workflows, as an SRE runs them: each must carry out its fault, roll it back,
+ * and report what really happened. Where the demo system is fragile on purpose, the finding is
+ * asserted: it is what the game day is for. (chaos-001 is `gameday demo`: test/integration/demo.)
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Client } from 'pg';
+import { TARGET_SYSTEM, ensureTargetSystem } from '../../src/stack';
+import type { ExperimentResult, Journal, ScenarioJournal } from '../../src/types';
+import { containerState, docker, startWorker, type TestWorker } from '../helpers';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+async function journalOf(result: ExperimentResult): Promise<{ journal: Journal; report: string }> {
+  const [journal, report] = await Promise.all([readFile(path.join(result.reportDir, 'journal.json'), 'utf8'), readFile(path.join(result.reportDir, 'report.md'), 'utf8')]);
+  return { journal: JSON.parse(journal) as Journal, report };
+}
+
+function valuesOf(journal: Journal, check: string, field: string): number[] {
+  return journal.observations.filter((s) => s.check === check).map((s) => Number(s.measurement[field]));
+}
+
+async function query(sql: string): Promise<number> {
+  const db = new Client({ connectionString: TARGET_SYSTEM.postgresUrl });
+  await db.connect();
+  try {
+    return Number((await db.query<{ n: string }>(sql)).rows[0].n);
+  } finally {
+    await db.end();
+  }
+}
+
+function sh(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => execFile(cmd, args, (e, out, err) => (e ? reject(new Error(`${cmd}: ${err}`)) : resolve(out))));
+}
+
+describe('the reference experiments against the demo target system', () => {
+  let w: TestWorker;
+
+  before(async () => {
+    await ensureTargetSystem(docker);
+    w = await startWorker('reference', { experimentsDir: path.join(ROOT, 'experiments') });
+  });
+  after(async () => {
+    await w?.stop();
+  });
+
+  const run = async (id: string): Promise<ExperimentResult> => (await w.start({ experiment: id }, `${id}-${Date.now()}`)).result() as Promise<ExperimentResult>;
+
+  test('chaos-002: every free connection held, then the app sessions cut; the pools come back (through the superuser reserve)', async () => {
+    const result = await run('chaos-002-postgres-pool-exhaustion');
+    assert.equal(result.rollback, 'complete');
+    const { journal, report } = await journalOf(result);
+    assert.equal(result.verdict, 'passed', result.reason);
+    assert.ok(Math.max(...valuesOf(journal, 'connections in use', 'value')) >= 90, 'the server was full during the fault');
+    assert.match(report, /injected f1 \(holding \d+ connections tagged gameday-[0-9a-f]{8}-f1/);
+    assert.match(report, /injected f2 \(terminated [1-9]\d* of \d+ matching backends/, "the app's sessions were cut");
+    assert.equal(await query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'gameday-%-f1'"), 0, 'no held connection is left');
+  });
+
+  test('chaos-003: the worker killed mid-scoring; what it held is redelivered after ack_wait and scored, nothing lost', async () => {
+    const since = new Date();
+    const handle = await w.client.workflow.start('scenario', { taskQueue: w.taskQueue, workflowTaskTimeout: '2s', workflowId: `chaos-003-${Date.now()}`, args: [{ scenario: 'chaos-003-worker-killed-during-scoring' }] });
+    const result = (await handle.result()) as ExperimentResult;
+    assert.equal(result.verdict, 'passed', result.reason);
+    const scenario = JSON.parse(await readFile(path.join(result.reportDir, 'scenario.json'), 'utf8')) as ScenarioJournal;
+    assert.deepEqual(scenario.stages.map((s) => [s.name, s.result?.verdict, s.result?.rollback]), [['slow-scoring', 'passed', 'complete'], ['worker-killed', 'passed', 'complete']]);
+    const killed = await journalOf(scenario.stages[1].result!);
+    const state = killed.journal.observations.filter((s) => s.check === 'worker state');
+    assert.ok(state.length > 0 && state.every((s) => s.measurement.running === false && s.measurement.exitCode === 137), 'the worker was down (SIGKILL, exit 137) during observe');
+    assert.match(killed.report, /waiting 35 s before verifying/);
+    // What JetStream redelivered the restarted worker scored: its log says delivery=2.
+    const logs = await sh('docker', ['logs', '--since', since.toISOString(), 'demo-target-worker']);
+    assert.match(logs, /scored id=\d+ .*delivery=[2-9]/, 'a message the dead worker held was redelivered and scored');
+    assert.equal((await containerState('demo-target-worker')).Running, true);
+    assert.equal(await query("SELECT count(*) AS n FROM messages WHERE status = 'queued' AND updated_at < now() - interval '20 seconds'"), 0, 'no accepted message left unscored');
+  });
+
+  test('chaos-005: with the database 6 s late the webhook answers 500 after 3 s or not within 5 s: the finding', async () => {
+    const result = await run('chaos-005-webhook-timeout-slow-database');
+    assert.equal(result.rollback, 'complete');
+    assert.equal(result.verdict, 'failed', result.reason);
+    assert.match(result.reason, /during the fault, not as expected: webhook answers within 5 s while the database is slow/);
+    const { journal } = await journalOf(result);
+    const during = journal.observations.filter((s) => s.check === 'webhook answers within 5 s while the database is slow');
+    assert.ok(during.length > 0 && during.every((s) => s.measurement.status !== 202), 'no webhook was accepted in time while the database was slow');
+    const toxics = (await (await fetch(`${TARGET_SYSTEM.toxiproxyUrl}/proxies/postgres/toxics`)).json()) as unknown[];
+    assert.deepEqual(toxics, [], 'no toxic left on the postgres proxy');
+  });
+
+  test('chaos-006: a 15 s rate limit fails every message that arrives during it: the finding', async () => {
+    const result = await run('chaos-006-scoring-rate-limited');
+    assert.equal(result.rollback, 'complete');
+    assert.equal(result.verdict, 'failed', result.reason);
+    assert.match(result.reason, /messages marked failed during the rate limit/);
+    const { journal } = await journalOf(result);
+    assert.ok(Math.max(...valuesOf(journal, 'messages marked failed during the rate limit', 'value')) >= 1, 'messages were marked failed');
+    assert.ok(journal.observations.filter((s) => s.check === 'webhook unaffected').every((s) => s.ok), 'the webhook was not affected');
+    const fault = (await (await fetch(`${TARGET_SYSTEM.scoringAdminUrl}/fault`)).json()) as { fault: unknown };
+    assert.equal(fault.fault, null, 'the scoring fault is cleared');
+  });
+
+  test('chaos-007: the worker cut off from NATS; the queue grows, and drains once the partition heals', async () => {
+    const result = await run('chaos-007-network-partition-worker-nats');
+    assert.equal(result.rollback, 'complete');
+    assert.equal(result.verdict, 'passed', result.reason);
+    const { journal } = await journalOf(result);
+    const depth = valuesOf(journal, 'queue depth', 'pending');
+    assert.ok(Math.max(...depth) > depth[0], `the queue grew while the worker was cut off (${depth.join(', ')})`);
+    const pid = (await docker.getContainer('demo-target-worker').inspect()).State.Pid;
+    const rules = await sh('nsenter', ['-t', String(pid), '-n', 'iptables', '-S']);
+    assert.doesNotMatch(rules, /gameday-/, 'no packet-loss rule is left in the worker');
+  });
+});
