@@ -34,7 +34,7 @@ async function lastRun(client: Client, d: ScheduleDescription): Promise<Schedule
   const { workflowId, firstExecutionRunId } = last.action.workflow;
   const desc = await client.workflow.getHandle(workflowId, firstExecutionRunId).describe().catch(() => undefined);
   const verdict = desc?.typedSearchAttributes.get(searchAttributes.verdict);
-  return { workflowId, state: desc?.status.name ?? 'unknown', verdict };
+  return { workflowId, state: desc?.status.name.toLowerCase() ?? 'unknown', verdict };
 }
 
 /** Gameday's schedules (those sync made), with their next runs and how the last one ended. */
@@ -107,11 +107,12 @@ export function addScheduleCommands(program: Command, cleanup: (() => Promise<un
 
   schedule
     .command('trigger <id>')
-    .description('start a run of the schedule now (the overlap policy still applies)')
+    .description('start a run of the schedule now (skipped, under the default overlap policy, while a run is going)')
     .action(async (id: string) => {
       const client = await connect();
-      const { scheduleId } = await ownedSchedule(client, id);
-      await client.schedule.getHandle(scheduleId).trigger();
+      const { scheduleId, description } = await ownedSchedule(client, id);
+      // The SDK's trigger defaults to allow-all; a run by trigger obeys the schedule's own policy.
+      await client.schedule.getHandle(scheduleId).trigger(description.policies.overlap);
       out(`triggered ${scheduleId}`);
     });
 
