@@ -4,6 +4,7 @@ import { loadConfig } from '../config';
 import { CATALOG_MEMO, describeSchedule, FILE_MEMO } from '../schedules/options';
 import type { ScheduleBlock } from '../spec/schedule';
 import { isOwned, ownedSchedule, syncSchedules } from '../schedules/sync';
+import { loadFreezeWindows } from '../spec/freeze-windows';
 import { searchAttributes } from '../search-attributes';
 import { connectClient } from '../temporal';
 
@@ -85,12 +86,15 @@ export function addScheduleCommands(program: Command, cleanup: (() => Promise<un
     .option('--json', 'print JSON')
     .action(async (opts: { dir?: string; dryRun?: boolean; json?: boolean }) => {
       const config = loadConfig();
+      // A freeze file that does not validate would make every scheduled run end in error: refuse now.
+      const freeze = await loadFreezeWindows(config.freezeFile, config.freezeFileRequired);
       const client = await connect();
       const actions = await syncSchedules(client, config, opts.dir ?? config.experimentsDir, { dryRun: opts.dryRun });
       if (opts.json) return out(JSON.stringify(actions));
       const prefix = opts.dryRun ? 'would be ' : '';
       for (const a of actions) out(`${a.outcome === 'conflict' || a.outcome === 'unchanged' ? a.outcome : prefix + a.outcome}: ${a.scheduleId} (${a.detail})`);
       if (actions.length === 0) out('no file has a schedule block, and gameday has no schedule from this folder');
+      out(`freeze windows: ${freeze.windows.length} in ${config.freezeFile}${freeze.windows.length === 0 ? ' (none, or no such file)' : ''}`);
       if (actions.some((a) => a.outcome === 'conflict')) process.exitCode = 1;
     });
 

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/client';
 import YAML from 'yaml';
 import { syncSchedules } from '../../src/schedules/sync';
-import type { ExperimentResult, Journal } from '../../src/types';
+import type { ExperimentResult, Journal, ScenarioJournal } from '../../src/types';
 import { containerState, docker, eventually, gameday, removeContainer, startWorker, type TestWorker } from '../helpers';
 
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
@@ -101,7 +101,7 @@ describe('schedules', () => {
     created.add(scheduleId);
     const synced = await cli(['schedule', 'sync', '--dir', dir]);
     assert.equal(synced.code, 0, synced.stderr);
-    assert.equal(synced.stdout.trim(), `created: ${scheduleId} (${path.join(dir, `${id}.yaml`)})`);
+    assert.equal(synced.stdout.split('\n')[0], `created: ${scheduleId} (${path.join(dir, `${id}.yaml`)})`);
 
     const desc = await describeSchedule(scheduleId);
     assert.equal(desc.policies.overlap, 'SKIP', 'overlap defaults to skip');
@@ -123,7 +123,7 @@ describe('schedules', () => {
     assert.equal((await containerState(SLEEPER)).Paused, false);
 
     const again = await cli(['schedule', 'sync', '--dir', dir]);
-    assert.equal(again.stdout.trim(), `unchanged: ${scheduleId} (${path.join(dir, `${id}.yaml`)})`);
+    assert.equal(again.stdout.split('\n')[0], `unchanged: ${scheduleId} (${path.join(dir, `${id}.yaml`)})`);
 
     const listed = await eventually('schedule list to show the schedule', async () => {
       const list = await cli(['schedule', 'list']);
@@ -210,6 +210,23 @@ describe('schedules', () => {
     assert.equal(byHand.verdict, 'passed', 'gameday run ignores freeze windows');
   });
 
+  test('a scheduled scenario inside a freeze window starts no stage: verdict skipped, each stage skipped with the reason', async () => {
+    const id = `sched-frozen-scenario-${RUN}`;
+    const scheduleId = `gameday-${id}`;
+    const { schedule: _, ...stage } = experiment(`${id}-stage`, FROZEN_SLEEPER, url, NIGHTLY);
+    const scenario = { kind: 'scenario', id, title: 'frozen cascade', hypothesis: 'nothing runs in a freeze', stages: [{ name: 'pause', spec: stage }], schedule: NIGHTLY };
+    assert.deepEqual(await sync(await catalog('frozen-scenario', { [`${id}.yaml`]: scenario }), frozen), { [scheduleId]: 'created' });
+    assert.equal((await cli(['schedule', 'trigger', id], frozen.taskQueue)).code, 0);
+    const workflowId = await eventually('the triggered scenario to start', async () => (await describeSchedule(scheduleId)).info.recentActions[0]?.action.workflow.workflowId);
+    const result = (await w.client.workflow.getHandle(workflowId).result()) as ScenarioJournal['result'];
+    assert.equal(result.verdict, 'skipped');
+    assert.match(result.reason, /^inside a freeze window .*: release week: no chaos; nothing resolved or injected$/);
+    const journal = JSON.parse(await readFile(path.join(result.reportDir, 'scenario.json'), 'utf8')) as ScenarioJournal;
+    assert.deepEqual(journal.stages.map((st) => [st.name, st.status, st.workflowId]), [['pause', 'skipped', undefined]], 'no child experiment was started');
+    assert.match(journal.stages[0].skippedBecause ?? '', /release week: no chaos/);
+    assert.equal((await containerState(FROZEN_SLEEPER)).Paused, false);
+  });
+
   test('sync creates, updates and deletes only the schedules it made from its folder; others are left alone', async () => {
     const [a, b, taken] = ['a', 'b', 'taken'].map((n) => `sched-sync-${n}-${RUN}`);
     const foreignId = `gameday-${taken}`;
@@ -256,5 +273,18 @@ describe('schedules', () => {
     assert.equal(run.code, 1);
     assert.equal(run.stderr.trim(), `${path.join(dir, 'bad.yaml')}: schedule.timezone: unknown time zone "Europe/Berlinn": use an IANA name such as Europe/Berlin or UTC`);
     await assert.rejects(describeSchedule(`gameday-${good}`), ScheduleNotFoundError, 'not even the good file was synced');
+
+    // A freeze file that does not validate refuses the sync too, and `validate` names its problem.
+    await rm(path.join(dir, 'bad.yaml'));
+    const freezeFile = path.join(dir, 'freeze-windows.yaml');
+    await writeFile(freezeFile, YAML.stringify({ windows: [{ reason: 'release', from: 'christmas', to: '2026-12-27' }] }));
+    const problem = `${freezeFile}: windows.0.from: "christmas" is not a date or time: write 2026-12-20 or 2026-12-20T18:00`;
+    const refused = await gameday(['schedule', 'sync', '--dir', dir], { GAMEDAY_TASK_QUEUE: w.taskQueue, GAMEDAY_FREEZE_FILE: freezeFile });
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr.trim(), `gameday: ${problem}`);
+    await assert.rejects(describeSchedule(`gameday-${good}`), ScheduleNotFoundError);
+    const validated = await gameday(['validate', freezeFile]);
+    assert.equal(validated.code, 1);
+    assert.equal(validated.stderr.trim(), problem);
   });
 });
