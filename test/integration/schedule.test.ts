@@ -82,10 +82,15 @@ describe('schedules', () => {
     for (const id of created) {
       const handle = w?.client.schedule.getHandle(id);
       // Runs a test left going (a failed overlap test's long one) are aborted: they roll back.
-      const running = (await handle?.describe().catch(() => undefined))?.info.runningActions ?? [];
+      const info = (await handle?.describe().catch(() => undefined))?.info;
+      const runs = [...(info?.runningActions ?? []), ...(info?.recentActions ?? []).map((a) => a.action)].map((a) => a.workflow.workflowId);
       await handle?.delete().catch(() => undefined);
-      for (const r of running) await w.client.workflow.getHandle(r.workflow.workflowId).signal('abort', 'test cleanup').catch(() => undefined);
-      for (const r of running) await w.client.workflow.getHandle(r.workflow.workflowId).result().catch(() => undefined);
+      for (const id of new Set(runs)) {
+        const run = w.client.workflow.getHandle(id);
+        if ((await run.describe().catch(() => undefined))?.status.name !== 'RUNNING') continue;
+        await run.signal('abort', 'test cleanup').catch(() => undefined);
+        await run.result().catch(() => undefined);
+      }
     }
     await frozen?.stop();
     await w?.stop();
@@ -141,8 +146,12 @@ describe('schedules', () => {
     state = (await describeSchedule(scheduleId)).state;
     assert.equal(state.paused, false);
 
+    const last = (await describeSchedule(scheduleId)).info.recentActions;
     assert.equal((await cli(['schedule', 'delete', id])).stdout.trim(), `deleted ${scheduleId}`);
     await assert.rejects(describeSchedule(scheduleId), ScheduleNotFoundError);
+    // Runs already started go on after a delete: each ends passed, leaving the container running.
+    for (const a of last) assert.equal(((await w.client.workflow.getHandle(a.action.workflow.workflowId).result()) as ExperimentResult).verdict, 'passed');
+    assert.equal((await containerState(SLEEPER)).Running, true);
   });
 
   test('trigger runs one now; a second trigger while it runs is skipped as an overlap; abort rolls it back', async () => {
