@@ -14,7 +14,7 @@ import { ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/cli
 import YAML from 'yaml';
 import { syncSchedules } from '../../src/schedules/sync';
 import type { ExperimentResult, Journal, ScenarioJournal } from '../../src/types';
-import { containerState, docker, eventually, gameday, removeContainer, startWorker, type TestWorker } from '../helpers';
+import { containerState, docker, eventually, gameday, recordHistory, removeContainer, startWorker, type TestWorker } from '../helpers';
 
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 // A container per test: a run still going from one test must not hold the next test's target.
@@ -184,6 +184,7 @@ describe('schedules', () => {
       (e: Error) => (e.cause as Error | undefined)?.message === 'verdict aborted: aborted: overlap test done',
       'a scheduled run with a bad verdict fails its execution',
     );
+    await recordHistory(handle.workflowId, 'scheduled-aborted');
     assert.equal((await containerState(OVERLAP_SLEEPER)).Paused, false, 'rolled back');
     // The schedule learns of the failure from the server a moment after the run closes.
     const paused = await eventually('pause on failure to pause the schedule', async () => {
@@ -201,6 +202,7 @@ describe('schedules', () => {
     assert.equal((await cli(['schedule', 'trigger', scheduleId], frozen.taskQueue)).code, 0);
     const workflowId = await eventually('the triggered run to start', async () => (await describeSchedule(scheduleId)).info.recentActions[0]?.action.workflow.workflowId);
     const result = (await w.client.workflow.getHandle(workflowId).result()) as ExperimentResult;
+    await recordHistory(workflowId, 'scheduled-frozen');
     assert.equal(result.verdict, 'skipped');
     assert.equal(result.reason, 'inside a freeze window (sun, mon, tue, wed, thu, fri, sat 00:00–24:00 (UTC)): release week: no chaos; nothing resolved or injected');
     assert.equal(result.rollback, 'nothing-injected');
@@ -228,6 +230,7 @@ describe('schedules', () => {
     assert.equal((await cli(['schedule', 'trigger', id], frozen.taskQueue)).code, 0);
     const workflowId = await eventually('the triggered scenario to start', async () => (await describeSchedule(scheduleId)).info.recentActions[0]?.action.workflow.workflowId);
     const result = (await w.client.workflow.getHandle(workflowId).result()) as ScenarioJournal['result'];
+    await recordHistory(workflowId, 'scheduled-scenario-frozen');
     assert.equal(result.verdict, 'skipped');
     assert.match(result.reason, /^inside a freeze window .*: release week: no chaos; nothing resolved or injected$/);
     const journal = JSON.parse(await readFile(path.join(result.reportDir, 'scenario.json'), 'utf8')) as ScenarioJournal;
