@@ -45,6 +45,7 @@ describe('schedules', () => {
   let root: string;
   const created = new Set<string>();
   const NIGHTLY = { cron: '0 2 * * *', timezone: 'Europe/Berlin' };
+  const WEEKDAYS = { calendar: [{ hour: 2, minute: 30, dayOfWeek: { start: 'mon', end: 'fri' } }], timezone: 'Europe/Berlin' };
 
   /** A catalog folder of its own holding these files; returns its path. */
   async function catalog(name: string, files: Record<string, unknown>): Promise<string> {
@@ -249,13 +250,20 @@ describe('schedules', () => {
       action: { type: 'startWorkflow', workflowType: 'janitor', taskQueue: w.taskQueue, args: [{ lookbackMs: 1000 }] },
       state: { paused: true },
     });
-    const dir = await catalog('sync', { 'a.yaml': experiment(a, SLEEPER, url, NIGHTLY), 'b.yaml': experiment(b, SLEEPER, url, NIGHTLY) });
+    const dir = await catalog('sync', { 'a.yaml': experiment(a, SLEEPER, url, NIGHTLY), 'b.yaml': experiment(b, SLEEPER, url, WEEKDAYS) });
 
     const dry = await cli(['schedule', 'sync', '--dir', dir, '--dry-run']);
     assert.match(dry.stdout, new RegExp(`would be created: gameday-${a}`));
     await assert.rejects(describeSchedule(`gameday-${a}`), ScheduleNotFoundError, 'a dry run creates nothing');
 
     assert.deepEqual(await sync(dir), { [`gameday-${a}`]: 'created', [`gameday-${b}`]: 'created' });
+    const weekdays = await describeSchedule(`gameday-${b}`);
+    assert.deepEqual(weekdays.spec.calendars?.[0]?.dayOfWeek, [{ start: 'MONDAY', end: 'FRIDAY', step: 1 }], 'the calendar entry as the server holds it');
+    assert.ok(weekdays.info.nextActionTimes.length > 0);
+    for (const t of weekdays.info.nextActionTimes) {
+      const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', weekday: 'short', hour: '2-digit', minute: '2-digit' }).format(t);
+      assert.match(local, /^(Mon|Tue|Wed|Thu|Fri) 02:30$/);
+    }
     await writeFile(path.join(dir, 'a.yaml'), YAML.stringify(experiment(a, SLEEPER, url, { ...NIGHTLY, cron: '30 4 * * *' })));
     await writeFile(path.join(dir, 'taken.yaml'), YAML.stringify(experiment(taken, SLEEPER, url, NIGHTLY)));
     assert.deepEqual(await sync(dir), { [`gameday-${a}`]: 'updated', [`gameday-${b}`]: 'unchanged', [foreignId]: 'conflict' });
