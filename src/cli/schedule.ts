@@ -6,7 +6,7 @@ import type { ScheduleBlock } from '../spec/schedule';
 import { isOwned, ownedSchedule, syncSchedules } from '../schedules/sync';
 import { loadFreezeWindows } from '../spec/freeze-windows';
 import { searchAttributes } from '../search-attributes';
-import { connectClient } from '../temporal';
+import { connectClient, ensureSearchAttributes } from '../temporal';
 
 type Print = (line: string) => void;
 
@@ -89,6 +89,8 @@ export function addScheduleCommands(program: Command, cleanup: (() => Promise<un
       // A freeze file that does not validate would make every scheduled run end in error: refuse now.
       const freeze = await loadFreezeWindows(config.freezeFile, config.freezeFileRequired);
       const client = await connect();
+      // The runs carry GamedayExperimentId: on a server no worker has seen yet, register it first.
+      if (!opts.dryRun) await ensureSearchAttributes(client, config.namespace);
       const actions = await syncSchedules(client, config, opts.dir ?? config.experimentsDir, { dryRun: opts.dryRun });
       if (opts.json) return out(JSON.stringify(actions));
       const prefix = opts.dryRun ? 'would be ' : '';
