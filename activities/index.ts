@@ -8,11 +8,12 @@ import { findOrphanedFaults as findOrphans, type Orphan } from '../src/janitor';
 import { runCheck } from '../src/probes';
 import { writeReport as write } from '../src/report/write';
 import { findExperiment, findScenario, parseExperiment, parseScenario, planExperiment as plan } from '../src/spec/loader';
+import { activeFreeze, loadFreezeWindows } from '../src/spec/freeze-windows';
 import { planStages } from '../src/spec/plan-scenario';
 import { writeScenarioReport as writeScenario } from '../src/report/scenario';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
 import { resolveTargets as resolve } from '../src/targets';
-import type { ExperimentInput, ExperimentPlan, Journal, PlannedFault, ProbeSample, ProbeWindow, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
+import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, PlannedFault, ProbeSample, ProbeWindow, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
 
 export interface ActivityDeps {
   docker: Docker;
@@ -24,6 +25,10 @@ export interface ActivityDeps {
   allowedTargets: string[];
   /** Where events go; none when unset. */
   eventsNatsUrl?: string;
+  /** The freeze-window file scheduled runs check; none checked when unset. */
+  freezeFile?: string;
+  /** A missing freeze file is an error (it was named explicitly), not "no windows". */
+  freezeFileRequired?: boolean;
 }
 
 /** Permanent problems fail at once; anything else is left to Temporal's retries. */
@@ -126,6 +131,16 @@ export function createActivities(deps: ActivityDeps) {
       if (!deps.eventsNatsUrl) return false;
       await publish(deps.eventsNatsUrl, args.kind, args.payload);
       return true;
+    },
+
+    /**
+     * The freeze window this moment falls in, or null. A freeze file that does not validate fails
+     * the activity for good: a scheduled run then ends with verdict error, nothing injected.
+     */
+    async checkFreeze(): Promise<FreezeHit | null> {
+      if (!deps.freezeFile) return null;
+      const file = deps.freezeFile;
+      return permanent(async () => activeFreeze(await loadFreezeWindows(file, deps.freezeFileRequired), new Date()) ?? null);
     },
 
     /** Closed experiments with faults still recorded as active (for the janitor). */

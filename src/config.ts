@@ -17,6 +17,7 @@ const configSchema = z.object({
   GAMEDAY_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
   GAMEDAY_ALLOWED_TARGETS: z.string().default(''),
   GAMEDAY_WORKFLOW_TASK_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, { error: 'expected a duration such as "2s"' }).default('2s'),
+  GAMEDAY_FREEZE_FILE: z.string().min(1).optional(),
   GAMEDAY_EVENTS_NATS_URL: z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }).optional(),
 });
 
@@ -40,6 +41,10 @@ export interface Config {
    * it (a history of tens of thousands of events) would not fit.
    */
   workflowTaskTimeout: string;
+  /** The freeze-window file scheduled runs check (default <experimentsDir>/freeze-windows.yaml). */
+  freezeFile: string;
+  /** True when GAMEDAY_FREEZE_FILE names the file: then a missing file is an error, not "no windows". */
+  freezeFileRequired: boolean;
   /** Where events (rollback failing, experiment finished) are published; none when unset. */
   eventsNatsUrl?: string;
 }
@@ -67,6 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.GAMEDAY_LOG_LEVEL,
     allowedTargets: e.GAMEDAY_ALLOWED_TARGETS.split(',').map((t) => t.trim()).filter(Boolean),
     eventsNatsUrl: e.GAMEDAY_EVENTS_NATS_URL,
+    freezeFile: path.resolve(e.GAMEDAY_FREEZE_FILE ?? path.join(e.GAMEDAY_EXPERIMENTS_DIR, 'freeze-windows.yaml')),
+    freezeFileRequired: e.GAMEDAY_FREEZE_FILE !== undefined,
     workflowTaskTimeout: e.GAMEDAY_WORKFLOW_TASK_TIMEOUT,
   };
 }

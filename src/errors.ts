@@ -20,6 +20,10 @@ export const FailureType = {
   BlastRadiusExceeded: 'BlastRadiusExceeded',
   /** The configuration (environment variables) does not validate. */
   InvalidConfig: 'InvalidConfig',
+  /** The freeze-window file does not validate (or was named and cannot be read). */
+  InvalidFreezeWindows: 'InvalidFreezeWindows',
+  /** A schedule command names a schedule Gameday does not own (or none at all). */
+  ScheduleNotOwned: 'ScheduleNotOwned',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

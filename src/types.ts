@@ -5,8 +5,26 @@
 import type { Scenario } from './spec/scenario';
 import type { Experiment, FaultSpec, ObserveCheck, SteadyStateCheck, TargetKind, TargetSpec } from './spec/schema';
 
+/**
+ * How a run was started. A run started by a Temporal Schedule (`trigger: 'schedule'`, set by
+ * `gameday schedule sync`) first checks the freeze windows, and fails its execution when its
+ * verdict is failed, error or aborted, so that the schedule's pause-on-failure takes effect. Runs
+ * without it (by hand, and every run recorded before schedules existed) do neither.
+ */
+export interface RunTrigger {
+  trigger?: 'schedule';
+  /** The schedule that started the run, for its report. */
+  scheduleId?: string;
+}
+
 /** What the `experiment` workflow accepts: an id from the catalog (experiments/), or a whole spec. */
-export type ExperimentInput = { experiment: string } | { spec: unknown; source?: string };
+export type ExperimentInput = ({ experiment: string } | { spec: unknown; source?: string }) & RunTrigger;
+
+/** A freeze window a scheduled run fell in: why, and the window in words. */
+export interface FreezeHit {
+  reason: string;
+  window: string;
+}
 
 /** A validated experiment with its durations in milliseconds, ready for the workflow to run. */
 export interface ExperimentPlan {
@@ -154,9 +172,10 @@ export type Stage = 'resolve' | 'baseline' | 'inject' | 'observe' | 'rollback' |
  * - failed: the hypothesis was disproved (a finding, not an error);
  * - aborted: halted by the abort signal or a cancellation; rolled back;
  * - not-run: the system was not in its steady state before we started; nothing injected;
- * - error: the experiment could not be carried out (bad spec, missing target, inject failed).
+ * - error: the experiment could not be carried out (bad spec, missing target, inject failed);
+ * - skipped: a scheduled run inside a freeze window; nothing resolved or injected.
  */
-export type Verdict = 'passed' | 'failed' | 'aborted' | 'not-run' | 'error';
+export type Verdict = 'passed' | 'failed' | 'aborted' | 'not-run' | 'error' | 'skipped';
 
 export interface RollbackRecord {
   /** `complete`: every attempted fault reverted; `nothing-injected`: none was attempted. */
@@ -196,6 +215,8 @@ export interface Journal {
   /** Every guardrail sample; an expectation met in one is a breach. */
   guardrails: ProbeSample[];
   breach?: GuardrailBreach;
+  /** The freeze window a scheduled run was skipped for. */
+  freeze?: FreezeHit;
   events: { at: string; stage: Stage; message: string }[];
 }
 
@@ -235,7 +256,7 @@ export interface ExperimentStatus {
 export type { SteadyStateCheck, ObserveCheck };
 
 /** What the `scenario` workflow accepts: an id from the catalog, or a whole spec. */
-export type ScenarioInput = ({ scenario: string } | { spec: unknown; source?: string }) & {
+export type ScenarioInput = ({ scenario: string } | { spec: unknown; source?: string }) & RunTrigger & {
   /** Set by continue-as-new in a soak: which iteration this is, and how the earlier ones ended. */
   iteration?: number;
   previousIterations?: { iteration: number; verdict: Verdict; reason: string; reportDir: string }[];

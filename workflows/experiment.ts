@@ -23,6 +23,7 @@ import type {
   ExperimentPlan,
   ExperimentResult,
   ExperimentStatus,
+  FreezeHit,
   GuardrailBreach,
   Journal,
   PlannedFault,
@@ -33,6 +34,7 @@ import type {
   Verdict,
 } from '../src/types';
 import { acquireLocks, releaseLocks } from './lock';
+import { freezeFor, frozenReason, resultForTrigger } from './scheduled';
 
 /** Halt the experiment: skip to rollback at once. The argument is the reason, for the report. */
 export const abortSignal = defineSignal<[string]>('abort');
@@ -86,6 +88,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   let reason = '';
   let abort: { reason: string; at: string } | undefined;
   let breach: GuardrailBreach | undefined;
+  let freeze: FreezeHit | undefined;
   let rollbackFailing: ExperimentStatus['rollbackFailing'];
   let plan: ExperimentPlan | undefined;
   let targets: ResolvedTarget[] = [];
@@ -257,6 +260,13 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     plan = await planExperiment(input);
     const spec = plan.spec;
     upsertSearchAttributes([{ key: searchAttributes.experimentId, value: spec.id }]);
+    freeze = await freezeFor(input);
+    if (freeze) {
+      verdict = 'skipped';
+      reason = frozenReason(freeze);
+      note(reason);
+      return;
+    }
     targets = await resolveTargets(plan);
     upsertSearchAttributes([{ key: searchAttributes.targets, value: targets.flatMap((t) => t.containers.map((c) => c.name)) }]);
     note(`resolved ${targets.map((t) => `${t.name} → ${t.containers.map((c) => c.name).join(', ')}`).join('; ')}`);
@@ -361,6 +371,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       abort,
       guardrails: guardrailSamples,
       breach,
+      freeze,
       events,
     };
     const { reportDir } = await writeReport(journal);
@@ -368,7 +379,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     await publishEvent({ kind: 'experiment-finished', payload: { workflowId: info.workflowId, experimentId: journal.experimentId, verdict, reason, reportDir } }).catch(() => false);
     await releaseLocks(locks);
     enter('done');
-    return { workflowId: info.workflowId, experimentId: journal.experimentId, verdict, reason, rollback: journal.rollback.status, reportDir };
+    return resultForTrigger(input, { workflowId: info.workflowId, experimentId: journal.experimentId, verdict, reason, rollback: journal.rollback.status, reportDir });
   });
 
   /** The steady-state probes, round after round, until they all hold or the recovery window ends. */

@@ -16,6 +16,7 @@ import type { Activities } from '../activities';
 import { searchAttributes } from '../src/search-attributes';
 import type { ScenarioInput, ScenarioJournal, ScenarioStageRecord, Verdict } from '../src/types';
 import { abortSignal, type experiment } from './experiment';
+import { freezeFor, frozenReason, resultForTrigger } from './scheduled';
 
 /** Halt the scenario: every running stage is aborted, newest first; no stage starts after. */
 export const abortScenarioSignal = defineSignal<[string]>('abort');
@@ -26,7 +27,7 @@ const { planScenario, writeScenarioReport } = proxyActivities<Activities>({
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidExperiment', 'ExperimentNotFound'] },
 });
 
-const SEVERITY: Verdict[] = ['passed', 'not-run', 'failed', 'error', 'aborted'];
+const SEVERITY: Verdict[] = ['passed', 'skipped', 'not-run', 'failed', 'error', 'aborted'];
 
 /**
  * A cascading failure: experiments run as child workflows, in series, in parallel or as a DAG,
@@ -51,6 +52,9 @@ export async function scenario(input: ScenarioInput): Promise<ScenarioJournal['r
     changed = true;
   });
   setHandler(scenarioStatusQuery, () => ({ iteration, stages }));
+  // A scheduled scenario inside a freeze window starts no stage; only the first iteration checks.
+  const freeze = iteration === 1 ? await freezeFor(input) : undefined;
+  if (freeze) for (const r of stages) Object.assign(r, { status: 'skipped', skippedBecause: frozenReason(freeze) });
 
   const record = (name: string): ScenarioStageRecord => stages.find((s) => s.name === name)!;
   const broke = (r: ScenarioStageRecord): boolean => r.status === 'done' && r.result?.verdict !== 'passed';
@@ -84,7 +88,7 @@ export async function scenario(input: ScenarioInput): Promise<ScenarioJournal['r
     return deps.every((d) => d.status === 'done' || d.status === 'skipped') ? Date.now() : undefined;
   };
 
-  for (;;) {
+  while (!freeze) {
     if (abort) break;
     const now = Date.now();
     let nextWake = Infinity;
@@ -121,9 +125,11 @@ export async function scenario(input: ScenarioInput): Promise<ScenarioJournal['r
   }
 
   const verdicts = stages.map((r) => r.result?.verdict).filter((v): v is Verdict => v !== undefined);
-  const verdict: Verdict = abort ? 'aborted' : verdicts.reduce<Verdict>((worst, v) => (SEVERITY.indexOf(v) > SEVERITY.indexOf(worst) ? v : worst), 'passed');
+  const verdict: Verdict = freeze ? 'skipped' : abort ? 'aborted' : verdicts.reduce<Verdict>((worst, v) => (SEVERITY.indexOf(v) > SEVERITY.indexOf(worst) ? v : worst), 'passed');
   const firstBroken = stages.find(broke);
-  const reason = abort
+  const reason = freeze
+    ? frozenReason(freeze)
+    : abort
     ? `aborted: ${abort.reason}`
     : firstBroken
       ? `stage ${firstBroken.name} ended ${firstBroken.result!.verdict}: ${firstBroken.result!.reason}`
@@ -148,10 +154,10 @@ export async function scenario(input: ScenarioInput): Promise<ScenarioJournal['r
   journal.result.reportDir = reportDir;
   upsertSearchAttributes([{ key: searchAttributes.verdict, value: verdict }]);
 
-  if (!abort && iteration < (plan.spec.repeat ?? 1)) {
+  if (!abort && !freeze && iteration < (plan.spec.repeat ?? 1)) {
     // A soak: the next iteration starts with a fresh history, carrying a summary of this one.
     const previousIterations = [...(input.previousIterations ?? []), { iteration, verdict, reason, reportDir }].slice(-50);
     await continueAsNew<typeof scenario>({ ...input, iteration: iteration + 1, previousIterations });
   }
-  return journal.result;
+  return resultForTrigger(input, journal.result);
 }

@@ -1,7 +1,8 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Config } from '../config';
+import { JANITOR_SCHEDULE_ID } from '../schedules/sync';
 
-export const JANITOR_SCHEDULE_ID = 'gameday-janitor';
+export { JANITOR_SCHEDULE_ID };
 
 /**
  * Creates (or updates) the Temporal Schedule that runs the janitor workflow every `everyMs`,

@@ -10,6 +10,7 @@ import { connectClient } from '../temporal';
 import { createWorker } from '../worker';
 import { dryRun, formatDryRun } from './dry-run';
 import { scheduleJanitor } from './janitor';
+import { addScheduleCommands } from './schedule';
 import { abortAll, describeRun, inputFor, looksLikeFile, startRun, watch, watchScenario } from './run';
 import { validateFiles } from './validate';
 
@@ -162,6 +163,8 @@ export function buildProgram(): Command {
       out(`janitor: ${result.orphans} closed experiment(s) with faults recorded as active`);
       for (const a of result.actions) out(`  ${a.workflowId}: ${a.fault}: ${a.outcome}`);
     });
+
+  addScheduleCommands(program, cleanup, out);
 
   program
     .command('demo')

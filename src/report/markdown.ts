@@ -31,6 +31,8 @@ function outcome(j: Journal): string {
       return 'not run: the steady state did not hold';
     case 'error':
       return 'error: the experiment could not be carried out';
+    case 'skipped':
+      return 'skipped: a scheduled run inside a freeze window';
   }
 }
 
@@ -209,6 +211,7 @@ function hypothesisSection(j: Journal): string {
 function remediation(j: Journal): string {
   const failing = j.hypothesisVsReality.filter((r) => !r.ok && r.when !== 'baseline');
   if (j.verdict === 'passed') return 'None needed: the hypothesis held.' + (j.plan?.spec.remediation ? `\n\nNotes from the experiment: ${j.plan.spec.remediation}` : '');
+  if (j.verdict === 'skipped') return `None: the run was skipped, nothing injected. Freeze window ${j.freeze?.window ?? ''}: ${j.freeze?.reason ?? j.reason}.`;
   if (j.verdict === 'not-run') return 'Bring the system to its steady state (see the baseline values above), then run the experiment again.';
   const lines = failing.map((r) => `- **${r.expectation}** (${r.when}): expected ${r.expected}; observed ${r.observed}.`);
   if (j.plan?.spec.remediation) lines.push('', j.plan.spec.remediation);
@@ -244,6 +247,7 @@ function summarySection(j: Journal): string {
       `- Outcome: **${outcome(j)}**`,
       `- Expectations: ${j.hypothesisVsReality.length - failing} passed, ${failing} failed`,
       `- Rollback: ${j.rollback.status}`,
+      ...(j.freeze ? [`- Skipped: inside the freeze window ${j.freeze.window}: ${j.freeze.reason}`] : []),
       ...(j.abort ? [`- Aborted at ${j.abort.at}: ${j.abort.reason}`] : []),
       ...(j.breach ? [`- Stopped by guardrail '${j.breach.guardrail}' at ${j.breach.at}: ${j.breach.observed}`] : []),
     ].join('\n'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scheduleSchema } from './schedule';
 import { durationSchema, experimentSchema } from './schema';
 
 const stageName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected lower-case letters, digits and dashes, e.g. nats-down' });
@@ -35,6 +36,8 @@ export const scenarioSchema = z
     onStageFailure: z.enum(['stop', 'continue']).optional(),
     /** Run the whole scenario this many times (a soak); each run continues as new. */
     repeat: z.int().min(1).max(1000).optional(),
+    /** When `gameday schedule sync` makes a Temporal Schedule run it (see src/spec/schedule.ts). */
+    schedule: scheduleSchema.optional(),
   })
   .superRefine((sc, ctx) => {
     const names = sc.stages.map((s) => s.name);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scheduleSchema } from './schedule';
 
 /**
  * The experiment file, as zod schemas. Unknown keys are rejected everywhere (`strictObject`),
@@ -429,6 +430,8 @@ export const experimentSchema = z
      * at most `waitAtMost` (default 10m).
      */
     lock: z.strictObject({ whenBusy: z.enum(['refuse', 'wait']), waitAtMost: durationSchema.optional() }).optional(),
+    /** When `gameday schedule sync` makes a Temporal Schedule run it (see src/spec/schedule.ts). */
+    schedule: scheduleSchema.optional(),
   })
   .superRefine((e, ctx) => {
     const names = Object.keys(e.targets);

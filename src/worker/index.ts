@@ -46,6 +46,8 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     reportsDir: config.reportsDir,
     allowedTargets: config.allowedTargets,
     eventsNatsUrl: config.eventsNatsUrl,
+    freezeFile: config.freezeFile,
+    freezeFileRequired: config.freezeFileRequired,
     ...setup.deps,
   };
   const worker = await Worker.create({
