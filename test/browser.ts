@@ -63,7 +63,8 @@ export async function screenshotOnFailure<T>(page: Page, name: string, fn: () =>
       (s: Error) => `no screenshot (${s.message})`,
     );
     // A new error: the test runner prints the stack, which holds the message it was created with.
-    const failure = new AssertionError({ message: `${err.message}\n${saved}` });
+    const { actual, expected, operator } = err as Partial<AssertionError>;
+    const failure = new AssertionError({ message: `${err.message}\n${saved}`, actual, expected, operator });
     failure.cause = err;
     throw failure;
   }

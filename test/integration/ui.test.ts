@@ -35,23 +35,25 @@ async function writeShortChaos001(dir: string): Promise<void> {
 }
 
 /**
- * Watches a run from the outside until it closes: whether docker inspect ever said demo-nats was
- * paused while the run's status query listed its pause as in place.
+ * Watches a run from the outside until it closes or `stop()` is called: whether docker inspect
+ * ever said demo-nats was paused while the run's status query listed its pause as in place.
  */
-function watchPause(handle: WorkflowHandle): { pausedDuringRun: Promise<boolean> } {
+function watchPause(handle: WorkflowHandle): { pausedDuringRun: Promise<boolean>; stop(): void } {
+  let stopped = false;
   const pausedDuringRun = (async () => {
     let seen = false;
-    for (;;) {
+    while (!stopped) {
       const description = await handle.describe().catch(() => undefined);
-      if (description && description.status.name !== 'RUNNING') return seen;
+      if (description && description.status.name !== 'RUNNING') break;
       const status = await handle.query<ExperimentStatus>('status').catch(() => undefined);
       if (status?.activeFaults.some((f) => f.description === FAULT)) {
-        seen ||= (await containerState(DEMO_NATS.container)).Paused;
+        seen ||= (await containerState(DEMO_NATS.container).catch(() => undefined))?.Paused === true;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    return seen;
   })();
-  return { pausedDuringRun };
+  return { pausedDuringRun, stop: () => void (stopped = true) };
 }
 
 describe('chaos-001 started from the Temporal Web UI', () => {
@@ -96,17 +98,21 @@ describe('chaos-001 started from the Temporal Web UI', () => {
       });
       const handle = w.client.workflow.getHandle(workflowId);
       const watch = watchPause(handle);
+      try {
+        await openRunPage(page, ui, ns, workflowId);
+        await waitForRunStatus(page, ui, ns, workflowId, 'Completed', 10 * MINUTES);
 
-      await openRunPage(page, ui, ns, workflowId);
-      await waitForRunStatus(page, ui, ns, workflowId, 'Completed', 10 * MINUTES);
-
-      const result = (await handle.result()) as ExperimentResult;
-      assert.equal(result.experimentId, EXPERIMENT, 'the worker resolved the id from its catalog');
-      assert.equal(result.verdict, 'passed', result.reason);
-      assert.equal(result.rollback, 'complete');
-      assert.equal(await watch.pausedDuringRun, true, 'docker inspect said demo-nats was paused while the run held its fault');
-      const state = await containerState(DEMO_NATS.container);
-      assert.equal(state.Running && !state.Paused, true, `demo-nats runs after the run (docker inspect: ${state.Status})`);
+        const result = (await handle.result()) as ExperimentResult;
+        assert.equal(result.experimentId, EXPERIMENT, 'the worker resolved the id from its catalog');
+        assert.equal(result.verdict, 'passed', result.reason);
+        assert.equal(result.rollback, 'complete');
+        assert.equal(await watch.pausedDuringRun, true, 'docker inspect said demo-nats was paused while the run held its fault');
+        const state = await containerState(DEMO_NATS.container);
+        assert.equal(state.Running && !state.Paused, true, `demo-nats runs after the run (docker inspect: ${state.Status})`);
+      } finally {
+        // Also when the test fails half-way: the watcher must not keep the process alive.
+        watch.stop();
+      }
 
       const query = `GamedayExperimentId = "${EXPERIMENT}" AND WorkflowId = "${workflowId}"`;
       const found = await eventually(`the list query ${query} to find the run`, async () => {
