@@ -59,7 +59,7 @@ function watchPause(handle: WorkflowHandle): { pausedDuringRun: Promise<boolean>
 describe('chaos-001 started from the Temporal Web UI', () => {
   let w: TestWorker;
   let browser: HeadlessBrowser | undefined;
-  let experimentsDir: string;
+  let experimentsDir: string | undefined;
   const workflowId = `ui-e2e-${EXPERIMENT}-${process.pid}-${Date.now()}`;
 
   before(async () => {
@@ -81,7 +81,7 @@ describe('chaos-001 started from the Temporal Web UI', () => {
       await handle!.result().catch(() => undefined);
     }
     await w?.stop();
-    await rm(experimentsDir, { recursive: true, force: true });
+    if (experimentsDir) await rm(experimentsDir, { recursive: true, force: true });
   });
 
   test('the form starts the run, the UI shows it Completed, demo-nats was paused and runs again, the list finds it', { timeout: 15 * MINUTES }, async () => {
