@@ -9,7 +9,8 @@
 #   - the Temporal CLI (TEMPORAL_CLI_PATH, PATH, the cache, a `go install`, or a download)
 #   - the Temporal dev server on 127.0.0.1:7233 (UI 8233), its database under .gameday/
 #   - a throwaway PostgreSQL on 127.0.0.1:55432 (for the PostgreSQL probes and the tests)
-# Usage: scripts/provision.sh [--only docker|images|compose|temporal|postgres]...
+#   - Chromium at /usr/bin/chromium (the Web UI end-to-end test drives it through playwright-core)
+# Usage: scripts/provision.sh [--only docker|images|compose|temporal|postgres|chromium]...
 # Each piece that cannot be provisioned stops the script with a line saying which and how to provide it.
 set -euo pipefail
 
@@ -207,11 +208,22 @@ provision_compose() {
   apt_install docker-compose || die "compose: docker-compose cannot be installed here (needs root and apt-get); install docker-compose 1.29 or later"
 }
 
+CHROMIUM=/usr/bin/chromium
+
+# The headless browser test/integration/ui.test.ts drives the Temporal Web UI with.
+provision_chromium() {
+  if [ -x "$CHROMIUM" ]; then log "chromium: $CHROMIUM present"; return; fi
+  log "chromium: installing chromium"
+  apt_install chromium || die "chromium: $CHROMIUM is missing and cannot be installed here (needs root and apt-get); apt-get install chromium"
+  [ -x "$CHROMIUM" ] || die "chromium: installed, but $CHROMIUM is not there; apt-get install chromium"
+  log "chromium: installed $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
+}
+
 pieces=("$@")
-[ ${#pieces[@]} -gt 0 ] || pieces=(--only docker --only images --only compose --only temporal --only postgres)
+[ ${#pieces[@]} -gt 0 ] || pieces=(--only docker --only images --only compose --only temporal --only postgres --only chromium)
 while [ ${#pieces[@]} -gt 0 ]; do
   case "${pieces[0]}" in
     --only) "provision_${pieces[1]}"; pieces=("${pieces[@]:2}") ;;
-    *) die "arguments: unknown '${pieces[0]}' (use --only docker|images|compose|temporal|postgres)" ;;
+    *) die "arguments: unknown '${pieces[0]}' (use --only docker|images|compose|temporal|postgres|chromium)" ;;
   esac
 done

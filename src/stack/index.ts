@@ -4,7 +4,8 @@ import type Docker from 'dockerode';
 import { connect, RetentionPolicy } from 'nats';
 import { PROJECT_ROOT } from '../config';
 
-export type StackPiece = 'docker' | 'images' | 'compose' | 'temporal' | 'postgres';
+/** The pieces of scripts/provision.sh (`--only <piece>`); chromium is for the Web UI test only. */
+export type StackPiece = 'docker' | 'images' | 'compose' | 'temporal' | 'postgres' | 'chromium';
 
 /**
  * Provisions the local stack (scripts/provision.sh): idempotent, and fast when everything already
