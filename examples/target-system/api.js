@@ -41,6 +41,9 @@ async function main() {
         await js.publish(config.subject, JSON.stringify({ id }), { msgID: `message-${id}` });
       } catch (e) {
         counters.publishFailures++;
+        // The caller is told it failed; the row says so. (Whether the broker stored the publish
+        // anyway is what chaos-001 finds out.)
+        await db.query("UPDATE messages SET status = 'rejected', error = $2, updated_at = now() WHERE id = $1 AND status = 'received'", [id, `queueing failed: ${e.message}`]);
         log('publish-failed', { id, error: e.message });
         return sendJson(res, 503, { id, error: `queueing failed: ${e.message}` });
       }

@@ -3,7 +3,7 @@
 // calls the scoring service (timeout SCORING_TIMEOUT_MS, SCORING_ATTEMPTS attempts with backoff),
 // writes the score (status `scored`) or the failure (status `failed`) to the row, then acks.
 // A message whose row cannot be written is not acked (nak with a delay): JetStream redelivers it.
-// One log line per message: `scored id=… score=… attempts=…` or `failed id=… attempts=… error=…`.
+// One log line per message: `scored id=… score=… attempts=… delivery=… was=…` or `failed id=… attempts=… error=…`.
 const { config, log, sleep, sendJson, serve, connectDatabase, connectNats } = require('./lib');
 
 const PORT = Number(process.env.PORT ?? 8083);
@@ -37,7 +37,7 @@ async function handle(db, m) {
   const { id } = JSON.parse(m.string());
   if (m.info.redeliveryCount > 1) counters.redelivered++;
   const started = Date.now();
-  const { rows } = await db.query('SELECT text FROM messages WHERE id = $1', [id]);
+  const { rows } = await db.query('SELECT text, status FROM messages WHERE id = $1', [id]);
   if (rows.length === 0) {
     log('skipped', { id, reason: 'no such row' });
     return m.ack();
@@ -46,7 +46,8 @@ async function handle(db, m) {
     const result = await score(rows[0].text);
     await db.query("UPDATE messages SET status = 'scored', score = $2, attempts = $3, error = NULL, updated_at = now() WHERE id = $1", [id, result.score, result.attempts]);
     counters.scored++;
-    log('scored', { id, score: result.score, attempts: result.attempts, ms: Date.now() - started, delivery: m.info.redeliveryCount });
+    // `was`: the row's status before; `rejected` means the api told the caller it failed.
+    log('scored', { id, score: result.score, attempts: result.attempts, ms: Date.now() - started, delivery: m.info.redeliveryCount, was: rows[0].status });
   } catch (e) {
     if (e.attempts === undefined) throw e; // the database, not the scoring service: redeliver later
     await db.query("UPDATE messages SET status = 'failed', attempts = $2, error = $3, updated_at = now() WHERE id = $1", [id, e.attempts, e.message]);

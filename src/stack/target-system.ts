@@ -115,7 +115,7 @@ async function populateProxies(): Promise<void> {
 export interface TargetMessage {
   id: number;
   text: string;
-  status: 'received' | 'queued' | 'scored' | 'failed';
+  status: 'received' | 'queued' | 'rejected' | 'scored' | 'failed';
   score: number | null;
   attempts: number;
   error: string | null;
