@@ -75,7 +75,7 @@ describe('toxiproxy faults', () => {
   let w: TestWorker | undefined;
 
   before(async () => {
-    upstream = createServer((_req, res) => res.end('ok'));
+    upstream = createServer((req, res) => res.end(req.url === '/big' ? 'x'.repeat(100 * 1024) : 'ok'));
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     toxiproxy = spawn(toxiproxyBinary(), ['-host', '127.0.0.1', '-port', String(API_PORT)], { stdio: 'ignore' });
     await eventually('Toxiproxy to answer', async () => (await fetch(`${API}/version`)).ok);
@@ -132,6 +132,22 @@ describe('toxiproxy faults', () => {
       await revertFault({ docker }, planned);
     }
     assert.equal((await getThroughProxy(2000)).error, undefined);
+  });
+
+  test('a bandwidth toxic makes a 100 KB answer take at least as long as the rate allows', async () => {
+    const planned = await plan(experiment({ kind: 'toxiproxy-bandwidth', target: 'upstream', kbPerSecond: 50 }), 'direct-bandwidth');
+    await injectFault({ docker }, planned);
+    try {
+      const started = Date.now();
+      const body = await (await fetch(`${PROXIED}big`, { signal: AbortSignal.timeout(20_000) })).text();
+      const ms = Date.now() - started;
+      assert.equal(body.length, 100 * 1024);
+      // 100 KB at 50 KB/s is 2 s; a lower bound with slack for the proxy's first buffer.
+      assert.ok(ms >= 1000, `100 KB arrived in ${ms} ms through a 50 KB/s limit`);
+    } finally {
+      await revertFault({ docker }, planned);
+    }
+    assert.deepEqual(await toxics(), []);
   });
 
   test('a proxy that does not exist is reported by name', async () => {
