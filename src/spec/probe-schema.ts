@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { DURATION, durationSchema, durationToMs, name, regexSchema } from './common';
+
+/** The probes of an experiment file, and the fields each measures. */
+
+const probeTimeout = { timeout: durationSchema.optional() };
+
+export const httpProbeSchema = z.strictObject({
+  kind: z.literal('http'),
+  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8080/health' }),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.string().optional(),
+  ...probeTimeout,
+});
+
+const natsUrl = z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' });
+
+export const natsStreamProbeSchema = z.strictObject({
+  kind: z.literal('nats-stream'),
+  url: natsUrl,
+  stream: name,
+  ...probeTimeout,
+});
+
+export const natsConsumerProbeSchema = z.strictObject({
+  kind: z.literal('nats-consumer'),
+  url: natsUrl,
+  stream: name,
+  consumer: name,
+  ...probeTimeout,
+});
+
+export const natsPublishProbeSchema = z.strictObject({
+  kind: z.literal('nats-publish'),
+  url: natsUrl,
+  subject: name,
+  payload: z.string().optional(),
+  /** `shared` (default): one connection kept open across samples, as a real publisher does; `fresh`: a new one each time. */
+  connection: z.enum(['shared', 'fresh']).optional(),
+  ...probeTimeout,
+});
+
+export const postgresProbeSchema = z.strictObject({
+  kind: z.literal('postgres'),
+  connectionString: z.string().regex(/^postgres(ql)?:\/\//, { error: 'expected a connection string such as postgres://user@127.0.0.1:5432/db' }),
+  query: name,
+  ...probeTimeout,
+});
+
+/** A container's state as `docker inspect` reports it: running, paused, health, restarts, exit. */
+export const dockerContainerProbeSchema = z.strictObject({
+  kind: z.literal('docker-container'),
+  /** A container name or id; read only, so no opt-in is needed. */
+  container: name,
+  ...probeTimeout,
+});
+
+/** Where a docker-logs probe starts counting. */
+const sinceMessage = (input: unknown): string =>
+  `${JSON.stringify(input)} is not a start for the count: write 'fault' (default: since the first fault was injected), 'baseline' (since the experiment began) or a duration such as "30s" (the last 30 s)`;
+export const logsSinceSchema = z
+  .string({ error: (iss) => sinceMessage(iss.input) })
+  .regex(/^(fault|baseline|\d+(\.\d+)?(ms|s|m|h))$/, { error: (iss) => sinceMessage(iss.input) });
+
+/** Lines of a container's log (stdout and stderr) matching `pattern`, counted over a window. */
+export const dockerLogsProbeSchema = z.strictObject({
+  kind: z.literal('docker-logs'),
+  container: name,
+  /** A regular expression, tested against each line without its timestamp. */
+  pattern: regexSchema,
+  since: logsSinceSchema.optional(),
+  ...probeTimeout,
+});
+
+/** The most requests one http-latency sample sends, and the longest window it spreads them over. */
+export const HTTP_LATENCY_MAX_REQUESTS = 200;
+export const HTTP_LATENCY_MAX_WINDOW_MS = 60_000;
+
+/** `requests` requests spread evenly over `window`; latency percentiles and errors of the lot. */
+export const httpLatencyProbeSchema = z
+  .strictObject({
+    kind: z.literal('http-latency'),
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8080/health' }),
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']).optional(),
+    /** How many requests (default 10, at most 200). */
+    requests: z
+      .int({ error: 'requests must be a whole number' })
+      .min(1, { error: 'requests must be at least 1' })
+      .max(HTTP_LATENCY_MAX_REQUESTS, { error: `requests must be at most ${HTTP_LATENCY_MAX_REQUESTS}: one sample stays small` })
+      .optional(),
+    /** The time the requests are spread over (default 1s, at most 1m); each request's own limit is `timeout`. */
+    window: durationSchema.optional(),
+    ...probeTimeout,
+  })
+  .superRefine((p, ctx) => {
+    if (p.window !== undefined && DURATION.test(p.window) && durationToMs(p.window) > HTTP_LATENCY_MAX_WINDOW_MS) {
+      ctx.addIssue({ code: 'custom', path: ['window'], message: `window ${p.window} is longer than 1m: a sample must end well within its activity's timeout` });
+    }
+  });
+
+export const probeSchema = z.discriminatedUnion('kind', [
+  httpProbeSchema,
+  natsStreamProbeSchema,
+  natsConsumerProbeSchema,
+  natsPublishProbeSchema,
+  postgresProbeSchema,
+  dockerContainerProbeSchema,
+  dockerLogsProbeSchema,
+  httpLatencyProbeSchema,
+]);
+
+/**
+ * The fields each probe kind measures; an expectation names one of them. Every probe also
+ * measures `latencyMs` and `error` (empty when the probe succeeded).
+ */
+export const PROBE_FIELDS: Record<z.infer<typeof probeSchema>['kind'], readonly string[]> = {
+  http: ['status', 'body'],
+  'nats-stream': ['messages', 'bytes', 'consumers'],
+  'nats-consumer': ['pending', 'ackPending', 'redelivered'],
+  'nats-publish': ['seq', 'duplicate'],
+  postgres: ['value'],
+  'docker-container': ['running', 'paused', 'status', 'health', 'restartCount', 'exitCode', 'oomKilled'],
+  'docker-logs': ['matches', 'lines', 'lastMatch', 'countedSince'],
+  'http-latency': ['p50Ms', 'p95Ms', 'p99Ms', 'maxMs', 'ok', 'errors', 'errorRate'],
+};
+export const COMMON_FIELDS = ['latencyMs', 'error'];

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { name } from './common';
+
+/** The targets of an experiment file: what a fault acts on, by kind. */
+
+export const dockerTargetSchema = z
+  .strictObject({
+    kind: z.literal('docker'),
+    /** A container name or id. */
+    container: name.optional(),
+    /** A label selector: every running container carrying all these labels. */
+    labels: z.record(z.string(), z.string()).optional(),
+    /** Blast radius of a label selector: all matches (default), or a random `count` or `percent` of them. */
+    pick: z
+      .union(
+        [
+          z.strictObject({ count: z.int().min(1, { error: 'count must be at least 1' }) }),
+          z.strictObject({ percent: z.number().gt(0, { error: 'percent must be more than 0' }).max(100, { error: 'percent must be at most 100' }) }),
+        ],
+        {
+          error: 'expected { count: n } or { percent: p } (0 < p <= 100)',
+        },
+      )
+      .optional(),
+  })
+  .superRefine((t, ctx) => {
+    const given = Number(t.container !== undefined) + Number(t.labels !== undefined);
+    if (given !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of container or labels', path: [] });
+    if (t.labels && Object.keys(t.labels).length === 0) ctx.addIssue({ code: 'custom', message: 'a label selector needs at least one label', path: ['labels'] });
+    if (t.pick && t.labels === undefined) ctx.addIssue({ code: 'custom', message: 'pick applies to a label selector only', path: ['pick'] });
+  });
+
+const loopbackNote = 'Targets on 127.0.0.1 or localhost are allowed; any other address must be in GAMEDAY_ALLOWED_TARGETS on the worker.';
+
+/** A PostgreSQL server, for database faults (terminate backends, exhaust connections, lock a table). */
+export const postgresTargetSchema = z
+  .strictObject({
+    kind: z.literal('postgres'),
+    connectionString: z.string().regex(/^postgres(ql)?:\/\//, { error: 'expected a connection string such as postgres://postgres@127.0.0.1:5432/app' }),
+  })
+  .describe(loopbackNote);
+
+/** A proxy of a Toxiproxy server, for network faults on the TCP dependency it fronts. */
+export const toxiproxyTargetSchema = z
+  .strictObject({
+    kind: z.literal('toxiproxy'),
+    /** Toxiproxy's HTTP API. */
+    api: z.url({ protocol: /^https?$/, error: 'expected the Toxiproxy API URL such as http://127.0.0.1:8474' }),
+    proxy: name,
+  })
+  .describe(loopbackNote);
+
+/** Processes on the worker's host whose command line matches `pattern` (a regular expression, like `pgrep -f`). */
+export const processTargetSchema = z
+  .strictObject({
+    kind: z.literal('process'),
+    pattern: name.refine(
+      (p) => {
+        try {
+          new RegExp(p);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: 'not a valid regular expression' },
+    ),
+  })
+  .describe('A process opts in with GAMEDAY_ENABLED=true in its environment, or by its pattern being in GAMEDAY_ALLOWED_TARGETS.');
+
+/**
+ * An HTTP dependency that takes faults through Gameday's fault endpoint: PUT <url>/fault
+ * with { status?, delayMs?, percent?, tag } sets one, DELETE clears it (see the demo system's
+ * scoring service, and README: the HTTP fault endpoint).
+ */
+export const httpTargetSchema = z
+  .strictObject({
+    kind: z.literal('http'),
+    url: z.url({ protocol: /^https?$/, error: 'expected the dependency\'s base URL such as http://127.0.0.1:18082' }),
+    /** The dependency's name in reports, e.g. `scoring` (default: the URL's host). */
+    name: name.optional(),
+    /** Where the fault endpoint is under `url` (default /fault). */
+    faultPath: z.string().regex(/^\//, { error: 'expected a path starting with /' }).optional(),
+  })
+  .describe(loopbackNote);
+
+export const targetSchema = z.discriminatedUnion('kind', [dockerTargetSchema, postgresTargetSchema, toxiproxyTargetSchema, processTargetSchema, httpTargetSchema]);
+
+/** What a target resolves to; the first word of every fault kind names the target kind it needs. */
+export type TargetKind = z.infer<typeof targetSchema>['kind'];
+export const TARGET_KINDS: readonly TargetKind[] = ['docker', 'postgres', 'toxiproxy', 'process', 'http'];
