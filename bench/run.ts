@@ -1,7 +1,9 @@
 /**
- * `npm run bench`: how fast Gameday halts, how late a crashed worker's fault is reverted, and
- * what an inject costs through dockerode against the docker CLI. Real Temporal dev server, real
- * Docker engine, real worker processes. Writes bench/results.json and prints a table.
+ * `npm run bench`: how fast Gameday halts, how late a crashed worker's fault is reverted, what an
+ * inject costs through dockerode against the docker CLI, what one inject and one revert cost in
+ * each fault family, and the memory held PostgreSQL connections take. Real Temporal dev server,
+ * real Docker engine, real worker processes, the demo target system. Writes bench/results.json and
+ * prints a table.
  *
  *   BENCH_RUNS=20 (default) runs per measurement.
  */
@@ -12,7 +14,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { ExperimentStatus } from '../src/types';
-import { provisionStack } from '../src/stack';
+import { ensureTargetSystem, provisionStack } from '../src/stack';
+import { familyRoundTrips, heldConnectionMemory } from './families';
 import { connectTestClient, containerState, docker, eventually, killSpawnedWorkers, pauseExperiment, spawnWorker, startNats, startWorker, type WorkerProcess } from '../test/helpers';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -112,6 +115,9 @@ async function main(): Promise<void> {
     const halt = await timeToHalt(nats.url);
     const crash = await crashRevertLateness(client, nats.url);
     const inject = await injectLatency();
+    await ensureTargetSystem(docker);
+    const families = await familyRoundTrips(RUNS, NATS);
+    const memory = await heldConnectionMemory();
     const dockerVersion = (await run('docker', ['version', '--format', '{{.Server.Version}}'])).stdout.trim();
     const results = {
       date: new Date().toISOString(),
@@ -123,6 +129,10 @@ async function main(): Promise<void> {
         dockerCli: { p50: percentile(inject.cli, 50) },
         ratio: Math.round((percentile(inject.cli, 50) / percentile(inject.dockerode, 50)) * 100) / 100,
       },
+      faultRoundTripMs: Object.fromEntries(
+        families.map((f) => [f.fault, { injectP50: percentile(f.injectMs, 50), injectP99: percentile(f.injectMs, 99), revertP50: percentile(f.revertMs, 50), revertP99: percentile(f.revertMs, 99), runs: f.injectMs.length }]),
+      ),
+      heldPostgresConnections: memory,
       targets: { timeToHaltP99Ms: 500, crashRevertLatenessP99Ms: 3000 },
       samples: { timeToHaltMs: halt, crashRevertLatenessMs: crash, dockerodeMs: inject.dockerode.map((v) => Math.round(v * 10) / 10), dockerCliMs: inject.cli.map((v) => Math.round(v * 10) / 10) },
     };
@@ -136,6 +146,9 @@ async function main(): Promise<void> {
         row('revert lateness after SIGKILL', results.crashRevertLatenessMs.p50, results.crashRevertLatenessMs.p99, `p99 < 3000: ${results.crashRevertLatenessMs.p99 < 3000 ? 'met' : 'MISSED'}`),
         row('inject: pause via dockerode', results.injectLatencyMs.dockerode.p50, '', ''),
         row('inject: docker pause (CLI)', results.injectLatencyMs.dockerCli.p50, '', `CLI/dockerode = ${results.injectLatencyMs.ratio}`),
+        ...Object.entries(results.faultRoundTripMs).flatMap(([kind, r]) => [row(`${kind}: inject`, r.injectP50, r.injectP99, ''), row(`${kind}: revert`, r.revertP50, r.revertP99, '')]),
+        '',
+        `holding ${memory.connections} PostgreSQL connections: worker heap and buffers +${memory.heapDeltaMiB} MiB (about ${memory.perConnectionKiB} KiB each), RSS ${memory.rssDeltaMiB >= 0 ? "+" : ""}${memory.rssDeltaMiB} MiB`,
         '',
         `written to bench/results.json (${RUNS} runs each)`,
       ].join('\n'),
