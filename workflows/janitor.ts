@@ -21,7 +21,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * Reverts what experiments that closed without their own rollback (terminated, timed out) left
  * behind. A terminated workflow runs no code of its own, but its memo records every fault it
  * attempted and had not reverted. Each revert is idempotent; the janitor first takes the
- * container's lock, so it never touches a container a running experiment holds.
+ * target's lock (a container, a proxy, a database, a process), so it never touches one that a
+ * running experiment holds.
  */
 export async function janitor(opts: { lookbackMs?: number } = {}): Promise<JanitorResult> {
   const orphans = await findOrphanedFaults({ lookbackMs: opts.lookbackMs ?? DAY_MS });
@@ -30,7 +31,7 @@ export async function janitor(opts: { lookbackMs?: number } = {}): Promise<Janit
     for (const fault of [...orphan.faults].reverse()) {
       const { held, busy } = await acquireLocks(fault.target.containers, { holder: workflowInfo().workflowId, waitMs: 0 });
       if (busy) {
-        actions.push({ workflowId: orphan.workflowId, fault: fault.description, outcome: `skipped: container ${busy.name} is held by a running experiment` });
+        actions.push({ workflowId: orphan.workflowId, fault: fault.description, outcome: `skipped: ${fault.target.kind && fault.target.kind !== 'docker' ? '' : 'container '}${busy.name} is held by a running experiment` });
         continue;
       }
       try {

@@ -17,6 +17,7 @@ import { describeFault, faultTag } from '../../src/faults/describe';
 import type { Experiment, FaultSpec } from '../../src/spec/schema';
 import { resolveTargets } from '../../src/targets';
 import type { ExperimentResult, PlannedFault } from '../../src/types';
+import type { JanitorResult } from '../../workflows/janitor';
 import { docker, eventually, startWorker, type TestWorker } from '../helpers';
 
 const API_PORT = 18574;
@@ -160,6 +161,20 @@ describe('toxiproxy faults', () => {
     const spec = experiment({ kind: 'toxiproxy-latency', target: 'upstream', latency: '1s' });
     spec.targets.upstream = { kind: 'toxiproxy', api: 'http://10.1.2.3:8474', proxy: 'upstream' };
     await assert.rejects(resolveTargets({ docker }, spec, { allowlist: [] }), /10\.1\.2\.3:8474 is not on this machine: add 10\.1\.2\.3:8474 to GAMEDAY_ALLOWED_TARGETS/);
+  });
+
+  test('a terminated experiment leaves its toxic; the janitor finds it by the memo and removes it', async () => {
+    const handle = await w!.start({ spec: experiment({ kind: 'toxiproxy-timeout', target: 'upstream', timeout: '0s' }, '5m') });
+    await eventually('the toxic to be in place', async () => (await toxics()).length === 1, 30_000);
+    await handle.terminate('testing the janitor on a toxiproxy fault');
+    assert.equal((await getThroughProxy(1000)).error, 'TimeoutError', 'terminate runs no rollback: the fault stays');
+
+    const result = (await w!.client.workflow.execute('janitor', { taskQueue: w!.taskQueue, workflowId: `janitor-toxiproxy-${Date.now()}`, args: [{ lookbackMs: 10 * 60_000 }] })) as JanitorResult;
+    const mine = result.actions.filter((a) => a.workflowId === handle.workflowId);
+    assert.equal(mine.length, 1);
+    assert.match(mine[0].outcome, /^removed toxic gameday-[0-9a-f]{8}-f1 from proxy upstream$/);
+    assert.deepEqual(await toxics(), []);
+    assert.equal((await getThroughProxy(2000)).error, undefined, 'the upstream answers through the proxy again');
   });
 
   test('an experiment adds latency during observe, removes the toxic in rollback, and the report says so', async () => {
