@@ -1,13 +1,13 @@
 /**
  * Scenarios: experiments chained as child workflows on the real Temporal dev server and Docker
- * engine, including the reference cascade chaos-004 against the demo containers.
+ * engine, including the reference cascade chaos-004 against the demo target system.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Experiment } from '../../src/spec/schema';
-import { ensureDemoTarget } from '../../src/stack';
+import { ensureTargetSystem } from '../../src/stack';
 import type { Journal, ScenarioJournal } from '../../src/types';
 import { containerState, docker, eventually, pauseExperiment, recordHistory, startNats, startWorker, type TestWorker } from '../helpers';
 
@@ -23,7 +23,7 @@ describe('scenarios', () => {
   before(async () => {
     a = await startNats(A, 14311);
     b = await startNats(B, 14312);
-    await ensureDemoTarget(docker);
+    await ensureTargetSystem(docker);
     w = await startWorker('scenario');
   });
   after(async () => {
@@ -38,14 +38,14 @@ describe('scenarios', () => {
   test('the reference cascade chaos-004: the worker is killed while NATS is still paused, and both come back', async () => {
     const handle = await w.client.workflow.start('scenario', { taskQueue: w.taskQueue, workflowTaskTimeout: '2s', workflowId: `chaos-004-${Date.now()}`, args: [{ scenario: 'chaos-004-cascade-nats-queue-worker' }] });
     // The cascade: at one moment NATS is paused and the worker is down, both at once.
-    await eventually('demo-nats paused and demo-worker down at the same time', async () => {
-      const [nats, worker] = await Promise.all([containerState('demo-nats'), containerState('demo-worker')]);
+    await eventually('NATS paused and the worker down at the same time', async () => {
+      const [nats, worker] = await Promise.all([containerState('demo-target-nats'), containerState('demo-target-worker')]);
       return nats.Paused && !worker.Running;
     }, 30_000);
     const result = (await handle.result()) as Result;
     assert.equal(result.verdict, 'passed', result.reason);
-    const nats = await containerState('demo-nats');
-    const worker = await containerState('demo-worker');
+    const nats = await containerState('demo-target-nats');
+    const worker = await containerState('demo-target-worker');
     assert.equal(nats.Paused, false);
     assert.equal(worker.Running, true);
     const journal = JSON.parse(await readFile(path.join(result.reportDir, 'scenario.json'), 'utf8')) as ScenarioJournal;
