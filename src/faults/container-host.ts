@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import type Docker from 'dockerode';
 import { FailureType, GamedayError } from '../errors';
-import type { ContainerRef, PlannedFault } from '../types';
+import type { ContainerRef } from '../types';
 
 /**
  * What the faults that act on a container from the host (iptables in its network namespace,
@@ -50,16 +50,3 @@ export function runHost(cmd: string, args: string[]): Promise<{ code: number; st
   });
 }
 
-/** How long a fault without a recorded duration (a run recorded before durations were) may last. */
-export const DEFAULT_SELF_LIMIT_MS = 10 * 60_000;
-
-/**
- * When a self-limiting fault ends by itself: its duration plus half of it again, at least 10 s
- * and at most 60 s more, so that it outlasts a revert that comes a little late but never the
- * experiment by much, even if every worker dies.
- */
-export function selfLimitDeadline(planned: PlannedFault, now = Date.now()): number {
-  const duration = planned.durationMs ?? DEFAULT_SELF_LIMIT_MS;
-  const margin = Math.min(60_000, Math.max(10_000, duration / 2));
-  return now + duration + margin;
-}

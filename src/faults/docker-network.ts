@@ -2,8 +2,8 @@ import type Docker from 'dockerode';
 import { FailureType, GamedayError } from '../errors';
 import type { FaultSpec } from '../spec/schema';
 import type { ContainerRef, NetworkAttachment, PlannedFault } from '../types';
-import { inspectContainer, runHost, runningPid, selfLimitDeadline } from './container-host';
-import { tagOf } from './family';
+import { inspectContainer, runHost, runningPid } from './container-host';
+import { selfLimitDeadline, tagOf, type FaultDeps } from './family';
 
 type Disconnect = Extract<FaultSpec, { kind: 'docker-disconnect' }>;
 type PacketLoss = Extract<FaultSpec, { kind: 'docker-packet-loss' }>;
@@ -154,14 +154,14 @@ function taggedRules(listing: string, tag: string): string[][] {
  * @throws GamedayError FaultNotInjectable when the container does not run or the worker cannot
  *   enter its namespace (not root).
  */
-export async function injectPacketLoss(docker: Docker, fault: PacketLoss, c: ContainerRef, planned: PlannedFault): Promise<void> {
-  const { pid } = await runningPid(docker, c, 'packet loss needs its network namespace');
+export async function injectPacketLoss(deps: FaultDeps, fault: PacketLoss, c: ContainerRef, planned: PlannedFault): Promise<void> {
+  const { pid } = await runningPid(deps.docker, c, 'packet loss needs its network namespace');
   const tag = tagOf(planned);
   const existing = await iptables(pid, c, ['-S']);
   if (existing.code !== 0) throw new Error(`iptables -S in container ${c.name} failed: ${existing.stderr.trim()}`);
   const present = taggedRules(existing.stdout, tag).length;
   if (present > 0) return;
-  for (const rule of lossRules(fault, tag, selfLimitDeadline(planned))) {
+  for (const rule of lossRules(fault, tag, selfLimitDeadline(deps, planned))) {
     const r = await iptables(pid, c, ['-I', ...rule]);
     if (r.code !== 0) throw new Error(`iptables -I ${rule.join(' ')} in container ${c.name} failed: ${r.stderr.trim()}`);
   }

@@ -6,7 +6,8 @@ import type Docker from 'dockerode';
 import { FailureType, GamedayError } from '../errors';
 import type { FaultSpec } from '../spec/schema';
 import type { ContainerRef, PlannedFault } from '../types';
-import { inspectContainer, runningPid, selfLimitDeadline } from './container-host';
+import { inspectContainer, runningPid } from './container-host';
+import { selfLimitDeadline, type FaultDeps } from './family';
 import { tagOf } from './family';
 
 /**
@@ -103,14 +104,14 @@ function startLoad(args: string[], c: ContainerRef): Promise<void> {
  * @throws GamedayError FaultNotInjectable when the container is stopped or paused, or the
  *   process cannot join its cgroups (the worker is not root).
  */
-export async function injectStress(docker: Docker, fault: Stress, c: ContainerRef, planned: PlannedFault): Promise<void> {
-  const { pid, paused } = await runningPid(docker, c, 'stress needs its processes running');
+export async function injectStress(deps: FaultDeps, fault: Stress, c: ContainerRef, planned: PlannedFault): Promise<void> {
+  const { pid, paused } = await runningPid(deps.docker, c, 'stress needs its processes running');
   if (paused) throw new GamedayError(FailureType.FaultNotInjectable, `container ${c.name} is paused: a stress process in its cgroup would be frozen with it`);
   const tag = tagOf(planned);
   if ((await stressProcesses(tag, c.id)).length > 0) return;
   const cgroups = await cgroupFilesOf(pid);
   const [kind, amount] = fault.kind === 'docker-cpu-stress' ? ['cpu', fault.workers ?? 1] : ['memory', fault.megabytes];
-  await startLoad([STRESS_MARK, tag, c.id, kind, String(amount), String(selfLimitDeadline(planned)), JSON.stringify(cgroups)], c);
+  await startLoad([STRESS_MARK, tag, c.id, kind, String(amount), String(selfLimitDeadline(deps, planned)), JSON.stringify(cgroups)], c);
 }
 
 async function gone(tag: string, containerId: string): Promise<boolean> {

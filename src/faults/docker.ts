@@ -174,10 +174,10 @@ export const dockerFaults: FaultFamily<'docker'> = {
         case 'docker-disconnect':
           return injectDisconnect(deps.docker, fault, c);
         case 'docker-packet-loss':
-          return injectPacketLoss(deps.docker, fault, c, planned);
+          return injectPacketLoss(deps, fault, c, planned);
         case 'docker-cpu-stress':
         case 'docker-memory-stress':
-          return injectStress(deps.docker, fault, c, planned);
+          return injectStress(deps, fault, c, planned);
         case 'docker-pause':
         case 'docker-stop':
         case 'docker-kill':

@@ -8,21 +8,28 @@ export interface FaultDeps {
   /**
    * How long after its planned duration a self-limiting fault ends on its own when no revert came
    * (every worker dead or stuck).
-   * @default SELF_LIMIT_GRACE_MS (60 s)
+   * @default half the duration, at least 10 s and at most 60 s (see selfLimitMs)
    */
   selfLimitGraceMs?: number;
 }
 
-/** How long after its duration a self-limiting fault outlives a missing revert, by default. */
-export const SELF_LIMIT_GRACE_MS = 60_000;
+/** How long a fault without a recorded duration (a run recorded before durations were) may last. */
+export const DEFAULT_SELF_LIMIT_MS = 10 * 60_000;
 
 /**
- * When a self-limiting fault should end on its own, in ms from now: its duration plus the grace;
- * undefined when the fault's duration is unknown (runs recorded before durationMs existed).
+ * How long, from inject, a self-limiting fault lasts when no revert comes (every worker dead or
+ * stuck): its duration plus a grace of half of it again, at least 10 s and at most 60 s, so that
+ * it outlasts a revert that comes a little late but never the experiment by much. One rule for
+ * every family: iptables rules, stress processes, held connections, a paused process's watchdog.
  */
-export function selfLimitMs(deps: FaultDeps, planned: PlannedFault): number | undefined {
-  if (planned.durationMs === undefined) return undefined;
-  return planned.durationMs + (deps.selfLimitGraceMs ?? SELF_LIMIT_GRACE_MS);
+export function selfLimitMs(deps: FaultDeps, planned: PlannedFault): number {
+  const duration = planned.durationMs ?? DEFAULT_SELF_LIMIT_MS;
+  return duration + (deps.selfLimitGraceMs ?? Math.min(60_000, Math.max(10_000, duration / 2)));
+}
+
+/** When a self-limiting fault injected `now` ends by itself (ms since the epoch). */
+export function selfLimitDeadline(deps: FaultDeps, planned: PlannedFault, now = Date.now()): number {
+  return now + selfLimitMs(deps, planned);
 }
 
 /** Who may be a target without opting in: the worker's GAMEDAY_ALLOWED_TARGETS. */

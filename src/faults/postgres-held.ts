@@ -61,14 +61,12 @@ function forget(tag: string, client: Client): void {
 }
 
 /** Opens a tagged connection and keeps it in the registry until revert, or until the server ends it. */
-async function openHeld(connectionString: string, server: string, tag: string, timeoutSetting: string, limitMs: number | undefined): Promise<Client> {
+async function openHeld(connectionString: string, server: string, tag: string, timeoutSetting: string, limitMs: number): Promise<Client> {
   let client: Client | undefined = undefined;
   client = await connectTo(connectionString, server, tag, () => client && forget(tag, client));
   hold(tag, client);
-  if (limitMs !== undefined) {
-    // Unknown before PostgreSQL 14: the connection then lives until revert or the worker's death.
-    await client.query(`SELECT set_config('${timeoutSetting}', $1, false)`, [`${Math.ceil(limitMs)}ms`]).catch(() => undefined);
-  }
+  // Unknown before PostgreSQL 14: the connection then lives until revert or the worker's death.
+  await client.query(`SELECT set_config('${timeoutSetting}', $1, false)`, [`${Math.ceil(limitMs)}ms`]).catch(() => undefined);
   return client;
 }
 

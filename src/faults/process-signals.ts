@@ -49,7 +49,6 @@ function watchdogName(planned: PlannedFault): string {
  */
 async function startWatchdog(deps: FaultDeps, planned: PlannedFault, pids: number[]): Promise<string | undefined> {
   const limit = selfLimitMs(deps, planned);
-  if (limit === undefined) return undefined;
   const name = watchdogName(planned);
   if ((await findProcesses(name)).length > 0) return undefined; // an earlier attempt started it
   const child = spawn('sh', ['-c', 'sleep "$1"; shift; kill -CONT "$@" 2>/dev/null', name, (limit / 1000).toFixed(1), ...pids.map(String)], { detached: true, stdio: 'ignore' });

@@ -1,11 +1,14 @@
 /** The pure parts of the Docker network and resource faults: the iptables rules and the manual reverts. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { selfLimitDeadline } from '../../src/faults/container-host';
+import { selfLimitDeadline } from '../../src/faults/family';
 import { manualRevert } from '../../src/faults/describe';
 import { lossRules } from '../../src/faults/docker-network';
 import type { FaultSpec } from '../../src/spec/schema';
 import type { PlannedFault, TargetRef } from '../../src/types';
+
+/** No configured grace: the default rule. */
+const NO_DEPS = { docker: undefined as never };
 
 function planned(fault: FaultSpec, c: TargetRef, durationMs?: number): PlannedFault {
   return { id: 'f1', step: 0, fault, target: { name: 't', selector: '', containers: [c] }, status: 'planned', description: '', tag: 'gameday-0000abcd-f1', durationMs };
@@ -28,10 +31,10 @@ describe('docker network and resource faults, without Docker', () => {
   test('a self-limiting fault ends its duration plus half of it (10 s to 60 s) after inject', () => {
     const c = { id: 'abc', name: 'web' };
     const f = (ms?: number): PlannedFault => planned({ kind: 'docker-cpu-stress', target: 't' }, c, ms);
-    assert.equal(selfLimitDeadline(f(4_000), 0), 14_000);
-    assert.equal(selfLimitDeadline(f(60_000), 0), 90_000);
-    assert.equal(selfLimitDeadline(f(600_000), 0), 660_000);
-    assert.equal(selfLimitDeadline(f(undefined), 0), 660_000, 'a run recorded without durations: ten minutes');
+    assert.equal(selfLimitDeadline(NO_DEPS, f(4_000), 0), 14_000);
+    assert.equal(selfLimitDeadline(NO_DEPS, f(60_000), 0), 90_000);
+    assert.equal(selfLimitDeadline(NO_DEPS, f(600_000), 0), 660_000);
+    assert.equal(selfLimitDeadline(NO_DEPS, f(undefined), 0), 660_000, 'a run recorded without durations: ten minutes');
   });
 
   test('the manual revert of a disconnect names the aliases resolve recorded', () => {
