@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { injectFault, revertFault } from '../src/faults';
-import { describeFault, faultTag } from '../src/faults/describe';
+import { planFault } from '../src/faults/describe';
 import type { Experiment, FaultSpec, TargetSpec } from '../src/spec/schema';
 import { TARGET_SYSTEM } from '../src/stack';
 import { resolveTargets } from '../src/targets';
@@ -26,7 +26,7 @@ export interface RoundTrip {
 async function planned(target: TargetSpec, fault: FaultSpec, i: number): Promise<PlannedFault> {
   const spec = { id: 'bench', title: 'bench', hypothesis: 'bench', targets: { t: target }, steadyState: [], method: [{ fault, duration: '10s' }] } as unknown as Experiment;
   const [resolved] = await resolveTargets({ docker }, spec, { allowlist: [] });
-  return { id: 'f1', step: 0, fault, target: resolved, status: 'planned', description: describeFault(fault, resolved), tag: faultTag(`bench-${fault.kind}-${i}`, 'f1'), durationMs: 10_000 };
+  return planFault(`bench-${fault.kind}-${i}`, 'f1', 0, fault, resolved, 10_000);
 }
 
 async function roundTrips(runs: number, target: TargetSpec, fault: FaultSpec): Promise<RoundTrip> {

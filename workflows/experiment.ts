@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { describeFault, faultTag } from '../src/faults/describe';
+import { planFault } from '../src/faults/describe';
 import { allHeld, duringRows, steadyStateRows } from '../src/judge';
 import { FAULTS_MEMO, searchAttributes } from '../src/search-attributes';
 import type {
@@ -231,7 +231,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       const target = targets.find((t) => t.name === method.fault.target);
       if (!target) throw ApplicationFailure.nonRetryable(`no resolved target '${method.fault.target}'`, 'TargetNotFound');
       const id = `f${faults.length + 1}`;
-      const planned: PlannedFault = { id, step, fault: method.fault, target, status: 'planned', description: describeFault(method.fault, target), tag: faultTag(workflowInfo().workflowId, id), durationMs: p.timing.faultMs[step] };
+      const planned = planFault(workflowInfo().workflowId, id, step, method.fault, target, p.timing.faultMs[step]);
       // Recorded before the activity is scheduled: a worker that dies mid-injection leaves a
       // fault that rollback still reverts.
       faults.push(planned);

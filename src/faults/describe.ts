@@ -120,3 +120,12 @@ export function faultTag(workflowId: string, faultId: string): string {
   }
   return `gameday-${h.toString(16).padStart(8, '0')}-${faultId}`;
 }
+
+/**
+ * A fault as the experiment workflow plans it, before its inject is scheduled: described, tagged
+ * (from the workflow id) and with its duration, status `planned`. Pure: the workflow calls it, and
+ * so do tests and the bench that drive a fault family directly.
+ */
+export function planFault(workflowId: string, id: string, step: number, fault: FaultSpec, target: ResolvedTarget, durationMs: number): PlannedFault {
+  return { id, step, fault, target, status: 'planned', description: describeFault(fault, target), tag: faultTag(workflowId, id), durationMs };
+}

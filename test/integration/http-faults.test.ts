@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { injectFault, revertFault } from '../../src/faults';
-import { describeFault, faultTag } from '../../src/faults/describe';
+import { planFault } from '../../src/faults/describe';
 import type { Experiment, FaultSpec } from '../../src/spec/schema';
 import { TARGET_SYSTEM, ensureTargetSystem, sendWebhook, waitForMessage } from '../../src/stack';
 import { resolveTargets } from '../../src/targets';
@@ -39,8 +39,7 @@ function experiment(fault: FaultSpec, duration = '4s'): Experiment {
 
 async function plan(spec: Experiment, workflowId: string): Promise<PlannedFault> {
   const [target] = await resolveTargets({ docker }, spec, { allowlist: [] });
-  const fault = spec.method[0].fault;
-  return { id: 'f1', step: 0, fault, target, status: 'planned', description: describeFault(fault, target), tag: faultTag(workflowId, 'f1') };
+  return planFault(workflowId, 'f1', 0, spec.method[0].fault, target, 4000);
 }
 
 async function score(timeoutMs = 5000): Promise<{ status?: number; error?: string }> {

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { FAMILIES, injectFault, revertFault, type FaultDeps } from '../../src/faults';
-import { describeFault, faultTag } from '../../src/faults/describe';
+import { planFault } from '../../src/faults/describe';
 import { heldCount } from '../../src/faults/postgres-held';
 import { findProcesses } from '../../src/faults/process';
 import type { FaultSpec, TargetSpec } from '../../src/spec/schema';
@@ -33,8 +33,7 @@ async function resolved(spec: TargetSpec, name = 'target'): Promise<ResolvedTarg
 
 /** A fault as the workflow plans it, with a tag of its own. */
 function plan(fault: FaultSpec, target: ResolvedTarget, durationMs = 60_000): PlannedFault {
-  const id = 'f1';
-  return { id, step: 0, fault, target, status: 'planned', description: describeFault(fault, target), tag: faultTag(`fpg-${RUN}-${++faults}`, id), durationMs };
+  return planFault(`fpg-${RUN}-${++faults}`, 'f1', 0, fault, target, durationMs);
 }
 
 async function connect(url: string, applicationName = 'fpg-test'): Promise<Client> {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { injectFault, revertFault } from '../../src/faults';
-import { describeFault, faultTag } from '../../src/faults/describe';
+import { planFault } from '../../src/faults/describe';
 import type { Experiment, FaultSpec } from '../../src/spec/schema';
 import { resolveTargets } from '../../src/targets';
 import type { ExperimentResult, PlannedFault } from '../../src/types';
@@ -66,8 +66,7 @@ function experiment(fault: FaultSpec, duration = '3s'): Experiment {
 /** A planned fault as the workflow makes it, for calling the fault family directly. */
 async function plan(spec: Experiment, workflowId: string): Promise<PlannedFault> {
   const [target] = await resolveTargets({ docker }, spec, { allowlist: [] });
-  const fault = spec.method[0].fault;
-  return { id: 'f1', step: 0, fault, target, status: 'planned', description: describeFault(fault, target), tag: faultTag(workflowId, 'f1') };
+  return planFault(workflowId, 'f1', 0, spec.method[0].fault, target, 3000);
 }
 
 describe('toxiproxy faults', () => {
