@@ -1,0 +1,59 @@
+/**
+ * The results store's contract: every worker writes a run's samples, events and record to it, and
+ * any machine reads a whole run back (the report is rendered from it). Types only: the activities
+ * depend on this, the PostgreSQL implementation (src/store/postgres.ts) provides it.
+ */
+import type { Journal, ProbeSample, Stage } from '../types';
+
+/** Which part of a run a sample belongs to. */
+export type SamplePhase = 'baseline' | 'observe' | 'guardrail' | 'verify';
+
+/**
+ * One sample as stored. `seq` counts the samples of one check in one phase from 0; a retried
+ * activity that writes the same (phase, check, seq) again overwrites it, so retries and a worker
+ * taking over an observation leave neither duplicates nor holes in the sequence.
+ */
+export interface StoredSample {
+  phase: SamplePhase;
+  seq: number;
+  sample: ProbeSample;
+}
+
+/** One event of a run, from the workflow or from an activity that samples (probe transitions). */
+export interface StoredEvent {
+  /** Who wrote it: `workflow`, `observe`, `guardrail <name>`, `verify`; with `seq`, its key. */
+  source: string;
+  seq: number;
+  at: string;
+  stage: Stage;
+  message: string;
+}
+
+/** Identifies a run in the store: the workflow id and its run id. */
+export interface RunKey {
+  workflowId: string;
+  runId: string;
+}
+
+/** The results store. Every write is idempotent (activities retry). */
+export interface ResultsStore {
+  /** Upserts the run's row as it starts: what the experiment is, when it began, how it was started. */
+  startRun(run: RunKey & { experimentId: string; title: string; hypothesis: string; source: string; startedAt: string; trigger?: string; spec?: unknown }): Promise<void>;
+  /** Upserts samples on (run, phase, check, seq). */
+  writeSamples(run: RunKey, samples: StoredSample[]): Promise<void>;
+  /** Upserts events on (run, source, seq). */
+  writeEvents(run: RunKey, events: StoredEvent[]): Promise<void>;
+  /**
+   * Records the run's outcome: verdict, reason, targets, faults and rollback record, breach,
+   * hypothesis-vs-reality rows and the workflow's events. The journal's sample arrays are ignored
+   * (the samples are already in the store); calling it twice with the same journal is harmless.
+   */
+  finishRun(journal: Journal): Promise<void>;
+  /**
+   * The whole journal of a run, every sample in `baseline`, `observations`, `verification` and
+   * `guardrails` in order (by phase, then time, then seq), events from every source merged by
+   * time. The newest run of the workflow id when `runId` is not given; undefined when unknown.
+   */
+  readJournal(workflowId: string, runId?: string): Promise<Journal | undefined>;
+  close(): Promise<void>;
+}
