@@ -2,8 +2,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  defineQuery,
-  defineSignal,
   isCancellation,
   log,
   proxyActivities,
@@ -36,10 +34,9 @@ import type {
 import { acquireLocks, releaseLocks } from './lock';
 import { freezeFor, frozenReason, resultForTrigger } from './scheduled';
 
-/** Halt the experiment: skip to rollback at once. The argument is the reason, for the report. */
-export const abortSignal = defineSignal<[string]>('abort');
-/** Stage, active faults, a failing rollback, and the last value of every probe. */
-export const statusQuery = defineQuery<ExperimentStatus>('status');
+import { abortSignal, statusQuery } from './definitions';
+
+export { abortSignal, statusQuery };
 
 const PERMANENT = ['InvalidExperiment', 'ExperimentNotFound', 'TargetNotFound', 'TargetNotAllowed', 'BlastRadiusExceeded'];
 

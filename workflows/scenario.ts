@@ -2,8 +2,6 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
@@ -15,12 +13,13 @@ import {
 import type { Activities } from '../activities';
 import { searchAttributes } from '../src/search-attributes';
 import type { ScenarioInput, ScenarioJournal, ScenarioStageRecord, Verdict } from '../src/types';
-import { abortSignal, type experiment } from './experiment';
+import { type experiment } from './experiment';
+import { abortSignal } from './definitions';
 import { freezeFor, frozenReason, resultForTrigger } from './scheduled';
 
-/** Halt the scenario: every running stage is aborted, newest first; no stage starts after. */
-export const abortScenarioSignal = defineSignal<[string]>('abort');
-export const scenarioStatusQuery = defineQuery<{ iteration: number; stages: ScenarioStageRecord[] }>('status');
+import { abortScenarioSignal, scenarioStatusQuery } from './definitions';
+
+export { abortScenarioSignal, scenarioStatusQuery };
 
 const { planScenario, writeScenarioReport } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',

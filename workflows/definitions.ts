@@ -1,0 +1,16 @@
+/**
+ * The signals and queries of Gameday's workflows, in one file that imports nothing but the SDK's
+ * definers and types: the CLI and tests use these typed definitions instead of string names.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ExperimentStatus, ScenarioStageRecord } from '../src/types';
+
+/** Halt the experiment: skip to rollback at once. The argument is the reason, for the report. */
+export const abortSignal = defineSignal<[string]>('abort');
+/** Stage, active faults, a failing rollback, and the last value of every probe. */
+export const statusQuery = defineQuery<ExperimentStatus>('status');
+
+/** Abort a scenario: its running stages are aborted newest first. */
+export const abortScenarioSignal = defineSignal<[string]>('abort');
+/** A scenario's iteration and its stages. */
+export const scenarioStatusQuery = defineQuery<{ iteration: number; stages: ScenarioStageRecord[] }>('status');
