@@ -6,7 +6,7 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
-const PURE_FOR_WORKFLOWS = ['../src/judge', '../src/search-attributes', '../src/faults/describe'];
+const PURE_FOR_WORKFLOWS = ['../src/judge', '../src/search-attributes', '../src/faults/describe', '../src/task-queues'];
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'reports/**', '.gameday/**', 'eslint.config.js', 'bin/**', 'scripts/**'] },

@@ -13,7 +13,11 @@ import { planStages } from '../src/spec/plan-scenario';
 import { writeScenarioReport as writeScenario } from '../src/report/scenario';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
 import { resolveTargets as resolve } from '../src/targets';
+import type { ResultsStore } from '../src/store/types';
+import type { StoreWriter } from '../src/store/writer';
 import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, PlannedFault, ProbeSample, ProbeWindow, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
+import { rollbackFailingSignal } from '../workflows/definitions';
+import { createSamplingActivities } from './sampling';
 
 export interface ActivityDeps {
   docker: Docker;
@@ -29,6 +33,19 @@ export interface ActivityDeps {
   freezeFile?: string;
   /** A missing freeze file is an error (it was named explicitly), not "no windows". */
   freezeFileRequired?: boolean;
+  /** The results store, and the worker's queue of writes to it. */
+  store: ResultsStore;
+  writer: StoreWriter;
+}
+
+/**
+ * The attempts of a failing revert at which the workflow is told (3, 6, 12, 24 …): a revert that
+ * fails for a day adds a dozen signals to its history, not one per attempt.
+ */
+export function tellsWorkflowAt(attempt: number): boolean {
+  if (attempt < 3) return false;
+  const rounds = attempt / 3;
+  return Number.isInteger(rounds) && (rounds & (rounds - 1)) === 0;
 }
 
 /** Permanent problems fail at once; anything else is left to Temporal's retries. */
@@ -62,6 +79,7 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
  */
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createSamplingActivities({ probe: { docker: deps.docker }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir }),
     /** Validates the input (a catalog id or a whole spec) and fills in its defaults. */
     async planExperiment(input: ExperimentInput): Promise<ExperimentPlan> {
       return permanent(async () => {
@@ -100,10 +118,28 @@ export function createActivities(deps: ActivityDeps) {
       return heartbeating(() => permanent(() => inject(deps, f)));
     },
 
-    /** Idempotent; retried by the workflow until it succeeds. */
-    async revertFault(f: PlannedFault): Promise<string[]> {
-      Context.current().log.info(`revert ${f.id}: ${f.description}`);
-      return heartbeating(() => revert(deps, f));
+    /**
+     * Idempotent. Runs recorded before bounded histories retry it in rounds from the workflow;
+     * newer runs give it a retry policy without limit and `tell: true`: at a few attempts
+     * (tellsWorkflowAt) the activity signals the workflow that its rollback is failing, and
+     * publishes the event, so a revert failing for hours costs a handful of history events.
+     */
+    async revertFault(f: PlannedFault, opts: { tell?: boolean } = {}): Promise<string[]> {
+      const ctx = Context.current();
+      ctx.log.info(`revert ${f.id}: ${f.description}`);
+      try {
+        return await heartbeating(() => revert(deps, f));
+      } catch (err) {
+        const { attempt, workflowExecution } = ctx.info;
+        if (opts.tell && workflowExecution && tellsWorkflowAt(attempt)) {
+          const failing = { faultId: f.id, description: f.description, attempts: attempt, error: (err as Error).message, since: new Date(ctx.info.scheduledTimestampMs).toISOString() };
+          await Promise.allSettled([
+            deps.client?.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId).signal(rollbackFailingSignal, failing),
+            deps.eventsNatsUrl ? publish(deps.eventsNatsUrl, 'rollback-failing', { workflowId: workflowExecution.workflowId, ...failing }) : undefined,
+          ]);
+        }
+        throw err;
+      }
     },
 
     async writeReport(journal: Journal): Promise<{ reportDir: string }> {

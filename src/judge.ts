@@ -30,24 +30,60 @@ export function steadyStateRows(plan: ExperimentPlan, samples: ProbeSample[], wh
   });
 }
 
+/**
+ * What the verdict needs of one check's samples, kept while sampling instead of the samples
+ * themselves: how many, how many met their expectations, the first, the first miss and the last.
+ * Small and of fixed size however long a run samples, so it fits in a heartbeat and a result.
+ */
+export interface CheckAggregate {
+  count: number;
+  passing: number;
+  first?: ProbeSample;
+  firstFailure?: ProbeSample;
+  last?: ProbeSample;
+}
+
+/** Aggregates by check name. */
+export type Aggregates = Record<string, CheckAggregate>;
+
+/** Adds one sample to the aggregates (mutates them). */
+export function addSample(into: Aggregates, s: ProbeSample): void {
+  const a = (into[s.check] ??= { count: 0, passing: 0 });
+  a.count++;
+  if (s.ok) a.passing++;
+  a.first ??= s;
+  if (!s.ok) a.firstFailure ??= s;
+  a.last = s;
+}
+
+/** The aggregates of a list of samples. */
+export function aggregateSamples(samples: ProbeSample[]): Aggregates {
+  const into: Aggregates = {};
+  for (const s of samples) addSample(into, s);
+  return into;
+}
+
 /** Rows for the observe checks that carry expectations: all samples (or any) must meet them. */
 export function duringRows(plan: ExperimentPlan, samples: ProbeSample[]): HypothesisRow[] {
+  return duringRowsFrom(plan, aggregateSamples(samples));
+}
+
+/** The same rows as `duringRows`, from aggregates. */
+export function duringRowsFrom(plan: ExperimentPlan, aggregates: Aggregates): HypothesisRow[] {
   return (plan.spec.observe?.probes ?? [])
     .filter((check) => check.expect && Object.keys(check.expect).length > 0)
     .map((check) => {
-      const mine = samples.filter((s) => s.check === check.name);
+      const a = aggregates[check.name] ?? { count: 0, passing: 0 };
       const mode = check.samples ?? 'all';
-      const passing = mine.filter((s) => s.ok).length;
-      const ok = mine.length > 0 && (mode === 'all' ? passing === mine.length : passing > 0);
-      const firstFailure = mine.find((s) => !s.ok);
+      const ok = a.count > 0 && (mode === 'all' ? a.passing === a.count : a.passing > 0);
       const observed =
-        mine.length === 0
+        a.count === 0
           ? 'no sample taken'
-          : `${passing} of ${mine.length} samples met it` + (firstFailure ? `; first miss at ${firstFailure.at}: ${summarise(firstFailure)}` : '');
+          : `${a.passing} of ${a.count} samples met it` + (a.firstFailure ? `; first miss at ${a.firstFailure.at}: ${summarise(a.firstFailure)}` : '');
       return {
         expectation: check.name,
         when: 'during the fault' as const,
-        expected: `${mode === 'all' ? 'every sample' : 'at least one sample'}: ${expectedText(mine[0], 'no error')}`,
+        expected: `${mode === 'all' ? 'every sample' : 'at least one sample'}: ${expectedText(a.first, 'no error')}`,
         observed,
         ok,
       };

@@ -161,8 +161,13 @@ export interface ProbeSample {
   /** Empty when the probe succeeded. */
   error: string;
   expectations: ExpectationResult[];
-  /** True when the probe succeeded and every expectation held (or there were none). */
+  /**
+   * True when the probe succeeded and every expectation held (or there were none). In a guardrail
+   * sample (since runs with bounded histories): the probe answered and met no abort condition.
+   */
   ok: boolean;
+  /** Guardrail samples only: an `abortWhen` condition was met (absent in older journals). */
+  breached?: boolean;
 }
 
 export type Stage = 'resolve' | 'baseline' | 'inject' | 'observe' | 'rollback' | 'verify' | 'report' | 'done';
@@ -218,6 +223,11 @@ export interface Journal {
   /** The freeze window a scheduled run was skipped for. */
   freeze?: FreezeHit;
   events: { at: string; stage: Stage; message: string }[];
+  /**
+   * How the results store served the report (runs with bounded histories): how long the report
+   * waited for a store that was down, and samples that never reached it. Absent when all was well.
+   */
+  store?: { waitedMs?: number; attempts?: number; missingSamples?: number };
 }
 
 /** The guardrail that stopped an experiment: which, the value that breached it, and when. */

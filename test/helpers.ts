@@ -45,12 +45,14 @@ export interface TestWorkerOptions {
   taskQueue?: string;
   /** Replaces activity dependencies (a Docker engine behind a proxy, an events URL). */
   deps?: Partial<ActivityDeps>;
+  /** Another results store than the local stack's. */
+  resultsUrl?: string;
 }
 
 export async function startWorker(name: string, opts: TestWorkerOptions = {}): Promise<TestWorker> {
   const taskQueue = opts.taskQueue ?? `test-${name}-${process.pid}-${Date.now()}`;
   const reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-reports-'));
-  const config = { ...loadConfig(), taskQueue, reportsDir, ...(opts.experimentsDir ? { experimentsDir: opts.experimentsDir } : {}) };
+  const config = { ...loadConfig(), taskQueue, reportsDir, ...(opts.experimentsDir ? { experimentsDir: opts.experimentsDir } : {}), ...(opts.resultsUrl ? { resultsUrl: opts.resultsUrl } : {}) };
   const { worker, close } = await createWorker({ config, workflowBundle: await workflowBundle(), deps: opts.deps });
   const running = worker.run();
   const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });

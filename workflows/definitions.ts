@@ -14,3 +14,9 @@ export const statusQuery = defineQuery<ExperimentStatus>('status');
 export const abortScenarioSignal = defineSignal<[string]>('abort');
 /** A scenario's iteration and its stages. */
 export const scenarioStatusQuery = defineQuery<{ iteration: number; stages: ScenarioStageRecord[] }>('status');
+
+/**
+ * Sent by a revert activity that keeps failing (at attempts 3, 6, 12, 24 …): the workflow shows
+ * the rollback as failing in its status, details and `GamedayRollbackFailing`.
+ */
+export const rollbackFailingSignal = defineSignal<[NonNullable<ExperimentStatus['rollbackFailing']>]>('rollbackFailing');

@@ -3,6 +3,9 @@ import type { ProbeSpec } from '../spec/schema';
 import { manualRevert } from '../faults/describe';
 import type { Journal, ProbeSample } from '../types';
 
+/** Samples the report lists from the start and from the end of a long observation. */
+const SAMPLES_SHOWN = 200;
+
 /** Renders the run as the Markdown report of the method (METHOD.md): one section per heading. */
 export function renderMarkdown(j: Journal): string {
   return [
@@ -150,7 +153,9 @@ function resultsSection(j: Journal): string {
       [...new Set(failed.map((s) => s.error))].slice(0, 3).join('; '),
     ];
   });
-  const samples = j.observations.map((s) => [s.at.slice(11, 23), s.check, s.ok ? 'ok' : 'MISS', values(s)]);
+  const row = (s: ProbeSample): string[] => [s.at.slice(11, 23), s.check, s.ok ? 'ok' : 'MISS', values(s)];
+  // A long run has tens of thousands of samples: the report shows the first and the last, journal.json has all.
+  const shown = j.observations.length > 2 * SAMPLES_SHOWN ? [...j.observations.slice(0, SAMPLES_SHOWN).map(row), ['…', `${j.observations.length - 2 * SAMPLES_SHOWN} more samples in journal.json`, '', ''], ...j.observations.slice(-SAMPLES_SHOWN).map(row)] : j.observations.map(row);
   return section(
     'Execution results',
     [
@@ -172,7 +177,7 @@ function resultsSection(j: Journal): string {
       '',
       '**Samples**',
       '',
-      table(['Time (UTC)', 'Probe', 'Met', 'Values'], samples),
+      table(['Time (UTC)', 'Probe', 'Met', 'Values'], shown),
     ].join('\n'),
   );
 }
@@ -250,6 +255,8 @@ function summarySection(j: Journal): string {
       ...(j.freeze ? [`- Skipped: inside the freeze window ${j.freeze.window}: ${j.freeze.reason}`] : []),
       ...(j.abort ? [`- Aborted at ${j.abort.at}: ${j.abort.reason}`] : []),
       ...(j.breach ? [`- Stopped by guardrail '${j.breach.guardrail}' at ${j.breach.at}: ${j.breach.observed}`] : []),
+      ...(j.store?.waitedMs ? [`- The results store was unreachable when the run ended: this report waited ${Math.round(j.store.waitedMs / 1000)} s for it (${j.store.attempts} attempts); the faults were reverted first`] : []),
+      ...(j.store?.missingSamples ? [`- ${j.store.missingSamples} samples never reached the results store (a worker died with them, or the store's queue was full)`] : []),
     ].join('\n'),
   );
 }

@@ -4,6 +4,10 @@ import type { Config } from '../config';
 import { closeEvents } from '../events';
 import { connectDocker } from '../faults/docker';
 import { closePublishers } from '../probes/nats';
+import { migrateResultsStore } from '../store/migrate';
+import { openResultsStore } from '../store/postgres';
+import { StoreWriter } from '../store/writer';
+import { faultQueueOf } from '../task-queues';
 import { connectClient, ensureSearchAttributes } from '../temporal';
 
 export interface WorkerSetup {
@@ -26,8 +30,25 @@ function installRuntime(config: Config): void {
   Runtime.install({ logger: new DefaultLogger(config.logLevel) });
 }
 
+/** The two workers of one Gameday worker process, run and shut down together. */
+export interface WorkerPair {
+  run(): Promise<void>;
+  shutdown(): void;
+  /** Runs both until `fn` settles, then shuts them down; returns what `fn` returned. */
+  runUntil<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Activity slots of the main task queue: sampling activities (observe, guardrails, verify) hold
+ * one each for as long as their faults last, so it takes a few per running experiment.
+ */
+const SAMPLING_SLOTS = 2000;
+/** Activity slots of the fault queue, for injects and reverts only. */
+const FAULT_SLOTS = 200;
+
 export interface GamedayWorker {
-  worker: Worker;
+  /** Polls the task queue (workflows, probes) and its fault queue (injects, reverts). */
+  worker: WorkerPair;
   connection: NativeConnection;
   /** Closes every connection the worker opened; call after `worker.run()` resolves. */
   close(): Promise<void>;
@@ -39,6 +60,10 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
   const client = await connectClient(config);
   await ensureSearchAttributes(client, config.namespace);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const store = setup.deps?.store ?? openResultsStore(config.resultsUrl);
+  const writer = setup.deps?.writer ?? new StoreWriter(store);
+  // In the background: a store that is down must never keep a worker from reverting faults.
+  void migrateWhenReachable(config.resultsUrl);
   const deps: ActivityDeps = {
     docker: connectDocker(),
     client,
@@ -48,24 +73,77 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     eventsNatsUrl: config.eventsNatsUrl,
     freezeFile: config.freezeFile,
     freezeFileRequired: config.freezeFileRequired,
+    store,
+    writer,
     ...setup.deps,
   };
-  const worker = await Worker.create({
+  const taskQueue = setup.taskQueue ?? config.taskQueue;
+  const activities = createActivities(deps);
+  const main = await Worker.create({
     connection,
     namespace: config.namespace,
-    taskQueue: setup.taskQueue ?? config.taskQueue,
+    taskQueue,
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
-    activities: createActivities(deps),
+    activities,
+    maxConcurrentActivityTaskExecutions: SAMPLING_SLOTS,
     // A worker that dies holds its workflows' sticky queue: after this long without a poll, the
     // server hands their next task (a fault's timer firing, say) to any other worker. The SDK's
     // 10 s default would make a revert that late; a busy worker only costs a replay.
     stickyQueueScheduleToStartTimeout: '1s',
   });
+  const faults = await Worker.create({ connection, namespace: config.namespace, taskQueue: faultQueueOf(taskQueue), activities, maxConcurrentActivityTaskExecutions: FAULT_SLOTS });
   return {
-    worker,
+    worker: pair(main, faults),
     connection,
     close: async () => {
-      await Promise.all([connection.close(), client.connection.close(), closePublishers(), closeEvents()]);
+      // Samples still on their way get a moment to reach the store; a retried activity resamples the rest.
+      await writer.drained(5000);
+      writer.close();
+      await Promise.all([connection.close(), client.connection.close(), closePublishers(), closeEvents(), setup.deps?.store ? undefined : store.close()]);
     },
   };
+}
+
+/** Runs both workers; when one stops (shut down or failed), the other is shut down too. */
+function pair(main: Worker, faults: Worker): WorkerPair {
+  const stopBoth = (): void => {
+    for (const w of [main, faults]) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  return {
+    async run() {
+      const runs = [main.run(), faults.run()].map((r) => r.finally(stopBoth));
+      await Promise.all(runs);
+    },
+    shutdown: stopBoth,
+    async runUntil(fn) {
+      const runs = Promise.all([main.run(), faults.run()].map((r) => r.finally(stopBoth)));
+      try {
+        return await fn();
+      } finally {
+        stopBoth();
+        await runs;
+      }
+    },
+  };
+}
+
+const migrating = new Map<string, Promise<void>>();
+/** Applies the results store's migrations once per process, retrying every 5 s while the store is unreachable. */
+function migrateWhenReachable(url: string): Promise<void> {
+  const known = migrating.get(url);
+  if (known) return known;
+  const done = (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await migrateResultsStore(url);
+        return;
+      } catch (e) {
+        if (attempt === 1) process.stderr.write(`gameday worker: the results store is not ready (${(e as Error).message}); retrying in the background\n`);
+        await new Promise((r) => setTimeout(r, 5000).unref());
+        if (attempt > 720) return;
+      }
+    }
+  })();
+  migrating.set(url, done);
+  return done;
 }

@@ -14,8 +14,13 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const HISTORIES = path.join(ROOT, 'test', 'histories');
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
+/**
+ * Every recorded history: the newest in test/histories/, those of earlier workflow versions in
+ * folders of their own (v1/: before bounded histories), kept so that runs of every version still
+ * in flight replay. Names are relative paths without .json ("v1/happy-path").
+ */
 async function histories(): Promise<{ name: string; workflowId: string; history: ReturnType<typeof historyFromJSON> }[]> {
-  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
+  const files = (await readdir(HISTORIES, { recursive: true })).filter((f) => f.endsWith('.json')).sort();
   return Promise.all(
     files.map(async (f) => {
       const recorded = JSON.parse(await readFile(path.join(HISTORIES, f), 'utf8')) as { workflowId: string; history: unknown };
@@ -39,7 +44,7 @@ test('every recorded history replays against the current workflow code', async (
 
 test('the replay check fails when the workflow code changes what a recorded run did', async () => {
   const all = await histories();
-  const happy = all.find((h) => h.name === 'happy-path');
+  const happy = all.find((h) => h.name === path.join('v1', 'happy-path'));
   assert.ok(happy, 'the happy-path history is recorded');
   // A workflow that schedules a different first activity than the recorded run.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../fixtures/changed-workflow'), logger: quiet });

@@ -1,0 +1,101 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { duringRows, steadyStateRows } from '../src/judge';
+import { guardUntil, observeUntil, probeOnce, verifyUntilHeld, type GuardSummary, type ObserveSummary, type SamplingEnv, type SamplingProgress, type VerifySummary } from '../src/observe/sampling';
+import type { ProbeContext } from '../src/probes';
+import { writeReport } from '../src/report/write';
+import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
+import type { ResultsStore, RunKey } from '../src/store/types';
+import type { StoreWriter } from '../src/store/writer';
+import type { Journal, ProbeSample, ProbeWindow } from '../src/types';
+
+export interface SamplingDeps {
+  probe: Omit<ProbeContext, 'window'>;
+  store: ResultsStore;
+  writer: StoreWriter;
+  reportsDir: string;
+}
+
+/** How long the report waits for samples still on their way to the store before it says they are missing. */
+const REPORT_WAITS_FOR_SAMPLES_MS = 60_000;
+
+/** The sampling environment of the current activity: its heartbeats, cancellation and last progress. */
+function samplingEnv(deps: SamplingDeps, run: RunKey, window?: ProbeWindow): SamplingEnv {
+  const ctx = Context.current();
+  return {
+    run,
+    writer: deps.writer,
+    probe: { ...deps.probe, window },
+    heartbeat: (progress: SamplingProgress) => ctx.heartbeat(progress),
+    signal: ctx.cancellationSignal,
+    resume: ctx.info.heartbeatDetails as SamplingProgress | undefined,
+  };
+}
+
+/** Ends a cancelled activity as cancelled (after its sampler has stored what it took). */
+async function endIfCancelled(): Promise<void> {
+  const ctx = Context.current();
+  if (ctx.cancellationSignal.aborted) await ctx.cancelled;
+}
+
+/**
+ * The activities that sample for a long time inside one activity each (observe, a guardrail,
+ * verification), streaming every sample to the results store, and the report rendered from it.
+ */
+export function createSamplingActivities(deps: SamplingDeps) {
+  return {
+    /** The baseline round; also records that the run started. Returns the samples (one per check). */
+    async probeBaseline(args: { run: RunKey; checks: SteadyStateCheck[]; window: ProbeWindow; start: Omit<Parameters<ResultsStore['startRun']>[0], keyof RunKey> }): Promise<ProbeSample[]> {
+      // Best effort and in the background: the run's row is written again, whole, by the report.
+      deps.writer.startRun({ ...args.run, ...args.start }).catch(() => undefined);
+      return probeOnce({ checks: args.checks, phase: 'baseline', stage: 'baseline' }, samplingEnv(deps, args.run, args.window));
+    },
+
+    /** The observe probes every `intervalMs` until `until` (epoch ms); returns aggregates. */
+    async observeProbes(args: { run: RunKey; checks: ObserveCheck[]; intervalMs: number; until: number; window: ProbeWindow }): Promise<ObserveSummary> {
+      const summary = await observeUntil(args, samplingEnv(deps, args.run, args.window));
+      await endIfCancelled();
+      return summary;
+    },
+
+    /** One guardrail at its own interval until `until`, or until it is breached. */
+    async watchGuardrail(args: { run: RunKey; guardrail: Guardrail; intervalMs: number; until: number; window: ProbeWindow }): Promise<GuardSummary> {
+      const summary = await guardUntil(args, samplingEnv(deps, args.run, args.window));
+      await endIfCancelled();
+      return summary;
+    },
+
+    /** The steady state, round after round, until it holds or the recovery window ends. */
+    async verifySteadyState(args: { run: RunKey; checks: SteadyStateCheck[]; withinMs: number; intervalMs: number; window: ProbeWindow }): Promise<VerifySummary> {
+      return verifyUntilHeld(args, samplingEnv(deps, args.run, args.window));
+    },
+
+    /**
+     * Records the run's outcome in the results store and renders its report from the store
+     * (journal.json with every sample, report.md). While the store is down this fails and
+     * Temporal retries it; the report then says how long it waited.
+     */
+    async reportRun(args: { journal: Journal; expectedSamples?: number }): Promise<{ reportDir: string }> {
+      const info = Context.current().info;
+      const { journal } = args;
+      await deps.store.finishRun(journal);
+      const stored = await deps.store.readJournal(journal.workflowId, journal.runId);
+      if (!stored) throw new Error(`the results store lost run ${journal.workflowId} right after it was written`);
+      const count = stored.observations.length + stored.guardrails.length + stored.verification.length;
+      const waited = Date.now() - info.scheduledTimestampMs;
+      if (args.expectedSamples !== undefined && count < args.expectedSamples && waited < REPORT_WAITS_FOR_SAMPLES_MS) {
+        throw ApplicationFailure.retryable(`${args.expectedSamples - count} samples are still on their way to the results store`, 'SamplesPending');
+      }
+      const full: Journal = {
+        ...stored,
+        hypothesisVsReality: stored.plan
+          ? [...steadyStateRows(stored.plan, stored.baseline, 'baseline'), ...duringRows(stored.plan, stored.observations), ...(stored.verification.length ? steadyStateRows(stored.plan, stored.verification, 'after recovery') : [])]
+          : journal.hypothesisVsReality,
+        store: {
+          ...(info.attempt > 1 ? { waitedMs: waited, attempts: info.attempt } : {}),
+          ...(args.expectedSamples !== undefined && count < args.expectedSamples ? { missingSamples: args.expectedSamples - count } : {}),
+        },
+      };
+      return { reportDir: await writeReport(deps.reportsDir, full) };
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { ActivityCancellationType, CancellationScope, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ExperimentPlan, GuardrailBreach } from '../src/types';
+import type { GuardSummary, ObserveSummary } from '../src/observe/sampling';
+import { failureMessage } from './failure';
+import { revert } from './rollback';
+import type { RunState } from './run-state';
+
+/** Sampling activities run as long as the faults: their timeout is that plus this margin. */
+const SAMPLING_MARGIN_MS = 2 * 60_000;
+
+/**
+ * Sampling for as long as the faults last, in one activity per purpose: the history holds a few
+ * events per activity, not per round. A worker that dies mid-activity stops heartbeating; the
+ * activity is retried on another worker and resumes from its last heartbeat. TRY_CANCEL: a
+ * halted run cancels them and moves on to rollback without waiting for them.
+ */
+function samplingActivities(untilMs: number, summary: string) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: Math.max(0, untilMs - Date.now()) + SAMPLING_MARGIN_MS,
+    heartbeatTimeout: '5s',
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    retry: { maximumAttempts: 10, initialInterval: '200ms', maximumInterval: '5s' },
+    summary,
+  });
+}
+
+/** What observation leaves for the verdict: the observe probes' aggregates and the samples counted. */
+export interface Observed {
+  /** Absent when the run halted before the observation ended (its samples are in the store all the same). */
+  observe?: ObserveSummary;
+  guards: GuardSummary[];
+  /** An activity that failed for good: the run's verdict is then `error`. */
+  failure?: unknown;
+}
+
+/**
+ * Observes while the faults are in place and reverts each when its duration is up (a timer per
+ * fault), newest first when due together. The observe probes and each guardrail sample in
+ * activities of their own; a guardrail breach halts the run, and so does an abort signal: then
+ * this returns at once and rollback reverts what is left.
+ */
+export async function observeWhileFaulted(state: RunState, p: ExperimentPlan): Promise<Observed> {
+  const dueOf = (f: { dueAt?: string }): number => Date.parse(f.dueAt ?? '') || Date.now();
+  const until = Math.max(...state.active().map(dueOf));
+  const checks = p.spec.observe?.probes ?? [];
+  const run = state.run;
+  const window = { ...state.window };
+  const observed: Observed = { guards: [] };
+  const failed = (what: string) => (err: unknown): undefined => {
+    // Cancelled because the run halted: not a failure.
+    if (isCancellation(err)) return undefined;
+    observed.failure ??= err;
+    state.halt(`${what} failed: ${failureMessage(err)}`);
+    return undefined;
+  };
+
+  const sampling = new CancellationScope();
+  const observation = checks.length
+    ? sampling.run(() => samplingActivities(until, `observe ${checks.length} probe(s) every ${p.timing.observeIntervalMs} ms`).observeProbes({ run, checks, intervalMs: p.timing.observeIntervalMs, until, window }))
+    : Promise.resolve(undefined);
+  let guardsDone = 0;
+  const guards = (p.spec.guardrails ?? []).map((g, i) =>
+    sampling
+      .run(() => samplingActivities(until, `guardrail ${g.name} every ${p.timing.guardrailIntervalMs[i]} ms`).watchGuardrail({ run, guardrail: g, intervalMs: p.timing.guardrailIntervalMs[i], until, window }))
+      .then((summary) => {
+        observed.guards.push(summary);
+        if (summary.breach) breached(state, summary.breach);
+        return summary;
+      }, failed(`guardrail '${g.name}'`))
+      .finally(() => guardsDone++),
+  );
+  const observing = observation.then((summary) => (observed.observe = summary), failed('observation'));
+
+  // A timer per fault, raced against a halt: condition() cancels the timer it did not need.
+  const byDue = state.active().sort((a, b) => dueOf(a) - dueOf(b) || b.id.localeCompare(a.id, 'en', { numeric: true }));
+  for (const f of byDue) {
+    const wait = dueOf(f) - Date.now();
+    if (wait > 0) await condition(() => state.halted(), wait);
+    if (state.halted()) break;
+    await revert(state, f);
+  }
+
+  if (state.halted()) {
+    sampling.cancel();
+    return observed;
+  }
+  await observing;
+  // Guardrails end at the same moment on their own; one that does not (its worker died) is not waited for long.
+  if (!(await condition(() => guardsDone === guards.length, '30s'))) sampling.cancel();
+  return observed;
+}
+
+function breached(state: RunState, b: GuardrailBreach): void {
+  if (state.halted()) return;
+  state.breach = b;
+  state.halt(`guardrail '${b.guardrail}' breached at ${b.at}: ${b.observed} (abort when ${b.condition})`, b.at);
+}

@@ -1,0 +1,132 @@
+import { log, setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { FAULTS_MEMO, searchAttributes } from '../src/search-attributes';
+import type { ExperimentPlan, ExperimentStatus, GuardrailBreach, Journal, PlannedFault, ProbeSample, ProbeWindow, ResolvedTarget, Stage, Verdict } from '../src/types';
+import type { RunKey } from '../src/store/types';
+import { abortSignal, rollbackFailingSignal, statusQuery } from './definitions';
+
+/** Events the workflow keeps: its own are few (stages, faults, an abort); sampling's go to the store. */
+const MAX_EVENTS = 500;
+
+/**
+ * The state of one experiment run, and what shows it: the `status` query, the Web UI's current
+ * details, the search attributes and the fault ledger in the memo (the janitor's record). The
+ * samples are not here: they are in the results store.
+ */
+export class RunState {
+  readonly run: RunKey;
+  readonly startedAt = new Date().toISOString();
+  stage: Stage = 'resolve';
+  verdict?: Verdict;
+  reason = '';
+  abort?: { reason: string; at: string };
+  breach?: GuardrailBreach;
+  rollbackFailing: ExperimentStatus['rollbackFailing'];
+  plan?: ExperimentPlan;
+  targets: ResolvedTarget[] = [];
+  readonly faults: PlannedFault[] = [];
+  readonly events: Journal['events'] = [];
+  eventCount = 0;
+  readonly lastProbes: ExperimentStatus['lastProbes'] = {};
+  /** When the baseline and the first fault began: probes that count "since the fault" read it. */
+  readonly window: ProbeWindow;
+
+  constructor() {
+    const info = workflowInfo();
+    this.run = { workflowId: info.workflowId, runId: info.runId };
+    this.window = { baselineStartedAt: this.startedAt };
+    setHandler(abortSignal, (why) => this.halt(why || 'no reason given'));
+    setHandler(rollbackFailingSignal, (failing) => {
+      // A late signal for a fault reverted meanwhile says nothing any more.
+      if (this.faults.find((f) => f.id === failing.faultId)?.status === 'reverted') return;
+      this.failing(failing);
+    });
+    setHandler(statusQuery, () => ({
+      experimentId: this.plan?.spec.id ?? '',
+      stage: this.stage,
+      activeFaults: this.active().map((f) => ({ id: f.id, description: f.description, dueAt: f.dueAt })),
+      lastProbes: this.lastProbes,
+      verdict: this.verdict,
+      rollbackFailing: this.rollbackFailing,
+      events: this.events.slice(-20),
+      eventCount: this.eventCount,
+    }));
+  }
+
+  halted(): boolean {
+    return this.abort !== undefined;
+  }
+
+  /** Halts the run: rollback comes next. The first reason given is kept. */
+  halt(reason: string, at = new Date().toISOString()): void {
+    if (this.abort) return;
+    this.abort = { reason, at };
+    this.note(`abort requested: ${reason}`);
+  }
+
+  note(message: string): void {
+    this.eventCount++;
+    if (this.events.length < MAX_EVENTS) this.events.push({ at: new Date().toISOString(), stage: this.stage, message });
+    log.info(message, { stage: this.stage });
+  }
+
+  enter(next: Stage): void {
+    this.stage = next;
+    this.note(`stage ${next}`);
+    upsertSearchAttributes([{ key: searchAttributes.stage, value: next }]);
+    this.showDetails();
+  }
+
+  /** Samples the workflow itself saw (baseline, verification): shown by the status query. */
+  saw(samples: ProbeSample[]): void {
+    for (const s of samples) this.lastProbes[s.check] = { at: s.at, ok: s.ok, measurement: s.measurement, error: s.error };
+  }
+
+  active(): PlannedFault[] {
+    return this.faults.filter((f) => f.status !== 'reverted');
+  }
+
+  /** Kept current before each inject and after each revert: the janitor's record of what is in place. */
+  publishFaults(): void {
+    upsertSearchAttributes([{ key: searchAttributes.activeFaults, value: this.active().map((f) => f.description) }]);
+    upsertMemo({ [FAULTS_MEMO]: this.faults });
+    this.showDetails();
+  }
+
+  failing(failing: NonNullable<ExperimentStatus['rollbackFailing']>): void {
+    const f = this.faults.find((x) => x.id === failing.faultId);
+    if (f) {
+      f.revertAttempts = failing.attempts;
+      f.lastRevertError = failing.error;
+    }
+    this.rollbackFailing = failing;
+    upsertSearchAttributes([{ key: searchAttributes.rollbackFailing, value: true }]);
+    this.note(`ROLLBACK FAILING: revert of ${failing.faultId} (${failing.description}) failed ${failing.attempts} time(s): ${failing.error}; retrying`);
+    this.showDetails();
+  }
+
+  reverted(f: PlannedFault, lines: string[]): void {
+    f.status = 'reverted';
+    f.revertedAt = new Date().toISOString();
+    this.publishFaults();
+    this.note(`reverted ${f.id} (${f.description}): ${lines.join('; ')}`);
+    if (this.rollbackFailing?.faultId === f.id) {
+      this.rollbackFailing = undefined;
+      upsertSearchAttributes([{ key: searchAttributes.rollbackFailing, value: false }]);
+      this.showDetails();
+    }
+  }
+
+  /** The run's current details in the Web UI: the stage and the faults in place. */
+  showDetails(): void {
+    const faultsNow = this.active().map((f) => `- ${f.description}${f.dueAt ? ` (until ${f.dueAt})` : ''}`);
+    setCurrentDetails(
+      [
+        `**Stage:** ${this.stage}`,
+        faultsNow.length ? `**Faults in place:**\n${faultsNow.join('\n')}` : '**Faults in place:** none',
+        this.rollbackFailing ? `**ROLLBACK FAILING:** ${this.rollbackFailing.description}: ${this.rollbackFailing.error}` : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+  }
+}
