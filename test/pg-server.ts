@@ -34,8 +34,11 @@ export interface PrivatePostgres {
   stop(): Promise<void>;
 }
 
-/** Starts a throwaway server with `maxConnections` slots (3 of them reserved for superusers). */
-export async function startPrivatePostgres(maxConnections: number): Promise<PrivatePostgres> {
+/**
+ * Starts a throwaway server with `maxConnections` slots (3 of them reserved for superusers), on
+ * `opts.port` when given (a server back on the port of one stopped before), else a free port.
+ */
+export async function startPrivatePostgres(maxConnections: number, opts: { port?: number } = {}): Promise<PrivatePostgres> {
   const bin = await pgBin();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gameday-pg-'));
   const asPostgres = process.getuid?.() === 0;
@@ -47,7 +50,7 @@ export async function startPrivatePostgres(maxConnections: number): Promise<Priv
   }
   const data = path.join(dir, 'data');
   await sudo(`${bin}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres']);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   await sudo(`${bin}/pg_ctl`, ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-o', `-p ${port} -k ${dir} -h 127.0.0.1 -c max_connections=${maxConnections} -c superuser_reserved_connections=3`, 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
