@@ -5,7 +5,7 @@
  * refuses to run as root).
  */
 import { execFile } from 'node:child_process';
-import { chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,8 @@ export interface PrivatePostgres {
   /** postgres://postgres@127.0.0.1:<port>/postgres (a superuser). */
   url: string;
   port: number;
+  /** The server's processes (the postmaster and its children), for a test that pauses them. */
+  pids(): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,17 @@ export async function startPrivatePostgres(maxConnections: number, opts: { port?
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    async pids() {
+      const postmaster = Number((await readFile(path.join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      const children: number[] = [];
+      for (const entry of await readdir('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+        // The fields after the command name (which may hold spaces): state, then the parent's pid.
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) children.push(Number(entry));
+      }
+      return [postmaster, ...children];
+    },
     async stop() {
       await sudo(`${bin}/pg_ctl`, ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });

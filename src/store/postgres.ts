@@ -11,7 +11,7 @@ export interface ResultsStoreOptions {
   max?: number;
   /** How long to wait for a connection (TCP and startup). @default 2000 */
   connectionTimeoutMillis?: number;
-  /** The server cancels a statement after this long; the client gives up 1 s later. @default 10000 */
+  /** The server cancels a statement after this long; the client gives up 1 s later. @default 5000 */
   statementTimeoutMillis?: number;
 }
 
@@ -27,7 +27,7 @@ export const RESULTS_APPLICATION_NAME = 'gameday-results';
  */
 export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): ResultsStore {
   if (!POSTGRES_URL.test(url)) throw new TypeError(`the results store URL must be postgres:// or postgresql://, not ${maskUrl(url)}`);
-  const statementTimeout = opts.statementTimeoutMillis ?? 10_000;
+  const statementTimeout = opts.statementTimeoutMillis ?? 5000;
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 4,
@@ -49,11 +49,13 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
     let client: pg.PoolClient | undefined;
     try {
       client = await pool.connect();
-      return await work(client);
+      const result = await work(client);
+      client.release();
+      return result;
     } catch (e) {
+      // Not back into the pool: after a timeout its connection may still owe an answer.
+      client?.release(true);
       throw storeFailure(url, what, e);
-    } finally {
-      client?.release();
     }
   }
 
