@@ -29,9 +29,10 @@ export async function migrateResultsStore(url: string): Promise<void> {
   // node-pg-migrate is an ES module with a CLI around it: loaded only when migrating.
   const { runner } = await import('node-pg-migrate');
   const quiet = () => undefined;
+  const client = await connect(url, 'apply the migrations');
   try {
     await runner({
-      databaseUrl: { connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'gameday-migrate' },
+      dbClient: client,
       dir: MIGRATIONS_DIR,
       migrationsTable: MIGRATIONS_TABLE,
       direction: 'up',
@@ -41,15 +42,33 @@ export async function migrateResultsStore(url: string): Promise<void> {
     });
   } catch (e) {
     throw failure(url, 'apply the migrations', e);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A client of our own rather than node-pg-migrate's: its error listener keeps a server that drops
+ * the connection from crashing the worker (an unhandled 'error' event), and its query timeout keeps
+ * a hung server from holding a migration forever (a minute covers waiting on another's lock).
+ */
+async function connect(url: string, what: string, database = databaseOf(url)): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: withDatabase(url, database), connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: 60_000, application_name: 'gameday-migrate' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return client;
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw failure(url, what, e);
   }
 }
 
 async function ensureDatabase(url: string): Promise<void> {
   const database = databaseOf(url);
-  const client = new pg.Client({ connectionString: withDatabase(url, 'postgres'), connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'gameday-migrate' });
-  client.on('error', () => undefined);
+  const what = `create the database ${database}`;
+  const client = await connect(url, what, 'postgres');
   try {
-    await client.connect();
     // Two workers starting at once would race from check to CREATE; they take turns instead.
     await client.query('SELECT pg_advisory_lock($1)', [CREATE_DATABASE_LOCK]);
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
@@ -59,7 +78,7 @@ async function ensureDatabase(url: string): Promise<void> {
       if (e.code !== '42P04' && e.code !== '23505') throw e;
     });
   } catch (e) {
-    throw failure(url, `create the database ${database}`, e);
+    throw failure(url, what, e);
   } finally {
     await client.end().catch(() => undefined);
   }
