@@ -8,7 +8,8 @@
 #   - docker-compose (apt), for examples/target-system/docker-compose.yml
 #   - the Temporal CLI (TEMPORAL_CLI_PATH, PATH, the cache, a `go install`, or a download)
 #   - the Temporal dev server on 127.0.0.1:7233 (UI 8233), its database under .gameday/
-#   - a throwaway PostgreSQL on 127.0.0.1:55432 (for the PostgreSQL probes and the tests)
+#   - a throwaway PostgreSQL on 127.0.0.1:55432 (for the PostgreSQL probes and the tests), with the
+#     results store's database `gameday` and its migrations (migrations/) applied
 #   - Chromium at /usr/bin/chromium (the Web UI end-to-end test drives it through playwright-core)
 # Usage: scripts/provision.sh [--only docker|images|compose|temporal|postgres|chromium]...
 # Each piece that cannot be provisioned stops the script with a line saying which and how to provide it.
@@ -181,10 +182,27 @@ find_pg_bin() {
   return 1
 }
 
+# The results store (src/store) on this server: database `gameday`, created when missing, with every
+# migration applied (idempotent; workers do the same at start). The migration code is compiled
+# TypeScript: before the first build there is nothing to run it with yet.
+migrate_results_store() {
+  local url="postgres://postgres@127.0.0.1:$PG_PORT/gameday"
+  if [ ! -f "$ROOT/dist/src/store/migrate.js" ]; then
+    log "postgres: results store not migrated: dist/ is missing (npm run build); workers migrate it at start"
+    return
+  fi
+  node "$ROOT/scripts/migrate-results-store.js" "$url" || die "postgres: the results store's migrations on $url (see the line above)"
+  log "postgres: results store ready ($url)"
+}
+
 provision_postgres() {
   local bin; bin=$(find_pg_bin) || { apt_install postgresql || true; bin=$(find_pg_bin) || die "postgres: no PostgreSQL server binaries (apt-get install postgresql)"; }
   local data="$STATE/postgres"
-  if "$bin/pg_isready" -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; then log "postgres: already answering on 127.0.0.1:$PG_PORT"; return; fi
+  if "$bin/pg_isready" -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; then
+    log "postgres: already answering on 127.0.0.1:$PG_PORT"
+    migrate_results_store
+    return
+  fi
   # PostgreSQL refuses to run as root: run it as the 'postgres' user when we are root.
   local run=()
   if is_root; then
@@ -199,6 +217,7 @@ provision_postgres() {
     || die "postgres: pg_ctl start failed; see $data/server.log"
   wait_for 30 "$bin/pg_isready" -h 127.0.0.1 -p "$PG_PORT" || die "postgres: not ready within 30 s; see $data/server.log"
   log "postgres: ready on 127.0.0.1:$PG_PORT"
+  migrate_results_store
 }
 
 # docker-compose (Debian's 1.29), for examples/target-system/docker-compose.yml and its test.

@@ -1,9 +1,13 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { FailureType, GamedayError } from './errors';
+import { POSTGRES_URL } from './store/url';
 
 /** The project's root folder (where experiments/ and reports/ live by default). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The local stack's PostgreSQL (scripts/provision.sh), database `gameday`. */
+export const DEFAULT_RESULTS_URL = 'postgres://postgres@127.0.0.1:55432/gameday';
 
 const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, { error: 'expected host:port, e.g. 127.0.0.1:7233' }).default('127.0.0.1:7233'),
@@ -18,6 +22,7 @@ const configSchema = z.object({
   GAMEDAY_ALLOWED_TARGETS: z.string().default(''),
   GAMEDAY_WORKFLOW_TASK_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, { error: 'expected a duration such as "2s"' }).default('2s'),
   GAMEDAY_FREEZE_FILE: z.string().min(1).optional(),
+  GAMEDAY_RESULTS_URL: z.string().regex(POSTGRES_URL, { error: 'expected a PostgreSQL URL such as postgres://user@host:5432/gameday' }).default(DEFAULT_RESULTS_URL),
   GAMEDAY_EVENTS_NATS_URL: z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }).optional(),
 });
 
@@ -47,6 +52,11 @@ export interface Config {
   freezeFileRequired: boolean;
   /** Where events (rollback failing, experiment finished) are published; none when unset. */
   eventsNatsUrl?: string;
+  /**
+   * The results store every worker writes runs to and reports are rendered from: a PostgreSQL
+   * URL (a password in it is never logged). Default: the local stack's server, database `gameday`.
+   */
+  resultsUrl: string;
 }
 
 /**
@@ -72,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.GAMEDAY_LOG_LEVEL,
     allowedTargets: e.GAMEDAY_ALLOWED_TARGETS.split(',').map((t) => t.trim()).filter(Boolean),
     eventsNatsUrl: e.GAMEDAY_EVENTS_NATS_URL,
+    resultsUrl: e.GAMEDAY_RESULTS_URL,
     freezeFile: path.resolve(e.GAMEDAY_FREEZE_FILE ?? path.join(e.GAMEDAY_EXPERIMENTS_DIR, 'freeze-windows.yaml')),
     freezeFileRequired: e.GAMEDAY_FREEZE_FILE !== undefined,
     workflowTaskTimeout: e.GAMEDAY_WORKFLOW_TASK_TIMEOUT,

@@ -5,7 +5,7 @@
  * refuses to run as root).
  */
 import { execFile } from 'node:child_process';
-import { chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,11 +31,16 @@ export interface PrivatePostgres {
   /** postgres://postgres@127.0.0.1:<port>/postgres (a superuser). */
   url: string;
   port: number;
+  /** The server's processes (the postmaster and its children), for a test that pauses them. */
+  pids(): Promise<number[]>;
   stop(): Promise<void>;
 }
 
-/** Starts a throwaway server with `maxConnections` slots (3 of them reserved for superusers). */
-export async function startPrivatePostgres(maxConnections: number): Promise<PrivatePostgres> {
+/**
+ * Starts a throwaway server with `maxConnections` slots (3 of them reserved for superusers), on
+ * `opts.port` when given (a server back on the port of one stopped before), else a free port.
+ */
+export async function startPrivatePostgres(maxConnections: number, opts: { port?: number } = {}): Promise<PrivatePostgres> {
   const bin = await pgBin();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gameday-pg-'));
   const asPostgres = process.getuid?.() === 0;
@@ -47,11 +52,22 @@ export async function startPrivatePostgres(maxConnections: number): Promise<Priv
   }
   const data = path.join(dir, 'data');
   await sudo(`${bin}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres']);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   await sudo(`${bin}/pg_ctl`, ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-o', `-p ${port} -k ${dir} -h 127.0.0.1 -c max_connections=${maxConnections} -c superuser_reserved_connections=3`, 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    async pids() {
+      const postmaster = Number((await readFile(path.join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      const children: number[] = [];
+      for (const entry of await readdir('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+        // The fields after the command name (which may hold spaces): state, then the parent's pid.
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) children.push(Number(entry));
+      }
+      return [postmaster, ...children];
+    },
     async stop() {
       await sudo(`${bin}/pg_ctl`, ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });

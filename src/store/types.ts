@@ -35,11 +35,21 @@ export interface RunKey {
   runId: string;
 }
 
-/** The results store. Every write is idempotent (activities retry). */
+/**
+ * The results store. Every write is idempotent (activities retry) and may land in any order: a
+ * run's samples before its row, its outcome before a retried `startRun`. Each call rejects, never
+ * hangs, when the store is down (the PostgreSQL store: `ResultsStoreUnreachable` within a few
+ * seconds, a plain retryable Error naming the URL with its password masked); a store that is down
+ * must never delay a rollback, so nothing on the rollback path awaits it.
+ */
 export interface ResultsStore {
   /** Upserts the run's row as it starts: what the experiment is, when it began, how it was started. */
   startRun(run: RunKey & { experimentId: string; title: string; hypothesis: string; source: string; startedAt: string; trigger?: string; spec?: unknown }): Promise<void>;
-  /** Upserts samples on (run, phase, check, seq). */
+  /**
+   * Upserts samples on (run, phase, check, seq), the whole batch in one statement; a batch naming
+   * a key twice keeps the later. A worker that takes over an observation and writes seq N..M again
+   * overwrites those rows.
+   */
   writeSamples(run: RunKey, samples: StoredSample[]): Promise<void>;
   /** Upserts events on (run, source, seq). */
   writeEvents(run: RunKey, events: StoredEvent[]): Promise<void>;
@@ -47,13 +57,20 @@ export interface ResultsStore {
    * Records the run's outcome: verdict, reason, targets, faults and rollback record, breach,
    * hypothesis-vs-reality rows and the workflow's events. The journal's sample arrays are ignored
    * (the samples are already in the store); calling it twice with the same journal is harmless.
+   * The run's faults, hypothesis rows and breach are replaced whole; the journal's `events` are
+   * stored as the source `workflow`, seq = their index in the array, so a workflow that also
+   * writes its own events through `writeEvents` must number them the same way (or use another
+   * source) to avoid storing them twice.
    */
   finishRun(journal: Journal): Promise<void>;
   /**
    * The whole journal of a run, every sample in `baseline`, `observations`, `verification` and
    * `guardrails` in order (by phase, then time, then seq), events from every source merged by
    * time. The newest run of the workflow id when `runId` is not given; undefined when unknown.
+   * A run without an outcome yet (no `finishRun`) reads as verdict `error`, rollback `incomplete`,
+   * with a reason saying it has none, so that what it wrote can still be rendered.
    */
   readJournal(workflowId: string, runId?: string): Promise<Journal | undefined>;
+  /** Closes the store's connections; no call may follow. */
   close(): Promise<void>;
 }

@@ -1,0 +1,193 @@
+import pg from 'pg';
+import type { Journal } from '../types';
+import { storeFailure } from './errors';
+import { type BreachRow, type EventRow, type ExpectationRow, type FaultRow, finishRows, journalFromRows, type RunRead, sampleRows, type SampleRow, eventRows } from './rows';
+import type { ResultsStore } from './types';
+import { maskUrl, POSTGRES_URL } from './url';
+
+/** How the store's pool behaves; the defaults make a store that is down fail fast, not hang. */
+export interface ResultsStoreOptions {
+  /** Connections at most. @default 4 */
+  max?: number;
+  /** How long to wait for a connection (TCP and startup). @default 2000 */
+  connectionTimeoutMillis?: number;
+  /** The server cancels a statement after this long; the client gives up 1 s later. @default 5000 */
+  statementTimeoutMillis?: number;
+}
+
+/** The `application_name` the store's connections carry (Gameday's own: faults leave them alone). */
+export const RESULTS_APPLICATION_NAME = 'gameday-results';
+
+/**
+ * The results store on the PostgreSQL at `url` (migrated by `migrateResultsStore`). Opening
+ * connects nothing: each call takes a connection from a small pool, and rejects with
+ * `ResultsStoreUnreachable` within about `connectionTimeoutMillis` when the server cannot be
+ * reached (the callers retry), and works again once it can. Errors name the URL, password masked.
+ * @throws TypeError when `url` is not a postgres:// or postgresql:// URL.
+ */
+export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): ResultsStore {
+  if (!POSTGRES_URL.test(url)) throw new TypeError(`the results store URL must be postgres:// or postgresql://, not ${maskUrl(url)}`);
+  const statementTimeout = opts.statementTimeoutMillis ?? 5000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 4,
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 2000,
+    idleTimeoutMillis: 10_000,
+    allowExitOnIdle: true,
+    application_name: RESULTS_APPLICATION_NAME,
+    statement_timeout: statementTimeout,
+    // A server that takes the connection but never answers (paused, its disk stuck) would hang
+    // a query forever without a client-side limit too.
+    query_timeout: statementTimeout + 1000,
+    keepAlive: true,
+  });
+  // An idle connection that the server drops emits 'error' on the pool; unhandled, it would
+  // crash the worker. The next call gets a fresh connection, or the unreachable error.
+  pool.on('error', () => undefined);
+
+  async function run<T>(what: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await pool.connect();
+      const result = await work(client);
+      client.release();
+      return result;
+    } catch (e) {
+      // Not back into the pool: after a timeout its connection may still owe an answer.
+      client?.release(true);
+      throw storeFailure(url, what, e);
+    }
+  }
+
+  async function inTransaction<T>(c: pg.PoolClient, work: () => Promise<T>): Promise<T> {
+    await c.query('BEGIN');
+    try {
+      const result = await work();
+      await c.query('COMMIT');
+      return result;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  return {
+    startRun: (run_) =>
+      run(`start the run ${run_.workflowId}`, async (c) => {
+        await c.query(SQL.startRun, [run_.workflowId, run_.runId, run_.experimentId, run_.title, run_.hypothesis, run_.source, run_.trigger ?? null, json(run_.spec ?? null), run_.startedAt]);
+      }),
+    writeSamples: async (key, samples) => {
+      const rows = sampleRows(samples);
+      if (rows.length === 0) return;
+      await run(`write ${rows.length} samples of ${key.workflowId}`, (c) => c.query(SQL.writeSamples, [key.workflowId, key.runId, json(rows)]));
+    },
+    writeEvents: async (key, events) => {
+      const rows = eventRows(events);
+      if (rows.length === 0) return;
+      await run(`write ${rows.length} events of ${key.workflowId}`, (c) => c.query(SQL.writeEvents, [key.workflowId, key.runId, json(rows)]));
+    },
+    finishRun: (journal) => {
+      const rows = finishRows(journal);
+      const key = [journal.workflowId, journal.runId];
+      const r = rows.run;
+      return run(`finish the run ${journal.workflowId}`, (c) =>
+        inTransaction(c, async () => {
+          await c.query(SQL.finishRun, [...key, r.experiment_id, r.title, r.hypothesis, r.source, json(r.spec), r.started_at, r.finished_at, r.verdict, r.reason, r.rollback_status, json(r.details)]);
+          // Replaced whole, so that finishing twice (a retry) leaves exactly the journal's rows.
+          for (const table of ['faults', 'expectations', 'breaches']) await c.query(`DELETE FROM ${table} WHERE workflow_id = $1 AND run_id = $2`, key);
+          if (rows.faults.length) await c.query(SQL.insertFaults, [...key, json(rows.faults)]);
+          if (rows.expectations.length) await c.query(SQL.insertExpectations, [...key, json(rows.expectations)]);
+          if (rows.breaches.length) await c.query(SQL.insertBreaches, [...key, json(rows.breaches)]);
+          if (rows.events.length) await c.query(SQL.writeEvents, [...key, json(rows.events)]);
+        }),
+      );
+    },
+    readJournal: (workflowId, runId) => run(`read the journal of ${workflowId}`, (c) => readJournal(c, workflowId, runId)),
+    close: () => pool.end(),
+  } satisfies ResultsStore;
+}
+
+async function readJournal(c: pg.PoolClient, workflowId: string, runId?: string): Promise<Journal | undefined> {
+  // One snapshot for the whole read: a run still being written reads consistently.
+  await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const found = await c.query<RunRead>(runId === undefined ? SQL.newestRun : SQL.run, runId === undefined ? [workflowId] : [workflowId, runId]);
+    const run = found.rows[0];
+    if (!run) return undefined;
+    const key = [run.workflow_id, run.run_id];
+    const samples = await c.query<SampleRow>(SQL.readSamples, key);
+    const events = await c.query<EventRow>(SQL.readEvents, key);
+    const faults = await c.query<Pick<FaultRow, 'planned'>>(SQL.readFaults, key);
+    const expectations = await c.query<ExpectationRow>(SQL.readExpectations, key);
+    const breaches = await c.query<BreachRow>(SQL.readBreaches, key);
+    return journalFromRows({ run, samples: samples.rows, events: events.rows, faults: faults.rows.map((f) => f.planned), expectations: expectations.rows, breaches: breaches.rows });
+  } finally {
+    await c.query('COMMIT');
+  }
+}
+
+/** A parameter for a json column: pg would send an array as a PostgreSQL array, not as JSON. */
+function json(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+// Times are read back as text in the journal's form (ISO 8601, UTC, milliseconds).
+const ISO = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const RUN_COLUMNS = `workflow_id, run_id, experiment_id, title, hypothesis, source, ${ISO('started_at')} AS started_at, ${ISO('finished_at')} AS finished_at, verdict, reason, rollback_status, details`;
+
+const SQL = {
+  startRun: `
+    INSERT INTO runs (workflow_id, run_id, experiment_id, title, hypothesis, source, trigger, spec, started_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+    ON CONFLICT (workflow_id, run_id) DO UPDATE SET
+      experiment_id = EXCLUDED.experiment_id, title = EXCLUDED.title, hypothesis = EXCLUDED.hypothesis,
+      source = EXCLUDED.source, started_at = EXCLUDED.started_at,
+      trigger = COALESCE(EXCLUDED.trigger, runs.trigger), spec = COALESCE(EXCLUDED.spec, runs.spec)`,
+  finishRun: `
+    INSERT INTO runs (workflow_id, run_id, experiment_id, title, hypothesis, source, spec, started_at, finished_at, verdict, reason, rollback_status, details)
+    VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13::json)
+    ON CONFLICT (workflow_id, run_id) DO UPDATE SET
+      experiment_id = EXCLUDED.experiment_id, title = EXCLUDED.title, hypothesis = EXCLUDED.hypothesis,
+      source = EXCLUDED.source, spec = COALESCE(EXCLUDED.spec, runs.spec), started_at = EXCLUDED.started_at,
+      finished_at = EXCLUDED.finished_at, verdict = EXCLUDED.verdict, reason = EXCLUDED.reason,
+      rollback_status = EXCLUDED.rollback_status, details = EXCLUDED.details`,
+  // One statement per batch: the rows travel as one JSON array, unpacked by the server.
+  writeSamples: `
+    INSERT INTO samples (workflow_id, run_id, phase, check_name, seq, at, stage, ok, error, measurement, expectations)
+    SELECT $1, $2, r.phase, r.check_name, r.seq, r.at, r.stage, r.ok, r.error, r.measurement, r.expectations
+    FROM json_to_recordset($3::json) AS r(phase text, check_name text, seq integer, at timestamptz, stage text, ok boolean, error text, measurement json, expectations json)
+    ON CONFLICT (workflow_id, run_id, phase, check_name, seq) DO UPDATE SET
+      at = EXCLUDED.at, stage = EXCLUDED.stage, ok = EXCLUDED.ok, error = EXCLUDED.error,
+      measurement = EXCLUDED.measurement, expectations = EXCLUDED.expectations`,
+  writeEvents: `
+    INSERT INTO events (workflow_id, run_id, source, seq, at, stage, message)
+    SELECT $1, $2, r.source, r.seq, r.at, r.stage, r.message
+    FROM json_to_recordset($3::json) AS r(source text, seq integer, at timestamptz, stage text, message text)
+    ON CONFLICT (workflow_id, run_id, source, seq) DO UPDATE SET at = EXCLUDED.at, stage = EXCLUDED.stage, message = EXCLUDED.message`,
+  insertFaults: `
+    INSERT INTO faults (workflow_id, run_id, fault_id, idx, step, kind, description, target, status, tag, injected_at, due_at, reverted_at, revert_attempts, last_error, planned)
+    SELECT $1, $2, r.fault_id, r.idx, r.step, r.kind, r.description, r.target, r.status, r.tag, r.injected_at, r.due_at, r.reverted_at, r.revert_attempts, r.last_error, r.planned
+    FROM json_to_recordset($3::json) AS r(fault_id text, idx integer, step integer, kind text, description text, target text, status text, tag text,
+      injected_at timestamptz, due_at timestamptz, reverted_at timestamptz, revert_attempts integer, last_error text, planned json)`,
+  insertExpectations: `
+    INSERT INTO expectations (workflow_id, run_id, idx, expectation, checked_when, expected, observed, ok)
+    SELECT $1, $2, r.idx, r.expectation, r.checked_when, r.expected, r.observed, r.ok
+    FROM json_to_recordset($3::json) AS r(idx integer, expectation text, checked_when text, expected text, observed text, ok boolean)`,
+  insertBreaches: `
+    INSERT INTO breaches (workflow_id, run_id, guardrail, at, condition, observed)
+    SELECT $1, $2, r.guardrail, r.at, r.condition, r.observed
+    FROM json_to_recordset($3::json) AS r(guardrail text, at timestamptz, condition text, observed text)`,
+  run: `SELECT ${RUN_COLUMNS} FROM runs WHERE workflow_id = $1 AND run_id = $2`,
+  newestRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE workflow_id = $1 ORDER BY started_at DESC, recorded_at DESC LIMIT 1`,
+  readSamples: `
+    SELECT phase, check_name, seq, ${ISO('at')} AS at, stage, ok, error, measurement, expectations
+    FROM samples WHERE workflow_id = $1 AND run_id = $2
+    ORDER BY phase, samples.at, seq, check_name`,
+  // Every source merged by time; within one instant the workflow's own first, then each source's order.
+  readEvents: `
+    SELECT source, seq, ${ISO('at')} AS at, stage, message FROM events WHERE workflow_id = $1 AND run_id = $2
+    ORDER BY events.at, source <> 'workflow', source, seq`,
+  readFaults: `SELECT planned FROM faults WHERE workflow_id = $1 AND run_id = $2 ORDER BY idx`,
+  readExpectations: `SELECT idx, expectation, checked_when, expected, observed, ok FROM expectations WHERE workflow_id = $1 AND run_id = $2 ORDER BY idx`,
+  readBreaches: `SELECT guardrail, ${ISO('at')} AS at, condition, observed FROM breaches WHERE workflow_id = $1 AND run_id = $2 ORDER BY breaches.at, guardrail`,
+} as const;

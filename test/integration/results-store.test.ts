@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { exportReport } from '../../src/report/export';
+import { renderMarkdown } from '../../src/report/markdown';
+import { reportDirFor, writeReport } from '../../src/report/write';
+import { migrateResultsStore, MIGRATIONS_TABLE } from '../../src/store/migrate';
+import { openResultsStore } from '../../src/store/postgres';
+import type { ResultsStore } from '../../src/store/types';
+import type { Journal } from '../../src/types';
+import { at, journalFixture, sample, samples, storedSamples } from '../store-fixtures';
+
+// A database of this file's own on the stack's server, created by the migrations and dropped after.
+const SERVER = 'postgres://postgres@127.0.0.1:55432';
+const DB = `gameday_test_${process.pid}`;
+const URL_ = `${SERVER}/${DB}`;
+let store: ResultsStore;
+let admin: pg.Client;
+
+before(async () => {
+  await migrateResultsStore(URL_);
+  store = openResultsStore(URL_);
+  admin = new pg.Client({ connectionString: URL_ });
+  await admin.connect();
+});
+
+after(async () => {
+  await store.close();
+  await admin.end();
+  await dropDatabase(DB);
+});
+
+async function dropDatabase(name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: `${SERVER}/postgres` });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  await c.end();
+}
+
+async function count(sql: string, params: unknown[]): Promise<number> {
+  return Number((await admin.query<{ n: string }>(sql, params)).rows[0].n);
+}
+
+async function start(j: Journal): Promise<void> {
+  await store.startRun({ workflowId: j.workflowId, runId: j.runId, experimentId: j.experimentId, title: j.title, hypothesis: j.hypothesis, source: j.source, startedAt: j.startedAt, trigger: 'schedule', spec: j.plan?.spec });
+}
+
+test('migrations apply twice in a row, and from two callers at once, without error', async () => {
+  await migrateResultsStore(URL_);
+  const fresh = `${DB}_concurrent`;
+  try {
+    await Promise.all([migrateResultsStore(`${SERVER}/${fresh}`), migrateResultsStore(`${SERVER}/${fresh}`)]);
+    const c = new pg.Client({ connectionString: `${SERVER}/${fresh}` });
+    await c.connect();
+    const applied = await c.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`);
+    const tables = await c.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
+    await c.end();
+    assert.deepEqual(applied.rows.map((r) => r.name), ['001_results-store']);
+    assert.deepEqual(tables.rows.map((r) => r.table_name), ['breaches', 'events', 'expectations', 'faults', MIGRATIONS_TABLE, 'runs', 'samples']);
+  } finally {
+    await dropDatabase(fresh);
+  }
+});
+
+test('a journal written with 10,000 samples in batches of 1,000 reads back whole and in order', async (t) => {
+  const j = journalFixture('store-10k', 'run-10k');
+  await start(j);
+  // Two observe probes sampled together, as an observe round does, 5,000 rounds each.
+  const rounds = Array.from({ length: 5000 }, (_, i) => [
+    { phase: 'observe' as const, seq: i, sample: sample('publishes fail fast', i) },
+    { phase: 'observe' as const, seq: i, sample: sample('queue drains', i) },
+  ]).flat();
+  const timings: number[] = [];
+  for (let i = 0; i < rounds.length; i += 1000) {
+    const t0 = performance.now();
+    await store.writeSamples(j, rounds.slice(i, i + 1000));
+    timings.push(performance.now() - t0);
+  }
+  t.diagnostic(`1,000 samples per writeSamples: ${timings.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${[...timings].sort((a, b) => a - b)[5].toFixed(0)} ms)`);
+  await store.writeSamples(j, storedSamples({ ...j, observations: [] }));
+  await store.finishRun(j);
+
+  const back = await store.readJournal(j.workflowId, j.runId);
+  assert.ok(back);
+  assert.equal(back.observations.length, 10_000);
+  // By time, then seq: the two probes of a round side by side, rounds in order.
+  back.observations.forEach((s, i) => {
+    assert.equal(s.at, at(Math.floor(i / 2) * 1000));
+    assert.equal(s.check, i % 2 === 0 ? 'publishes fail fast' : 'queue drains');
+  });
+  assert.deepEqual(back.observations[9_999], sample('queue drains', 4_999));
+  assert.deepEqual(back.baseline, j.baseline);
+  assert.deepEqual(back.guardrails, j.guardrails);
+  assert.deepEqual(back.verification, j.verification);
+  assert.deepEqual(back.rollback, j.rollback);
+  assert.deepEqual(back.hypothesisVsReality, j.hypothesisVsReality);
+  assert.deepEqual(back.plan, j.plan);
+  assert.deepEqual(back.breach, j.breach);
+  assert.deepEqual(back.abort, j.abort);
+  assert.equal(back.verdict, 'failed');
+});
+
+test('a retried batch and a batch rewritten by a worker that took over leave one row per sample and no holes', async () => {
+  const j = journalFixture('store-retry', 'run-retry');
+  await start(j);
+  const batch = samples('observe', 'webhooks', 0, 100);
+  await store.writeSamples(j, batch);
+  await store.writeSamples(j, batch); // the same activity, retried
+  // Another worker took over at seq 50 and wrote 50..149 again, with its own measurements.
+  const takeover = samples('observe', 'webhooks', 50, 100).map((s) => ({ ...s, sample: { ...s.sample, measurement: { latencyMs: 99, messages: s.seq } } }));
+  await store.writeSamples(j, takeover);
+
+  const key = [j.workflowId, j.runId];
+  assert.equal(await count(`SELECT count(*) AS n FROM samples WHERE workflow_id = $1 AND run_id = $2`, key), 150);
+  assert.equal(await count(`SELECT count(DISTINCT seq) AS n FROM samples WHERE workflow_id = $1 AND run_id = $2 AND seq BETWEEN 0 AND 149`, key), 150);
+  const back = await store.readJournal(j.workflowId, j.runId);
+  assert.ok(back);
+  assert.deepEqual(back.observations.map((s) => s.measurement.messages), Array.from({ length: 150 }, (_, i) => i));
+  assert.ok(back.observations.slice(50).every((s) => s.measurement.latencyMs === 99));
+  assert.ok(back.observations.slice(0, 50).every((s) => s.measurement.latencyMs !== 99));
+});
+
+test('finishing a run twice leaves exactly the journal\'s faults, rows, breach and events', async () => {
+  const j = journalFixture('store-finish-twice', 'run-1');
+  await store.finishRun(j);
+  await store.finishRun(j);
+  const key = [j.workflowId, j.runId];
+  assert.equal(await count(`SELECT count(*) AS n FROM faults WHERE workflow_id = $1 AND run_id = $2`, key), 1);
+  assert.equal(await count(`SELECT count(*) AS n FROM expectations WHERE workflow_id = $1 AND run_id = $2`, key), 3);
+  assert.equal(await count(`SELECT count(*) AS n FROM breaches WHERE workflow_id = $1 AND run_id = $2`, key), 1);
+  assert.equal(await count(`SELECT count(*) AS n FROM events WHERE workflow_id = $1 AND run_id = $2`, key), 3);
+  const row = await admin.query(`SELECT experiment_id, verdict, rollback_status, spec->>'id' AS spec_id FROM runs WHERE workflow_id = $1 AND run_id = $2`, key);
+  assert.deepEqual(row.rows, [{ experiment_id: j.experimentId, verdict: 'failed', rollback_status: 'complete', spec_id: j.experimentId }]);
+});
+
+test('events from every source read back merged by time', async () => {
+  const j = journalFixture('store-events', 'run-1');
+  await start(j);
+  await store.writeEvents(j, [
+    { source: 'observe', seq: 0, at: at(2000), stage: 'observe', message: "'publishes fail fast' went from ok to MISS" },
+    { source: 'guardrail api answers', seq: 0, at: at(3000), stage: 'observe', message: 'breached' },
+    { source: 'observe', seq: 1, at: at(5000), stage: 'observe', message: "'publishes fail fast' went from MISS to ok" },
+  ]);
+  await store.finishRun(j);
+  const back = await store.readJournal(j.workflowId);
+  assert.deepEqual(back?.events.map((e) => e.at.slice(17, 19) + ' ' + e.message), [
+    '00 baseline: 1 check',
+    '01 injected f1: pause container store-nats',
+    "02 'publishes fail fast' went from ok to MISS",
+    '03 breached',
+    "05 'publishes fail fast' went from MISS to ok",
+    '06 reverted f1',
+  ]);
+});
+
+test('a workflow id read without a run id gives its newest run, and an unknown id gives undefined', async () => {
+  const first = journalFixture('store-continued', 'run-a');
+  const second = { ...journalFixture('store-continued', 'run-b'), startedAt: at(60_000), finishedAt: at(90_000), verdict: 'passed' as const };
+  await store.finishRun(second);
+  await store.finishRun(first);
+  assert.equal((await store.readJournal('store-continued'))?.runId, 'run-b');
+  assert.equal((await store.readJournal('store-continued', 'run-a'))?.verdict, 'failed');
+  assert.equal(await store.readJournal('no-such-workflow'), undefined);
+  assert.equal(await store.readJournal('store-continued', 'no-such-run'), undefined);
+});
+
+test('a run still going reads back with its samples so far, as not finished', async () => {
+  const j = journalFixture('store-unfinished', 'run-1');
+  await start(j);
+  await store.writeSamples(j, samples('observe', 'webhooks', 0, 3));
+  const back = await store.readJournal(j.workflowId);
+  assert.equal(back?.observations.length, 3);
+  assert.equal(back?.verdict, 'error');
+  assert.equal(back?.rollback.status, 'incomplete');
+  assert.match(back?.reason ?? '', /no outcome in the results store yet/);
+});
+
+test('a report exported from the store alone is the report the worker would have written', async () => {
+  const j = journalFixture('store-export', 'run-1');
+  await start(j);
+  await store.writeSamples(j, storedSamples(j));
+  await store.finishRun({ ...j, baseline: [], observations: [], guardrails: [], verification: [] });
+  const reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-store-reports-'));
+  try {
+    const written = await writeReport(reportsDir, j);
+    await rm(path.join(written, 'journal.json'));
+    await rm(path.join(written, 'report.md'));
+
+    const dir = await exportReport(store, reportsDir, j.workflowId);
+    assert.equal(dir, reportDirFor(reportsDir, j.workflowId));
+    assert.equal(await readFile(path.join(dir, 'report.md'), 'utf8'), renderMarkdown(j));
+    const exported = JSON.parse(await readFile(path.join(dir, 'journal.json'), 'utf8')) as Journal;
+    assert.equal(exported.observations.length, j.observations.length);
+    assert.equal(exported.guardrails.length, j.guardrails.length);
+    assert.deepEqual(exported, JSON.parse(JSON.stringify(j)));
+    await assert.rejects(exportReport(store, reportsDir, 'no-such-workflow'), /the results store has no run no-such-workflow to export/);
+  } finally {
+    await rm(reportsDir, { recursive: true, force: true });
+  }
+});
