@@ -230,7 +230,10 @@ export function journalFromRows(r: RunReadback): Journal {
 }
 
 function sampleOf(s: SampleRow): ProbeSample {
-  return { check: s.check_name, stage: s.stage, at: s.at, measurement: s.measurement, error: s.error, expectations: s.expectations, ok: s.ok };
+  const sample: ProbeSample = { check: s.check_name, stage: s.stage, at: s.at, measurement: s.measurement, error: s.error, expectations: s.expectations, ok: s.ok };
+  // A guardrail's expectations are its abort conditions: one met is a breach.
+  if (s.phase === 'guardrail') sample.breached = s.expectations.some((e) => e.ok);
+  return sample;
 }
 
 function newest(r: RunReadback): string {

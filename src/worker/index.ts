@@ -86,6 +86,9 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
     activities,
     maxConcurrentActivityTaskExecutions: SAMPLING_SLOTS,
+    // A sampling activity's heartbeat carries how far its samples are stored; a worker taking over
+    // resamples from there. The SDK would send one every 80% of the 5 s heartbeat timeout.
+    maxHeartbeatThrottleInterval: '2s',
     // A worker that dies holds its workflows' sticky queue: after this long without a poll, the
     // server hands their next task (a fault's timer firing, say) to any other worker. The SDK's
     // 10 s default would make a revert that late; a busy worker only costs a replay.

@@ -21,6 +21,17 @@ import { startPrivatePostgres, type PrivatePostgres } from '../pg-server';
 
 const TARGET = 'gameday-test-resilience';
 
+/** Signals every process in the list that still exists (a backend may have ended meanwhile). */
+function signalAll(pids: number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
 function experiment(id: string, url: string, duration: string, interval: string): Experiment {
   return {
     id,
@@ -66,7 +77,8 @@ describe('observation survives its worker and its store', () => {
     const first = await spawnWorker(taskQueue);
     const handle = await client.workflow.start('experiment', { taskQueue, workflowTaskTimeout: '2s', workflowId: `takeover-${Date.now()}`, args: [{ spec: experiment('takeover', url, '25s', '100ms') }] });
     await eventually('observation to run for a few seconds', async () => (await handle.query(statusQuery)).stage === 'observe', 30_000);
-    await new Promise((r) => setTimeout(r, 4000));
+    // Longer than a heartbeat's throttle (2 s): what the first worker stored is in a heartbeat.
+    await new Promise((r) => setTimeout(r, 6000));
     const killedAt = Date.now();
     await first.kill('SIGKILL');
     const second = await startWorker('takeover', { taskQueue });
@@ -100,7 +112,7 @@ describe('observation survives its worker and its store', () => {
       store = await startPrivatePostgres(50);
     });
     after(async () => {
-      for (const pid of await store.pids().catch(() => [])) process.kill(pid, 'SIGCONT');
+      signalAll(await store.pids().catch(() => []), 'SIGCONT');
       await store?.stop();
     });
 
@@ -108,24 +120,27 @@ describe('observation survives its worker and its store', () => {
       const resultsUrl = store.url.replace(/\/postgres$/, '/gameday');
       await migrateResultsStore(resultsUrl);
       const w = await startWorker('store-hangs', { resultsUrl });
-      const pids = await store.pids();
+      let pids: number[] = [];
       try {
         const handle = await w.start({ spec: experiment('store-hangs', url, '8s', '100ms') });
         await eventually('observation', async () => (await handle.query(statusQuery)).stage === 'observe', 30_000);
         await new Promise((r) => setTimeout(r, 1000));
-        for (const pid of pids) process.kill(pid, 'SIGSTOP');
+        // Every process of the server, the backends of the worker's connections among them.
+        pids = await store.pids();
+        signalAll(pids, 'SIGSTOP');
 
         const unpaused = await unpausedAt();
         const faults = (await handle.describe()).memo?.[FAULTS_MEMO] as PlannedFault[];
         const lateMs = unpaused - Date.parse(faults[0].dueAt!);
         // Reverted when due, as with a store that answers (the poll adds its own delay): not after the outage.
         assert.ok(lateMs < 5000, `reverted ${lateMs} ms after it was due`);
-        await new Promise((r) => setTimeout(r, 12_000));
+        await eventually('verification to end and the report to wait', async () => (await handle.query(statusQuery)).stage === 'report', 60_000);
+        await new Promise((r) => setTimeout(r, 8000));
         const status: ExperimentStatus = await handle.query(statusQuery);
         assert.equal(status.stage, 'report', 'the report waits for the store');
         assert.equal((await handle.describe()).status.name, 'RUNNING');
 
-        for (const pid of pids) process.kill(pid, 'SIGCONT');
+        signalAll(pids, 'SIGCONT');
         const result = (await handle.result()) as ExperimentResult;
         assert.equal(result.rollback, 'complete');
         const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
@@ -135,7 +150,7 @@ describe('observation survives its worker and its store', () => {
         const report = await readFile(path.join(result.reportDir, 'report.md'), 'utf8');
         assert.match(report, /results store was unreachable/);
       } finally {
-        for (const pid of pids) process.kill(pid, 'SIGCONT');
+        signalAll(pids, 'SIGCONT');
         await w.stop();
       }
     });
