@@ -71,6 +71,8 @@ export function buildProgram(): Command {
       }
       // Connecting goes on while the file is read and validated.
       const connecting = connectClient(config);
+      // Handled here too: a refusal while the file is still being read must not be an unhandled rejection.
+      connecting.catch(() => undefined);
       cleanup.push(() => connecting.then((c) => c.connection.close()));
       const target = await inputFor(fileOrId, config.experimentsDir);
       const client = await connecting;
