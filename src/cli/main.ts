@@ -1,24 +1,20 @@
-import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { loadConfig, type Config } from '../config';
+import type { Config } from '../config';
 import { InvalidExperimentError, formatProblem } from '../errors';
-import { connectDocker } from '../faults/docker';
-import { experimentJsonSchema, scenarioJsonSchema } from '../spec/json-schema';
-import { durationMs } from '../spec/loader';
-import { ensureDemoTarget, ensureTargetSystem, provisionStack } from '../stack';
-import { connectClient } from '../temporal';
-import { createWorker } from '../worker';
-import { dryRun, formatDryRun } from './dry-run';
-import { scheduleJanitor } from './janitor';
 import { addScheduleCommands } from './schedule';
-import { abortAll, describeRun, inputFor, looksLikeFile, startRun, watch, watchScenario } from './run';
-import { validateFiles } from './validate';
+
+/*
+ * Every command loads what it needs when it runs (`await import`), so that `--help` and
+ * `validate` start without the Temporal client, the worker (webpack, the core bridge), dockerode
+ * or NATS, and `run` without the worker: module loading was most of the CLI's start-up time.
+ */
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 const err = (line: string): void => void process.stderr.write(line + '\n');
 
 /** Runs a worker until SIGINT/SIGTERM. */
 async function runWorker(config: Config): Promise<void> {
+  const { createWorker } = await import('../worker');
   const { worker, close } = await createWorker({ config });
   err(`worker polling task queue '${config.taskQueue}' on ${config.temporalAddress} (Ctrl-C to stop)`);
   await worker.run();
@@ -40,6 +36,7 @@ export function buildProgram(): Command {
     .description('provision and start the local stack (Temporal dev server, Docker, demo targets) and a worker')
     .option('--no-worker', 'start only the stack')
     .action(async (opts: { worker: boolean }) => {
+      const [{ loadConfig }, { connectDocker }, { ensureDemoTarget, ensureTargetSystem, provisionStack }] = await Promise.all([import('../config'), import('../faults/docker'), import('../stack')]);
       const config = loadConfig();
       await provisionStack();
       const docker = connectDocker();
@@ -50,7 +47,10 @@ export function buildProgram(): Command {
       if (opts.worker) await runWorker(config);
     });
 
-  program.command('worker').description('run one worker on the configured task queue').action(() => runWorker(loadConfig()));
+  program
+    .command('worker')
+    .description('run one worker on the configured task queue')
+    .action(async () => runWorker((await import('../config')).loadConfig()));
 
   program
     .command('run <fileOrId>')
@@ -60,17 +60,23 @@ export function buildProgram(): Command {
     .option('--dry-run', 'resolve the targets and print the plan; inject nothing')
     .addOption(new Option('--workflow-id <id>', 'the workflow id to use'))
     .action(async (fileOrId: string, opts: { wait?: boolean; json?: boolean; workflowId?: string; dryRun?: boolean }) => {
+      const [{ loadConfig }, { connectClient }, { inputFor, looksLikeFile, startRun, watch, watchScenario }] = await Promise.all([import('../config'), import('../temporal'), import('./run')]);
       const config = loadConfig();
       if (opts.dryRun) {
+        const { dryRun, formatDryRun } = await import('./dry-run');
         const plan = await dryRun(config, fileOrId, looksLikeFile(fileOrId));
         if (opts.json) out(JSON.stringify(plan));
         else formatDryRun(plan).forEach(out);
         return;
       }
+      // Connecting goes on while the file is read and validated.
+      const connecting = connectClient(config);
+      // Handled here too: a refusal while the file is still being read must not be an unhandled rejection.
+      connecting.catch(() => undefined);
+      cleanup.push(() => connecting.then((c) => c.connection.close()));
       const target = await inputFor(fileOrId, config.experimentsDir);
-      const client = await connectClient(config);
+      const client = await connecting;
       const handle = await startRun(client, config, target, opts.workflowId);
-      cleanup.push(() => client.connection.close());
       if (!opts.wait) {
         if (opts.json) out(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }));
         else out(`started ${handle.workflowId}\n  watch: ${uiUrl(config)}/${handle.workflowId}\n  status: gameday status ${handle.workflowId}`);
@@ -94,6 +100,7 @@ export function buildProgram(): Command {
     .command('validate <files...>')
     .description('validate experiment files; one line per problem')
     .action(async (files: string[]) => {
+      const { validateFiles } = await import('./validate');
       const problems = await validateFiles(files);
       problems.forEach(err);
       if (problems.length === 0) out(`${files.length} file${files.length === 1 ? '' : 's'} valid`);
@@ -106,6 +113,7 @@ export function buildProgram(): Command {
     .option('--out <file>', 'write it to this file')
     .option('--scenario', 'the schema of scenario files')
     .action(async (opts: { out?: string; scenario?: boolean }) => {
+      const [{ writeFile }, { experimentJsonSchema, scenarioJsonSchema }] = await Promise.all([import('node:fs/promises'), import('../spec/json-schema')]);
       const text = JSON.stringify(opts.scenario ? scenarioJsonSchema() : experimentJsonSchema(), null, 2) + '\n';
       if (opts.out) await writeFile(opts.out, text);
       else process.stdout.write(text);
@@ -116,6 +124,7 @@ export function buildProgram(): Command {
     .description('stage, active faults and last probe values of a run')
     .option('--json', 'print JSON')
     .action(async (workflowId: string, opts: { json?: boolean }) => {
+      const [{ loadConfig }, { connectClient }, { describeRun }] = await Promise.all([import('../config'), import('../temporal'), import('./run')]);
       const client = await connectClient(loadConfig());
       cleanup.push(() => client.connection.close());
       const { status, state } = await describeRun(client, workflowId);
@@ -133,6 +142,7 @@ export function buildProgram(): Command {
     .option('--all', 'halt every running experiment (the big red button)')
     .action(async (workflowId: string | undefined, opts: { reason: string; all?: boolean }) => {
       if (!workflowId && !opts.all) throw new Error('abort needs a workflow id, or --all');
+      const [{ loadConfig }, { connectClient }, { abortAll, abortRun }] = await Promise.all([import('../config'), import('../temporal'), import('./run')]);
       const client = await connectClient(loadConfig());
       cleanup.push(() => client.connection.close());
       if (opts.all) {
@@ -140,7 +150,7 @@ export function buildProgram(): Command {
         out(ids.length ? `abort sent to ${ids.length} running experiment(s):\n${ids.map((id) => `  ${id}`).join('\n')}` : 'no experiment is running');
         return;
       }
-      await client.workflow.getHandle(workflowId!).signal('abort', opts.reason);
+      await abortRun(client, workflowId!, opts.reason);
       out(`abort sent to ${workflowId}`);
     });
 
@@ -151,6 +161,7 @@ export function buildProgram(): Command {
     .option('--schedule', 'instead of running once, create or update the schedule that runs it')
     .option('--every <duration>', 'with --schedule: how often', '5m')
     .action(async (opts: { lookback: string; schedule?: boolean; every: string }) => {
+      const [{ loadConfig }, { connectClient }, { durationMs }, { scheduleJanitor }] = await Promise.all([import('../config'), import('../temporal'), import('../spec/loader'), import('./janitor')]);
       const config = loadConfig();
       const client = await connectClient(config);
       cleanup.push(() => client.connection.close());
@@ -170,6 +181,14 @@ export function buildProgram(): Command {
     .command('demo')
     .description('a real game day on the local stack: provisions it, starts a worker, runs chaos-001')
     .action(async () => {
+      const [{ loadConfig }, { connectDocker }, { ensureDemoTarget, ensureTargetSystem, provisionStack }, { createWorker }, { connectClient }, { inputFor, startRun, watch }] = await Promise.all([
+        import('../config'),
+        import('../faults/docker'),
+        import('../stack'),
+        import('../worker'),
+        import('../temporal'),
+        import('./run'),
+      ]);
       const config = loadConfig();
       await provisionStack();
       const docker = connectDocker();

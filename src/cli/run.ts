@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { Duration } from '@temporalio/common';
+import type { Duration, QueryDefinition } from '@temporalio/common';
 import type { Config } from '../config';
 import { findScenario, loadSpecFile } from '../spec/loader';
 import { newWorkflowId } from '../temporal';
-import type { ExperimentInput, ExperimentResult, ExperimentStatus, ScenarioInput, ScenarioJournal, ScenarioStageRecord } from '../types';
+import type { ExperimentInput, ExperimentResult, ExperimentStatus, ScenarioInput, ScenarioJournal } from '../types';
+import { abortScenarioSignal, abortSignal, scenarioStatusQuery, statusQuery } from '../../workflows/definitions';
 
 /** A path to a file (rather than a catalog id): it exists, has an extension, or has a slash. */
 export function looksLikeFile(fileOrId: string): boolean {
@@ -45,63 +46,86 @@ export async function startRun(client: Client, config: Config, run: RunTarget, w
   });
 }
 
-/** Waits for a scenario to end, printing each stage as it starts and ends. */
-export async function watchScenario(handle: WorkflowHandle, print: (line: string) => void, pollMs = 500): Promise<ScenarioJournal['result']> {
-  const result = handle.result() as Promise<ScenarioJournal['result']>;
-  let done = false;
-  result.then(() => (done = true), () => (done = true));
-  const seen = new Map<string, string>();
-  const show = async (): Promise<void> => {
-    const status = await handle.query<{ iteration: number; stages: ScenarioStageRecord[] }>('status').catch(() => undefined);
-    for (const s of status?.stages ?? []) {
-      const line = s.status === 'done' ? `${s.result?.verdict}: ${s.result?.reason}` : s.status === 'skipped' ? `skipped: ${s.skippedBecause}` : s.status;
-      const key = `${status!.iteration}/${s.name}`;
-      if (s.status !== 'pending' && seen.get(key) !== line) {
-        print(`  [iteration ${status!.iteration}] stage ${s.name}: ${line}`);
-        seen.set(key, line);
-      }
-    }
+/**
+ * Calls `onStatus` with the status query's answer every `pollMs` until the returned stop is
+ * called. A query still in flight when it is stopped is cancelled, and its answer is dropped: a
+ * run that has ended is not queried again (a closed workflow answers only once a worker has
+ * replayed its whole history), so that the wait ends the moment the result arrives.
+ */
+function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void, pollMs: number): () => void {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async (): Promise<void> => {
+    const status = await handle.client.withAbortSignal(abort.signal, () => handle.query(query)).catch(() => undefined);
+    if (abort.signal.aborted) return;
+    if (status) onStatus(status);
+    timer = setTimeout(() => void tick(), pollMs);
   };
-  while (!done) {
-    await show();
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
+  void tick();
+  return () => {
+    abort.abort();
+    clearTimeout(timer);
+  };
+}
+
+/** Waits for the result, showing progress meanwhile; the result alone ends the wait. */
+async function resultWithProgress<R, T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void, pollMs: number): Promise<R> {
+  const stop = followStatus(handle, query, onStatus, pollMs);
+  try {
+    return (await handle.result()) as R;
+  } finally {
+    stop();
   }
-  // A closed workflow still answers queries: show how the last stages ended.
-  await show();
-  return result;
 }
 
 /**
- * Waits for the run to end, printing each new event of the status query as it appears (stage,
- * injections, reverts, probe misses), so that a long observation is never silent.
+ * Waits for a scenario to end, printing each stage as it starts and ends while it runs. How the
+ * last stages ended is in the result's report, not printed here.
+ */
+export async function watchScenario(handle: WorkflowHandle, print: (line: string) => void, pollMs = 500): Promise<ScenarioJournal['result']> {
+  const seen = new Map<string, string>();
+  return resultWithProgress(
+    handle,
+    scenarioStatusQuery,
+    (status) => {
+      for (const s of status.stages) {
+        const line = s.status === 'done' ? `${s.result?.verdict}: ${s.result?.reason}` : s.status === 'skipped' ? `skipped: ${s.skippedBecause}` : s.status;
+        const key = `${status.iteration}/${s.name}`;
+        if (s.status !== 'pending' && seen.get(key) !== line) {
+          print(`  [iteration ${status.iteration}] stage ${s.name}: ${line}`);
+          seen.set(key, line);
+        }
+      }
+    },
+    pollMs,
+  );
+}
+
+/**
+ * Waits for the run to end, printing each new event of the status query while it runs (stage,
+ * injections, reverts, probe misses), so that a long observation is never silent. Events after
+ * the last poll are in the report; the verdict is the result's.
  */
 export async function watch(handle: WorkflowHandle, print: (line: string) => void, pollMs = 500): Promise<ExperimentResult> {
-  const result = handle.result() as Promise<ExperimentResult>;
-  let done = false;
-  result.then(() => (done = true), () => (done = true));
   let printed = 0;
-  const show = (status: ExperimentStatus): void => {
-    // The query returns the newest events only; eventCount says how many there were in all.
-    const fresh = status.events.slice(Math.max(0, status.events.length - (status.eventCount - printed)));
-    for (const e of fresh) print(e.message.startsWith('stage ') ? `[${e.stage}]` : `  ${e.at.slice(11, 19)} ${e.message}`);
-    printed = status.eventCount;
-  };
-  while (!done) {
-    const status = await handle.query<ExperimentStatus>('status').catch(() => undefined);
-    if (status) show(status);
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, pollMs))]);
-  }
-  // A closed workflow still answers queries (replayed by a worker): show what came after the last poll.
-  const last = await handle.query<ExperimentStatus>('status').catch(() => undefined);
-  if (last) show(last);
-  return result;
+  return resultWithProgress(
+    handle,
+    statusQuery,
+    (status) => {
+      // The query returns the newest events only; eventCount says how many there were in all.
+      const fresh = status.events.slice(Math.max(0, status.events.length - (status.eventCount - printed)));
+      for (const e of fresh) print(e.message.startsWith('stage ') ? `[${e.stage}]` : `  ${e.at.slice(11, 19)} ${e.message}`);
+      printed = status.eventCount;
+    },
+    pollMs,
+  );
 }
 
 export async function describeRun(client: Client, workflowId: string): Promise<{ status: ExperimentStatus | undefined; state: string }> {
   const handle = client.workflow.getHandle(workflowId);
   try {
     const desc = await handle.describe();
-    const status = await handle.query<ExperimentStatus>('status').catch(() => undefined);
+    const status = await handle.query(statusQuery).catch(() => undefined);
     return { status, state: desc.status.name };
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) throw new Error(`no experiment run with workflow id '${workflowId}'`);
@@ -109,11 +133,16 @@ export async function describeRun(client: Client, workflowId: string): Promise<{
   }
 }
 
+/** Signals `abort` to one run, experiment or scenario (the two signals share their name). */
+export async function abortRun(client: Client, workflowId: string, reason: string): Promise<void> {
+  await client.workflow.getHandle(workflowId).signal(abortSignal, reason);
+}
+
 /** Signals `abort` to every running experiment and scenario; returns their workflow ids. */
 export async function abortAll(client: Client, reason: string): Promise<string[]> {
   const ids: string[] = [];
   for await (const wf of client.workflow.list({ query: `WorkflowType IN ('experiment', 'scenario') AND ExecutionStatus = 'Running'` })) {
-    await client.workflow.getHandle(wf.workflowId, wf.runId).signal('abort', reason);
+    await client.workflow.getHandle(wf.workflowId, wf.runId).signal(wf.type === 'scenario' ? abortScenarioSignal : abortSignal, reason);
     ids.push(wf.workflowId);
   }
   return ids;

@@ -1,81 +1,22 @@
-import type { Client, ScheduleDescription } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { loadConfig } from '../config';
-import { CATALOG_MEMO, describeSchedule, FILE_MEMO } from '../schedules/options';
-import type { ScheduleBlock } from '../spec/schedule';
-import { isOwned, ownedSchedule, syncSchedules } from '../schedules/sync';
-import { loadFreezeWindows } from '../spec/freeze-windows';
-import { searchAttributes } from '../search-attributes';
-import { connectClient, ensureSearchAttributes } from '../temporal';
+
+/*
+ * The schedule commands load the Temporal client, the sync and the freeze windows when they run,
+ * not when the CLI starts (see main.ts).
+ */
 
 type Print = (line: string) => void;
-
-/** One schedule as `gameday schedule list` shows it. */
-export interface ScheduleRow {
-  scheduleId: string;
-  file: string;
-  when: string;
-  paused: boolean;
-  note?: string;
-  nextRuns: string[];
-  /** The newest run: its workflow id, its state, and its verdict once it has one. */
-  lastRun?: { workflowId: string; state: string; verdict?: string };
-  skippedOverlaps: number;
-}
-
-/** When a schedule runs, in words: from the schedule block of the spec it was synced with. */
-function when(d: ScheduleDescription): string {
-  const input = d.action.args?.[0] as { spec?: { schedule?: ScheduleBlock } } | undefined;
-  return input?.spec?.schedule ? describeSchedule(input.spec.schedule) : '?';
-}
-
-async function lastRun(client: Client, d: ScheduleDescription): Promise<ScheduleRow['lastRun']> {
-  const last = d.info.recentActions.at(-1);
-  if (!last) return undefined;
-  const { workflowId, firstExecutionRunId } = last.action.workflow;
-  const desc = await client.workflow.getHandle(workflowId, firstExecutionRunId).describe().catch(() => undefined);
-  const verdict = desc?.typedSearchAttributes.get(searchAttributes.verdict);
-  return { workflowId, state: desc?.status.name.toLowerCase() ?? 'unknown', verdict };
-}
-
-/** Gameday's schedules (those sync made), with their next runs and how the last one ended. */
-export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
-  const rows: ScheduleRow[] = [];
-  for await (const s of client.schedule.list()) {
-    if (!isOwned(s.memo)) continue;
-    const d = await client.schedule.getHandle(s.scheduleId).describe().catch(() => undefined);
-    if (!d) continue;
-    rows.push({
-      scheduleId: s.scheduleId,
-      file: String(d.action.memo?.[FILE_MEMO] ?? d.memo?.[CATALOG_MEMO] ?? ''),
-      when: when(d),
-      paused: d.state.paused,
-      note: d.state.note,
-      nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
-      lastRun: await lastRun(client, d),
-      skippedOverlaps: d.info.numActionsSkippedOverlap,
-    });
-  }
-  return rows.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
-}
-
-function printRow(r: ScheduleRow, out: Print): void {
-  out(`${r.scheduleId}${r.paused ? '  PAUSED' : ''}`);
-  out(`  file: ${r.file}`);
-  out(`  when: ${r.when}`);
-  if (r.paused && r.note) out(`  note: ${r.note}`);
-  out(`  next: ${r.paused ? '(paused)' : r.nextRuns.join(', ') || 'none'}`);
-  out(`  last: ${r.lastRun ? `${r.lastRun.workflowId} ${r.lastRun.state}${r.lastRun.verdict ? `, verdict ${r.lastRun.verdict}` : ''}` : 'no run yet'}`);
-  if (r.skippedOverlaps > 0) out(`  skipped (previous run still going): ${r.skippedOverlaps}`);
-}
 
 /** `gameday schedule sync|list|trigger|pause|unpause|delete`. */
 export function addScheduleCommands(program: Command, cleanup: (() => Promise<unknown>)[], out: Print): void {
   const connect = async (): Promise<Client> => {
+    const [{ loadConfig }, { connectClient }] = await Promise.all([import('../config'), import('../temporal')]);
     const client = await connectClient(loadConfig());
     cleanup.push(() => client.connection.close());
     return client;
   };
+  const owned = async (client: Client, id: string) => (await import('../schedules/sync')).ownedSchedule(client, id);
   const schedule = program.command('schedule').description("Temporal Schedules for the experiment and scenario files' schedule blocks");
 
   schedule
@@ -85,6 +26,12 @@ export function addScheduleCommands(program: Command, cleanup: (() => Promise<un
     .option('--dry-run', 'print what would change; change nothing')
     .option('--json', 'print JSON')
     .action(async (opts: { dir?: string; dryRun?: boolean; json?: boolean }) => {
+      const [{ loadConfig }, { loadFreezeWindows }, { ensureSearchAttributes }, { syncSchedules }] = await Promise.all([
+        import('../config'),
+        import('../spec/freeze-windows'),
+        import('../temporal'),
+        import('../schedules/sync'),
+      ]);
       const config = loadConfig();
       // A freeze file that does not validate would make every scheduled run end in error: refuse now.
       const freeze = await loadFreezeWindows(config.freezeFile, config.freezeFileRequired);
@@ -105,6 +52,7 @@ export function addScheduleCommands(program: Command, cleanup: (() => Promise<un
     .description("gameday's schedules: when they run, the next runs, paused or not, and the last run's verdict")
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { listSchedules, printRow } = await import('./schedule-list');
       const rows = await listSchedules(await connect());
       if (opts.json) return out(JSON.stringify(rows));
       if (rows.length === 0) out('no schedules: add a schedule block to a file and run gameday schedule sync');
@@ -116,7 +64,7 @@ export function addScheduleCommands(program: Command, cleanup: (() => Promise<un
     .description('start a run of the schedule now (skipped, under the default overlap policy, while a run is going)')
     .action(async (id: string) => {
       const client = await connect();
-      const { scheduleId, description } = await ownedSchedule(client, id);
+      const { scheduleId, description } = await owned(client, id);
       // The SDK's trigger defaults to allow-all; a run by trigger obeys the schedule's own policy.
       await client.schedule.getHandle(scheduleId).trigger(description.policies.overlap);
       out(`triggered ${scheduleId}`);
@@ -129,7 +77,7 @@ export function addScheduleCommands(program: Command, cleanup: (() => Promise<un
       .option('--note <text>', 'why, shown by schedule list and in the Web UI', `${verb}d with gameday schedule ${verb}`)
       .action(async (id: string, opts: { note: string }) => {
         const client = await connect();
-        const { scheduleId } = await ownedSchedule(client, id);
+        const { scheduleId } = await owned(client, id);
         await client.schedule.getHandle(scheduleId)[verb](opts.note);
         out(`${verb}d ${scheduleId}`);
       });
@@ -140,7 +88,7 @@ export function addScheduleCommands(program: Command, cleanup: (() => Promise<un
     .description('delete the schedule (runs already started go on; the next sync re-creates it while its file has a schedule block)')
     .action(async (id: string) => {
       const client = await connect();
-      const { scheduleId } = await ownedSchedule(client, id);
+      const { scheduleId } = await owned(client, id);
       await client.schedule.getHandle(scheduleId).delete();
       out(`deleted ${scheduleId}`);
     });

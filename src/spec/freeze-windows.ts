@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { FailureType, GamedayError, formatProblem } from '../errors';
+import { boundedList } from './limits';
 import { parseDocument, problemsFromZod } from './loader';
 import { dayOfWeek, isTimeZone } from './schedule';
 
@@ -50,7 +51,7 @@ const windowSchema = z
 
 export const freezeFileSchema = z.strictObject({
   timezone: zone.optional(),
-  windows: z.array(windowSchema, { error: 'expected a list of windows' }),
+  windows: boundedList(windowSchema, 'windows', { typeError: 'expected a list of windows' }),
 });
 
 export type FreezeFile = z.infer<typeof freezeFileSchema>;

@@ -1,19 +1,14 @@
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import ms from 'ms';
-import YAML from 'yaml';
 import type { z } from 'zod';
 import { FailureType, GamedayError, InvalidExperimentError, type SpecProblem } from '../errors';
 import type { ExperimentPlan } from '../types';
+import { documentProblems, parseDocument, tooBig } from './document';
+import { DEFAULTS, LIMITS } from './limits';
 import { scenarioSchema, type Scenario } from './scenario';
 import { experimentSchema, type Experiment } from './schema';
-
-const DEFAULT_OBSERVE_INTERVAL = '1s';
-const DEFAULT_RECOVERY_WITHIN = '30s';
-const DEFAULT_RECOVERY_INTERVAL = '1s';
-const DEFAULT_GUARDRAIL_INTERVAL = '1s';
-const DEFAULT_LOCK_WAIT = '10m';
 
 /** Milliseconds in a duration the schema has already validated ("30s" → 30000). */
 export function durationMs(d: string): number {
@@ -88,26 +83,23 @@ export function problemsFromZod(file: string, error: z.ZodError): SpecProblem[] 
   });
 }
 
+export { parseDocument };
+
+/** A spec sent inline (not read from a file) is held to the same bounds before zod walks it. */
+function checkDocument(doc: unknown, file: string): void {
+  const problems = documentProblems(doc, file);
+  if (problems.length > 0) throw new InvalidExperimentError(problems);
+}
+
 /**
  * Validates a parsed document as an experiment.
  * @throws InvalidExperimentError listing every problem at once.
  */
 export function parseExperiment(doc: unknown, file = '<input>'): Experiment {
+  checkDocument(doc, file);
   const result = experimentSchema.safeParse(doc, { error: plainMessage });
   if (!result.success) throw new InvalidExperimentError(problemsFromZod(file, result.error));
   return result.data;
-}
-
-/** Parses YAML or JSON text (JSON is YAML); a syntax error becomes a problem with its line. */
-export function parseDocument(text: string, file: string): unknown {
-  const lineCounter = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
-  if (doc.errors.length > 0) {
-    throw new InvalidExperimentError(
-      doc.errors.map((e) => ({ file, path: '', message: `line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}` })),
-    );
-  }
-  return doc.toJS();
 }
 
 /** Reads and validates one experiment file. */
@@ -122,12 +114,12 @@ export function planExperiment(spec: Experiment, source: string): ExperimentPlan
     source,
     timing: {
       faultMs: spec.method.map((step) => durationMs(step.duration)),
-      observeIntervalMs: durationMs(spec.observe?.interval ?? DEFAULT_OBSERVE_INTERVAL),
-      recoveryWithinMs: durationMs(spec.recovery?.within ?? DEFAULT_RECOVERY_WITHIN),
-      recoveryIntervalMs: durationMs(spec.recovery?.interval ?? DEFAULT_RECOVERY_INTERVAL),
+      observeIntervalMs: durationMs(spec.observe?.interval ?? DEFAULTS.observeInterval),
+      recoveryWithinMs: durationMs(spec.recovery?.within ?? DEFAULTS.recoveryWithin),
+      recoveryIntervalMs: durationMs(spec.recovery?.interval ?? DEFAULTS.recoveryInterval),
       ...(spec.recovery?.after ? { recoveryAfterMs: durationMs(spec.recovery.after) } : {}),
-      guardrailIntervalMs: (spec.guardrails ?? []).map((g) => durationMs(g.interval ?? DEFAULT_GUARDRAIL_INTERVAL)),
-      lockWaitMs: durationMs(spec.lock?.waitAtMost ?? DEFAULT_LOCK_WAIT),
+      guardrailIntervalMs: (spec.guardrails ?? []).map((g) => durationMs(g.interval ?? DEFAULTS.guardrailInterval)),
+      lockWaitMs: durationMs(spec.lock?.waitAtMost ?? DEFAULTS.lockWait),
     },
   };
 }
@@ -141,14 +133,14 @@ export function kindOf(doc: unknown): Kind {
   return (doc as { kind?: unknown } | null)?.kind === 'scenario' ? 'scenario' : 'experiment';
 }
 
-/** Reads a file's document; a missing or empty file is a problem naming it. */
+/** Reads a file's document; a missing, empty or oversized file is a problem naming it. */
 async function readDocument(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InvalidExperimentError([{ file, path: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
-  }
+  const unreadable = (e: unknown): InvalidExperimentError =>
+    new InvalidExperimentError([{ file, path: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+  // Checked before reading, so that a huge file is never read into memory.
+  const { size } = await stat(file).catch((e: unknown) => Promise.reject(unreadable(e)));
+  if (size > LIMITS.fileBytes) throw new InvalidExperimentError([{ file, path: '', message: tooBig(size) }]);
+  const text = await readFile(file, 'utf8').catch((e: unknown) => Promise.reject(unreadable(e)));
   const doc = parseDocument(text, file);
   if (doc === null || doc === undefined) throw new InvalidExperimentError([{ file, path: '', message: 'the file is empty' }]);
   return doc;
@@ -156,6 +148,7 @@ async function readDocument(file: string): Promise<unknown> {
 
 /** Validates a parsed document as a scenario. @throws InvalidExperimentError listing every problem. */
 export function parseScenario(doc: unknown, file = '<input>'): Scenario {
+  checkDocument(doc, file);
   const result = scenarioSchema.safeParse(doc, { error: plainMessage });
   if (!result.success) throw new InvalidExperimentError(problemsFromZod(file, result.error));
   return result.data;

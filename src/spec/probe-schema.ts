@@ -1,15 +1,16 @@
 import { z } from 'zod';
-import { DURATION, durationSchema, durationToMs, name, regexSchema } from './common';
+import { name, regexSchema } from './common';
+import { LIMITS, boundedDuration, boundedRecord, latencyWindow, probeTimeout as timeout } from './limits';
 
 /** The probes of an experiment file, and the fields each measures. */
 
-const probeTimeout = { timeout: durationSchema.optional() };
+const probeTimeout = { timeout: timeout.optional() };
 
 export const httpProbeSchema = z.strictObject({
   kind: z.literal('http'),
   url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8080/health' }),
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']).optional(),
-  headers: z.record(z.string(), z.string()).optional(),
+  headers: boundedRecord(z.string(), 'headers').optional(),
   body: z.string().optional(),
   ...probeTimeout,
 });
@@ -59,9 +60,15 @@ export const dockerContainerProbeSchema = z.strictObject({
 /** Where a docker-logs probe starts counting. */
 const sinceMessage = (input: unknown): string =>
   `${JSON.stringify(input)} is not a start for the count: write 'fault' (default: since the first fault was injected), 'baseline' (since the experiment began) or a duration such as "30s" (the last 30 s)`;
+const sinceDuration = boundedDuration('since', { max: LIMITS.faultMs });
 export const logsSinceSchema = z
   .string({ error: (iss) => sinceMessage(iss.input) })
-  .regex(/^(fault|baseline|\d+(\.\d+)?(ms|s|m|h))$/, { error: (iss) => sinceMessage(iss.input) });
+  .regex(/^(fault|baseline|\d+(\.\d+)?(ms|s|m|h))$/, { error: (iss) => sinceMessage(iss.input) })
+  .superRefine((s, ctx) => {
+    if (s === 'fault' || s === 'baseline') return;
+    const r = sinceDuration.safeParse(s);
+    if (!r.success && r.error.issues[0].code === 'custom') ctx.addIssue({ code: 'custom', message: r.error.issues[0].message });
+  });
 
 /** Lines of a container's log (stdout and stderr) matching `pattern`, counted over a window. */
 export const dockerLogsProbeSchema = z.strictObject({
@@ -73,9 +80,8 @@ export const dockerLogsProbeSchema = z.strictObject({
   ...probeTimeout,
 });
 
-/** The most requests one http-latency sample sends, and the longest window it spreads them over. */
+/** The most requests one http-latency sample sends (its window is at most 1m: limits.ts). */
 export const HTTP_LATENCY_MAX_REQUESTS = 200;
-export const HTTP_LATENCY_MAX_WINDOW_MS = 60_000;
 
 /** `requests` requests spread evenly over `window`; latency percentiles and errors of the lot. */
 export const httpLatencyProbeSchema = z
@@ -90,13 +96,8 @@ export const httpLatencyProbeSchema = z
       .max(HTTP_LATENCY_MAX_REQUESTS, { error: `requests must be at most ${HTTP_LATENCY_MAX_REQUESTS}: one sample stays small` })
       .optional(),
     /** The time the requests are spread over (default 1s, at most 1m); each request's own limit is `timeout`. */
-    window: durationSchema.optional(),
+    window: latencyWindow.optional(),
     ...probeTimeout,
-  })
-  .superRefine((p, ctx) => {
-    if (p.window !== undefined && DURATION.test(p.window) && durationToMs(p.window) > HTTP_LATENCY_MAX_WINDOW_MS) {
-      ctx.addIssue({ code: 'custom', path: ['window'], message: `window ${p.window} is longer than 1m: a sample must end well within its activity's timeout` });
-    }
   });
 
 export const probeSchema = z.discriminatedUnion('kind', [

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { scheduleSchema } from './schedule';
-import { durationSchema, experimentSchema } from './schema';
+import { boundedList, stageDelay } from './limits';
+import { experimentSchema } from './schema';
 
 const stageName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected lower-case letters, digits and dashes, e.g. nats-down' });
 
@@ -15,8 +16,8 @@ export const stageSchema = z
     name: stageName,
     experiment: z.string().min(1).optional(),
     spec: experimentSchema.optional(),
-    startAfter: z.array(stageName).optional(),
-    startDuring: z.strictObject({ stage: stageName, delay: durationSchema }).optional(),
+    startAfter: boundedList(stageName, 'stages').optional(),
+    startDuring: z.strictObject({ stage: stageName, delay: stageDelay }).optional(),
   })
   .superRefine((s, ctx) => {
     if ((s.experiment === undefined) === (s.spec === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of experiment (a catalog id) or spec (inline)' });
@@ -31,7 +32,7 @@ export const scenarioSchema = z
     title: z.string().min(1),
     description: z.string().optional(),
     hypothesis: z.string().trim().min(1, { error: 'a scenario states its hypothesis before it runs' }),
-    stages: z.array(stageSchema).min(1, { error: 'a scenario needs at least one stage' }),
+    stages: boundedList(stageSchema, 'stages', { min: 1, minError: 'a scenario needs at least one stage' }),
     /** What a stage that fails, aborts or cannot run does to the stages not yet started. */
     onStageFailure: z.enum(['stop', 'continue']).optional(),
     /** Run the whole scenario this many times (a soak); each run continues as new. */

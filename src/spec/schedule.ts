@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import ms from 'ms';
+import { boundedList } from './limits';
 
 /**
  * The optional `schedule` block of an experiment or scenario file: when `gameday schedule sync`
@@ -14,6 +15,9 @@ const durationText = z
 /** The catch-up window's bounds: Temporal refuses less than 10 s; more than a day would replay a night's misses at noon. */
 export const CATCHUP_MIN_MS = 10_000;
 export const CATCHUP_MAX_MS = 24 * 3_600_000;
+/** A schedule runs at least once a year; its jitter delays a run by at most a day. */
+export const EVERY_MAX_MS = 366 * 24 * 3_600_000;
+export const JITTER_MAX_MS = 24 * 3_600_000;
 /** How long after a missed time (server down) a run is still taken. */
 export const DEFAULT_CATCHUP_WINDOW = '10m';
 
@@ -79,8 +83,8 @@ const cronLine = z.string().trim().regex(CRON_FIELDS, { error: (iss) => `"${Stri
  */
 export const scheduleSchema = z
   .strictObject({
-    cron: z.union([cronLine, z.array(cronLine).min(1, { error: 'give at least one cron expression' })]).optional(),
-    calendar: z.array(calendarSchema).min(1, { error: 'give at least one calendar entry' }).optional(),
+    cron: z.union([cronLine, boundedList(cronLine, 'cron expressions', { min: 1, minError: 'give at least one cron expression' })]).optional(),
+    calendar: boundedList(calendarSchema, 'calendar entries', { min: 1, minError: 'give at least one calendar entry' }).optional(),
     /** A fixed interval ("6h"; "3s" in tests). */
     every: durationText.optional(),
     timezone: timezoneSchema.optional(),
@@ -102,6 +106,8 @@ export const scheduleSchema = z
     if (s.every !== undefined && DURATION.test(s.every) && ms(s.every as ms.StringValue) < 1000) {
       ctx.addIssue({ code: 'custom', path: ['every'], message: `every ${s.every} is less than a second` });
     }
+    if (s.every !== undefined && DURATION.test(s.every) && ms(s.every as ms.StringValue) > EVERY_MAX_MS) ctx.addIssue({ code: 'custom', path: ['every'], message: 'every must be at most 366d' });
+    if (s.jitter !== undefined && DURATION.test(s.jitter) && ms(s.jitter as ms.StringValue) > JITTER_MAX_MS) ctx.addIssue({ code: 'custom', path: ['jitter'], message: 'jitter must be at most 24h' });
     if (s.catchupWindow !== undefined && DURATION.test(s.catchupWindow)) {
       const w = ms(s.catchupWindow as ms.StringValue);
       if (w < CATCHUP_MIN_MS || w > CATCHUP_MAX_MS) ctx.addIssue({ code: 'custom', path: ['catchupWindow'], message: `catchupWindow ${s.catchupWindow} is out of bounds: between 10s and 24h` });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { durationSchema, name } from './common';
+import { name } from './common';
+import { LIMITS, boundedInt, boundedList, boundedRecord, checkRunLength, faultDuration, lockWait, probeInterval, recoveryAfter, recoveryInterval, recoveryWithin } from './limits';
 import { faultSchema, targetKindOf } from './fault-schema';
 import { COMMON_FIELDS, PROBE_FIELDS, probeSchema } from './probe-schema';
 import { scheduleSchema } from './schedule';
@@ -44,7 +45,7 @@ export const toleranceSchema = z
 
 // ---------------------------------------------------------------- checks
 
-const expectSchema = z.record(z.string(), toleranceSchema);
+const expectSchema = boundedRecord(toleranceSchema, 'expectations');
 
 function checkExpectFields(check: { probe: z.infer<typeof probeSchema>; expect?: Record<string, unknown> }, ctx: z.RefinementCtx, key = 'expect'): void {
   const allowed = [...PROBE_FIELDS[check.probe.kind], ...COMMON_FIELDS];
@@ -78,9 +79,9 @@ export const observeCheckSchema = z
 export const methodStepSchema = z.strictObject({
   fault: faultSchema,
   /** How long the fault stays in place before it is reverted. */
-  duration: durationSchema,
+  duration: faultDuration,
   /** The most containers (or processes) this fault may touch; more matches refuse the experiment. Default 10. */
-  maxTargets: z.int().min(1).optional(),
+  maxTargets: boundedInt('maxTargets', 1, LIMITS.listItems).optional(),
 });
 
 /** A stop condition: probed throughout the fault at its own interval; a breach aborts at once. */
@@ -90,7 +91,7 @@ export const guardrailSchema = z
     probe: probeSchema,
     /** Abort when any of these holds (e.g. `latencyMs: { atLeast: 5000 }`). */
     abortWhen: expectSchema.refine((e) => Object.keys(e).length > 0, { error: 'a guardrail needs at least one condition' }),
-    interval: durationSchema.optional(),
+    interval: probeInterval.optional(),
   })
   .superRefine((g, ctx) => checkExpectFields({ probe: g.probe, expect: g.abortWhen }, ctx, 'abortWhen'));
 
@@ -104,34 +105,35 @@ export const experimentSchema = z
     hypothesis: z.string({ error: 'an experiment states its hypothesis before it runs' }).trim().min(1, { error: 'an experiment states its hypothesis before it runs' }),
     blastRadius: z.string().optional(),
     remediation: z.string().optional(),
-    targets: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), targetSchema),
-    steadyState: z.array(steadyStateCheckSchema).min(1, { error: 'define the steady state with at least one check' }),
-    method: z.array(methodStepSchema).min(1, { error: 'the method needs at least one fault' }),
+    targets: boundedRecord(targetSchema, 'targets', z.string().regex(/^[A-Za-z0-9_-]+$/)),
+    steadyState: boundedList(steadyStateCheckSchema, 'checks', { min: 1, minError: 'define the steady state with at least one check' }),
+    method: boundedList(methodStepSchema, 'faults', { min: 1, minError: 'the method needs at least one fault' }),
     observe: z
       .strictObject({
-        interval: durationSchema.optional(),
-        probes: z.array(observeCheckSchema).optional(),
+        interval: probeInterval.optional(),
+        probes: boundedList(observeCheckSchema, 'probes').optional(),
       })
       .optional(),
     recovery: z
       .strictObject({
-        within: durationSchema,
-        interval: durationSchema.optional(),
+        within: recoveryWithin,
+        interval: recoveryInterval.optional(),
         /** Wait this long after rollback before the first verification (e.g. a redelivery delay). */
-        after: durationSchema.optional(),
+        after: recoveryAfter.optional(),
       })
       .optional(),
-    guardrails: z.array(guardrailSchema).optional(),
+    guardrails: boundedList(guardrailSchema, 'guardrails').optional(),
     /**
      * Two experiments never inject into the same container at once. When another holds one of
      * our targets: `refuse` (default) ends this one with verdict not-run; `wait` waits for it,
      * at most `waitAtMost` (default 10m).
      */
-    lock: z.strictObject({ whenBusy: z.enum(['refuse', 'wait']), waitAtMost: durationSchema.optional() }).optional(),
+    lock: z.strictObject({ whenBusy: z.enum(['refuse', 'wait']), waitAtMost: lockWait.optional() }).optional(),
     /** When `gameday schedule sync` makes a Temporal Schedule run it (see src/spec/schedule.ts). */
     schedule: scheduleSchema.optional(),
   })
   .superRefine((e, ctx) => {
+    checkRunLength(e, ctx);
     const names = Object.keys(e.targets);
     e.method.forEach((step, i) => {
       const t = e.targets[step.fault.target] as TargetSpec | undefined;

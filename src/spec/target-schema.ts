@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { name } from './common';
+import { LIMITS, boundedRecord } from './limits';
 
 /** The targets of an experiment file: what a fault acts on, by kind. */
 
@@ -9,12 +10,12 @@ export const dockerTargetSchema = z
     /** A container name or id. */
     container: name.optional(),
     /** A label selector: every running container carrying all these labels. */
-    labels: z.record(z.string(), z.string()).optional(),
+    labels: boundedRecord(z.string(), 'labels').optional(),
     /** Blast radius of a label selector: all matches (default), or a random `count` or `percent` of them. */
     pick: z
       .union(
         [
-          z.strictObject({ count: z.int().min(1, { error: 'count must be at least 1' }) }),
+          z.strictObject({ count: z.int().min(1, { error: 'count must be at least 1' }).max(LIMITS.listItems, { error: `count must be at most ${LIMITS.listItems}` }) }),
           z.strictObject({ percent: z.number().gt(0, { error: 'percent must be more than 0' }).max(100, { error: 'percent must be at most 100' }) }),
         ],
         {
