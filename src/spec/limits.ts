@@ -27,8 +27,6 @@ export const LIMITS = {
   yamlAliases: 100,
   /** One fault; and all the faults of an experiment added up. */
   faultMs: 24 * H,
-  /** Probe rounds of one run (observe, guardrails, verify): each costs about 10 history events. */
-  probeRounds: 4000,
 } as const;
 
 /** A duration in the largest unit that writes it whole: 86400000 → "24h", 10 → "10ms". */
@@ -115,9 +113,10 @@ interface Timing {
 }
 
 /**
- * The experiment as a whole: its faults add up to at most LIMITS.faultMs, and its probe rounds
- * (observe, each guardrail, verify; the faults' total is an upper bound of the observation) to
- * at most LIMITS.probeRounds, which keeps its history far from Temporal's 51,200 events.
+ * The experiment as a whole: its faults add up to at most LIMITS.faultMs. How often it samples is
+ * bounded per interval only: samples never travel through the workflow's history (they stream to
+ * the results store from inside long activities), so a day sampled every 10 ms is as short a
+ * history as a minute.
  */
 export function checkRunLength(e: Timing, ctx: z.RefinementCtx): void {
   const faultsMs = e.method.reduce((sum, step) => sum + msOr(step.duration, 0), 0);
@@ -127,19 +126,4 @@ export function checkRunLength(e: Timing, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['method'], message: `the faults add up to ${formatMs(faultsMs)}; an experiment's faults last at most ${formatMs(LIMITS.faultMs)} in all` });
     return;
   }
-  const intervals = [e.observe?.interval, e.recovery?.interval, ...(e.guardrails ?? []).map((g) => g.interval)];
-  if (intervals.some((d) => msOr(d, MIN_INTERVAL_MS) < MIN_INTERVAL_MS) || msOr(e.recovery?.within, 0) > RECOVERY_MAX_MS) return;
-  const rounds = (windowMs: number, interval: string | undefined, fallback: string): number => Math.ceil(windowMs / msOr(interval, msOr(fallback, 1)));
-  const parts: { path: (string | number)[]; rounds: number }[] = [];
-  if ((e.observe?.probes?.length ?? 0) > 0) parts.push({ path: ['observe', 'interval'], rounds: rounds(faultsMs, e.observe?.interval, DEFAULTS.observeInterval) });
-  (e.guardrails ?? []).forEach((g, i) => parts.push({ path: ['guardrails', i, 'interval'], rounds: rounds(faultsMs, g.interval, DEFAULTS.guardrailInterval) }));
-  parts.push({ path: ['recovery', 'interval'], rounds: rounds(msOr(e.recovery?.within, msOr(DEFAULTS.recoveryWithin, 0)), e.recovery?.interval, DEFAULTS.recoveryInterval) });
-  const total = parts.reduce((sum, p) => sum + p.rounds, 0);
-  if (total <= LIMITS.probeRounds) return;
-  const worst = parts.reduce((a, b) => (b.rounds > a.rounds ? b : a));
-  ctx.addIssue({
-    code: 'custom',
-    path: worst.path,
-    message: `the run would probe ${total} rounds (${worst.rounds} here); at most ${LIMITS.probeRounds}, each about 10 events of a history Temporal ends at 51,200: lengthen the interval or shorten the faults`,
-  });
 }
