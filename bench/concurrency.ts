@@ -1,0 +1,101 @@
+/**
+ * The concurrency curve: N experiments at once on ONE worker process, each a 20 s docker-pause of
+ * a busybox container of its own with a 1 s observe probe and a 1 s guardrail. Per N: how late
+ * each fault is really unpaused (Docker's unpause event) against its `dueAt` (the run's
+ * `gamedayFaults` memo), how spread out the injections are, how long starting all N takes, the
+ * worker's CPU and RSS, and how many runs ended with the expected verdict.
+ *
+ * The worker is a `gameday worker` process of its own (spawnWorker), as in production: the
+ * bench's own work (the Docker event stream, the HTTP endpoint the probes hit) stays off the
+ * worker's event loop, and /proc/<pid> measures the worker alone.
+ */
+import type { Client } from '@temporalio/client';
+import { faultsMemo } from './runs';
+import { outcomes, withFleet, type Fleet } from './fleet';
+import type { HttpTarget } from './http-target';
+import { below, envNumber, progress, round, summarize, withTimeout, type Summary, type Targeted } from './lib';
+import { watchProcess, type ProcessUsage } from './proc';
+import { pauseSpec } from './specs';
+
+/** The figures of one N. */
+export interface ConcurrencyPoint {
+  experiments: number;
+  pauseSeconds: number;
+  probe: 'http' | 'docker';
+  /** Real unpause (Docker event) − the fault's dueAt, ms. */
+  revertLatenessMs: Summary;
+  revertLatenessP99: Targeted;
+  /** Last pause − first pause (Docker events), ms. */
+  injectionSpreadMs: number;
+  /** From the first start call to the last one returning, ms. */
+  startAllMs: number;
+  /** From the first start call to the last container paused, ms. */
+  allInjectedMs: number;
+  createContainersMs: number;
+  worker: ProcessUsage;
+  verdicts: Record<string, number>;
+  expectedVerdict: 'passed';
+  allAsExpected: boolean;
+  /** Faults whose unpause or dueAt could not be found, and runs that did not end. */
+  unmeasured: string[];
+}
+
+async function measureN(fleet: Fleet, n: number, url: string, pause: string, probe: 'http' | 'docker'): Promise<ConcurrencyPoint> {
+  const usage = watchProcess(fleet.worker.pid);
+  const tag = Date.now().toString(36);
+  const t0 = Date.now();
+  const handles = await Promise.all(
+    fleet.containers.map((c, i) => fleet.start(`bench-conc-${n}-${tag}-${i}`, pauseSpec({ id: `bench-conc-${i}`, container: c, duration: pause, url, observeInterval: '1s', guardrailInterval: '1s', probe }))),
+  );
+  const startAllMs = Date.now() - t0;
+  progress(`N=${n}: all started in ${startAllMs} ms`);
+  const done = await outcomes(handles, 90_000 + n * 200);
+  const worker = usage.stop();
+  await fleet.events.waitFor('unpause', n, 5_000);
+  const unmeasured: string[] = done.filter((o) => !o.result).map((o) => `${o.workflowId}: ${o.error}`);
+  const lateness: number[] = [];
+  const pauses: number[] = [];
+  for (const [i, h] of handles.entries()) {
+    const [fault] = await faultsMemo(h).catch(() => []);
+    const paused = fleet.events.first('pause', fleet.containers[i], t0);
+    const unpaused = fleet.events.first('unpause', fleet.containers[i], t0);
+    if (paused) pauses.push(paused.at);
+    if (fault?.dueAt && unpaused) lateness.push(unpaused.at - Date.parse(fault.dueAt));
+    else unmeasured.push(`${h.workflowId}: ${fault?.dueAt ? 'no unpause event' : 'no dueAt in the memo'}`);
+  }
+  const verdicts: Record<string, number> = {};
+  for (const o of done) verdicts[o.result?.verdict ?? 'not ended'] = (verdicts[o.result?.verdict ?? 'not ended'] ?? 0) + 1;
+  const revertLatenessMs = summarize(lateness.map(round));
+  return {
+    experiments: n,
+    pauseSeconds: Number(pause.replace('s', '')),
+    probe,
+    revertLatenessMs,
+    revertLatenessP99: below(revertLatenessMs.p99, 1000, 'ms'),
+    injectionSpreadMs: pauses.length ? round(Math.max(...pauses) - Math.min(...pauses)) : NaN,
+    startAllMs,
+    allInjectedMs: pauses.length ? round(Math.max(...pauses) - t0) : NaN,
+    createContainersMs: Math.round(fleet.createMs),
+    worker,
+    verdicts,
+    expectedVerdict: 'passed',
+    allAsExpected: (verdicts.passed ?? 0) === n,
+    unmeasured: unmeasured.slice(0, 20),
+  };
+}
+
+/** The curve for each N (BENCH_CONCURRENCY, default 10,100,500), one fresh worker and fleet per N. */
+export async function concurrencyCurve(client: Client, http: HttpTarget, sizes: number[]): Promise<ConcurrencyPoint[]> {
+  const pause = `${envNumber('BENCH_CONCURRENCY_PAUSE_S', 20)}s`;
+  const probe = process.env.BENCH_CONCURRENCY_PROBE === 'docker' ? 'docker' : 'http';
+  const points: ConcurrencyPoint[] = [];
+  for (const n of sizes) {
+    const names = Array.from({ length: n }, (_, i) => `gameday-bench-c${i}`);
+    progress(`N=${n}: creating ${n} containers`);
+    const point = await withTimeout(`concurrency N=${n}`, 240_000 + n * 1_000, withFleet(client, `conc${n}`, names, (fleet) => measureN(fleet, n, http.url, pause, probe)));
+    const l = point.revertLatenessMs;
+    progress(`N=${n}: revert lateness p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms; worker ${point.worker.cpuCores} cores, RSS peak ${point.worker.rssPeakMiB} MiB; verdicts ${JSON.stringify(point.verdicts)}`);
+    points.push(point);
+  }
+  return points;
+}
