@@ -10,10 +10,11 @@
  * worker's event loop, and /proc/<pid> measures the worker alone.
  */
 import type { Client } from '@temporalio/client';
-import { faultsMemo } from './runs';
+import os from 'node:os';
+import { faultsMemo, historyFacts } from './runs';
 import { outcomes, withFleet, type Fleet } from './fleet';
 import type { HttpTarget } from './http-target';
-import { below, envNumber, progress, round, summarize, withTimeout, type Summary, type Targeted } from './lib';
+import { below, envNumber, progress, readResults, round, summarize, withTimeout, writeResults, type Summary, type Targeted } from './lib';
 import { watchProcess, type ProcessUsage } from './proc';
 import { pauseSpec } from './specs';
 
@@ -36,11 +37,18 @@ export interface ConcurrencyPoint {
   verdicts: Record<string, number>;
   expectedVerdict: 'passed';
   allAsExpected: boolean;
-  /** Faults whose unpause or dueAt could not be found, and runs that did not end. */
+  /** Over every run's history: workflow tasks scheduled → started, and those that timed out. */
+  workflowTaskWaitMs: Summary;
+  workflowTaskTimeouts: number;
+  /** Faults whose unpause or dueAt could not be found, runs that did not end, unexpected verdicts. */
   unmeasured: string[];
+  /** When this N was measured, and the machine's load then (the machine is shared). */
+  measuredAt: string;
+  loadAverage: { start: number[]; end: number[] };
 }
 
 async function measureN(fleet: Fleet, n: number, url: string, pause: string, probe: 'http' | 'docker'): Promise<ConcurrencyPoint> {
+  const load0 = os.loadavg().map(round);
   const usage = watchProcess(fleet.worker.pid);
   const tag = Date.now().toString(36);
   const t0 = Date.now();
@@ -49,13 +57,19 @@ async function measureN(fleet: Fleet, n: number, url: string, pause: string, pro
   );
   const startAllMs = Date.now() - t0;
   progress(`N=${n}: all started in ${startAllMs} ms`);
-  const done = await outcomes(handles, 90_000 + n * 200);
+  const done = await outcomes(handles, 120_000 + n * 1_000);
   const worker = usage.stop();
   await fleet.events.waitFor('unpause', n, 5_000);
   const unmeasured: string[] = done.filter((o) => !o.result).map((o) => `${o.workflowId}: ${o.error}`);
+  unmeasured.push(...done.filter((o) => o.result && o.result.verdict !== 'passed').map((o) => `${o.workflowId}: ${o.result!.verdict}: ${o.result!.reason}`));
   const lateness: number[] = [];
   const pauses: number[] = [];
+  const waits: number[] = [];
+  let timeouts = 0;
   for (const [i, h] of handles.entries()) {
+    const facts = historyFacts(await h.fetchHistory());
+    waits.push(...facts.workflowTaskWaitsMs);
+    timeouts += facts.workflowTaskTimeouts;
     const [fault] = await faultsMemo(h).catch(() => []);
     const paused = fleet.events.first('pause', fleet.containers[i], t0);
     const unpaused = fleet.events.first('unpause', fleet.containers[i], t0);
@@ -80,22 +94,45 @@ async function measureN(fleet: Fleet, n: number, url: string, pause: string, pro
     verdicts,
     expectedVerdict: 'passed',
     allAsExpected: (verdicts.passed ?? 0) === n,
+    workflowTaskWaitMs: summarize(waits),
+    workflowTaskTimeouts: timeouts,
     unmeasured: unmeasured.slice(0, 20),
+    measuredAt: new Date(t0).toISOString(),
+    loadAverage: { start: load0, end: os.loadavg().map(round) },
   };
 }
 
-/** The curve for each N (BENCH_CONCURRENCY, default 10,100,500), one fresh worker and fleet per N. */
+/** The points of `older` whose N is not in `newer`, then `newer`, by N. */
+export function mergePoints(older: ConcurrencyPoint[], newer: ConcurrencyPoint[]): ConcurrencyPoint[] {
+  return [...older.filter((o) => !newer.some((p) => p.experiments === o.experiments)), ...newer].sort((a, b) => a.experiments - b.experiments);
+}
+
+/**
+ * Writes one N's figures in results.json as soon as they are known, beside the other N's last
+ * figures (a long N that fails, or a run of one N alone, keeps the rest); returns all points.
+ */
+async function savePoint(point: ConcurrencyPoint): Promise<ConcurrencyPoint[]> {
+  const current = ((await readResults()).concurrency ?? {}) as { points?: ConcurrencyPoint[] };
+  const points = mergePoints(current.points ?? [], [point]);
+  await writeResults({ concurrency: { ...current, points } });
+  return points;
+}
+
+/**
+ * The curve for each N (BENCH_CONCURRENCY, default 10,100,500), one fresh worker and fleet per
+ * N; returns every N's last figures, these and the ones results.json already held.
+ */
 export async function concurrencyCurve(client: Client, http: HttpTarget, sizes: number[]): Promise<ConcurrencyPoint[]> {
   const pause = `${envNumber('BENCH_CONCURRENCY_PAUSE_S', 20)}s`;
   const probe = process.env.BENCH_CONCURRENCY_PROBE === 'docker' ? 'docker' : 'http';
-  const points: ConcurrencyPoint[] = [];
+  let points: ConcurrencyPoint[] = [];
   for (const n of sizes) {
     const names = Array.from({ length: n }, (_, i) => `gameday-bench-c${i}`);
     progress(`N=${n}: creating ${n} containers`);
-    const point = await withTimeout(`concurrency N=${n}`, 240_000 + n * 1_000, withFleet(client, `conc${n}`, names, (fleet) => measureN(fleet, n, http.url, pause, probe)));
+    const point = await withTimeout(`concurrency N=${n}`, 300_000 + n * 2_000, withFleet(client, `conc${n}`, names, (fleet) => measureN(fleet, n, http.url, pause, probe)));
     const l = point.revertLatenessMs;
-    progress(`N=${n}: revert lateness p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms; worker ${point.worker.cpuCores} cores, RSS peak ${point.worker.rssPeakMiB} MiB; verdicts ${JSON.stringify(point.verdicts)}`);
-    points.push(point);
+    progress(`N=${n}: revert lateness p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms; worker ${point.worker.cpuCores} cores, RSS peak ${point.worker.rssPeakMiB} MiB; verdicts ${JSON.stringify(point.verdicts)}; workflow tasks waited p50 ${point.workflowTaskWaitMs.p50} ms, ${point.workflowTaskTimeouts} timed out`);
+    points = await savePoint(point);
   }
   return points;
 }

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { ExperimentResult } from '../src/types';
 import { outcomes, withFleet } from './fleet';
 import type { HttpTarget } from './http-target';
-import { below, progress, round, withTimeout, type Targeted } from './lib';
+import { below, progress, round, summarize, withTimeout, type Summary, type Targeted } from './lib';
 import { fetchHistory, historyFacts, readJournal, replayMs, type HistoryFacts } from './runs';
 import { pauseSpec } from './specs';
 
@@ -17,7 +17,9 @@ export interface HistoryPoint {
   durationS: number;
   intervalMs: number;
   verdict: string;
+  /** The history's facts (without the list of workflow task waits: see workflowTaskWaitMs). */
   history: HistoryFacts;
+  workflowTaskWaitMs: Summary;
   samples: { observe: number; guardrail: number; source: string };
   /** The longer sampler's count × 1 s: how long a run sampling every second would observe for the same samples. */
   equivalentAt1sS: number;
@@ -72,7 +74,8 @@ export async function historyPerDuration(client: Client, http: HttpTarget, durat
         durationS: d,
         intervalMs,
         verdict: done.result?.verdict ?? `did not end: ${done.error}`,
-        history: facts,
+        history: { ...facts, workflowTaskWaitsMs: [] },
+        workflowTaskWaitMs: summarize(facts.workflowTaskWaitsMs),
         samples,
         equivalentAt1sS: Math.max(samples.observe, samples.guardrail),
         eventsPerSample: total ? round(facts.events / total) : NaN,

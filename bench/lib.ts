@@ -58,7 +58,10 @@ export function below(value: number | undefined, limit: number, unit: string): T
 /** When, where and on what code a part was measured. */
 export interface RunContext {
   date: string;
+  /** HEAD, `+dirty` when the tree had changes. */
   commit: string;
+  /** The last commit that changed what is measured (workflows/, activities/, src/). */
+  codeCommit: string;
   machine: { cpus: number; loadAverageAtStart: number[]; memoryGiB: number; node: string };
 }
 
@@ -67,11 +70,19 @@ export async function runContext(): Promise<RunContext> {
   const git = async (...args: string[]): Promise<string> => (await run('git', args, { cwd: ROOT })).stdout.trim();
   const commit = await git('rev-parse', '--short', 'HEAD').catch(() => 'unknown');
   const dirty = (await git('status', '--porcelain', '--untracked-files=no').catch(() => '')) !== '';
+  const code = await git('log', '-1', '--format=%h', '--', 'workflows', 'activities', 'src').catch(() => 'unknown');
+  const codeDirty = (await git('status', '--porcelain', '--untracked-files=no', '--', 'workflows', 'activities', 'src').catch(() => '')) !== '';
   return {
     date: new Date().toISOString(),
     commit: dirty ? `${commit}+dirty` : commit,
+    codeCommit: codeDirty ? `${code}+dirty` : code,
     machine: { cpus: os.cpus().length, loadAverageAtStart: os.loadavg().map(round), memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
   };
+}
+
+/** bench/results.json as it is now. */
+export async function readResults(): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(RESULTS, 'utf8').catch(() => '{}')) as Record<string, unknown>;
 }
 
 /**
@@ -79,7 +90,7 @@ export async function runContext(): Promise<RunContext> {
  * part left it.
  */
 export async function writeResults(entries: Record<string, unknown>): Promise<void> {
-  const current = JSON.parse(await readFile(RESULTS, 'utf8').catch(() => '{}')) as Record<string, unknown>;
+  const current = await readResults();
   Object.assign(current, entries);
   await writeFile(RESULTS, JSON.stringify(current, null, 2) + '\n');
 }

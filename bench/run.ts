@@ -13,6 +13,7 @@
  *                and sampling gaps (BENCH_GAP_GUARDRAIL_MS=20, BENCH_GAP_OBSERVE_MS=100, BENCH_GAP_SECONDS=10)
  *   cli          `gameday run --wait` on a 10 s pause, `gameday --help`, Chaos Toolkit (BENCH_CLI_RUNS=5)
  */
+import os from 'node:os';
 import { provisionStack } from '../src/stack';
 import { connectTestClient, killSpawnedWorkers } from '../test/helpers';
 import { cliOverhead } from './cli-overhead';
@@ -22,7 +23,7 @@ import { detectionLatency, samplingGaps } from './guardrails';
 import { historyPerDuration } from './history';
 import { startHttpTarget, type HttpTarget } from './http-target';
 import { cleanUpOnSignal, removeLeftovers } from './leftovers';
-import { envNumber, envNumbers, runContext, writeResults } from './lib';
+import { envNumber, envNumbers, round, runContext, writeResults } from './lib';
 import type { Client } from '@temporalio/client';
 
 type Part = (client: Client, http: HttpTarget) => Promise<unknown>;
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
       const t = performance.now();
       const results = await PARTS[part](client, http);
       // core writes its own keys (as it always has); the others write one key each.
-      if (part !== 'core') await writeResults({ [part]: { ...context, partSeconds: Math.round((performance.now() - t) / 1000), ...(results as object) } });
+      if (part !== 'core') await writeResults({ [part]: { ...context, loadAverageAtEnd: os.loadavg().map(round), partSeconds: Math.round((performance.now() - t) / 1000), ...(results as object) } });
       process.stderr.write(`bench: ${part} done in ${Math.round((performance.now() - t) / 1000)} s\n`);
       if (part !== 'core') console.log(JSON.stringify({ [part]: results }, null, 1));
     }

@@ -38,6 +38,10 @@ export interface HistoryFacts {
   closedBy: string;
   /** Completed activities by type (runChecks, probeGuardrail …). */
   completedActivities: Record<string, number>;
+  /** Workflow tasks that timed out (a sticky queue not polled within 1 s, or a task over 2 s). */
+  workflowTaskTimeouts: number;
+  /** Each workflow task's wait from scheduled to started, ms. */
+  workflowTaskWaitsMs: number[];
 }
 
 const typeName = (e: HistoryEvent): string => temporal.api.enums.v1.EventType[e.eventType ?? 0]?.replace(/^EVENT_TYPE_/, '') ?? String(e.eventType);
@@ -65,7 +69,14 @@ export function historyFacts(history: History): HistoryFacts {
   const largestPayload: LargestPayload = { bytes: 0, where: 'none' };
   const scheduled = new Map<string, string>();
   const completedActivities: Record<string, number> = {};
+  const taskScheduled = new Map<string, number>();
+  const workflowTaskWaitsMs: number[] = [];
+  let workflowTaskTimeouts = 0;
   for (const e of events) {
+    if (e.workflowTaskScheduledEventAttributes && e.eventTime) taskScheduled.set(String(e.eventId), tsToMs(e.eventTime));
+    const scheduledAt = taskScheduled.get(String(e.workflowTaskStartedEventAttributes?.scheduledEventId ?? ''));
+    if (scheduledAt !== undefined && e.eventTime) workflowTaskWaitsMs.push(tsToMs(e.eventTime) - scheduledAt);
+    if (e.workflowTaskTimedOutEventAttributes) workflowTaskTimeouts++;
     const activity = e.activityTaskScheduledEventAttributes?.activityType?.name ?? scheduled.get(String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? ''));
     if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), activity ?? '?');
     if (e.activityTaskCompletedEventAttributes) completedActivities[activity ?? '?'] = (completedActivities[activity ?? '?'] ?? 0) + 1;
@@ -80,6 +91,8 @@ export function historyFacts(history: History): HistoryFacts {
     workflowMs: closed && events[0]?.eventTime && last.eventTime ? tsToMs(last.eventTime) - tsToMs(events[0].eventTime) : undefined,
     closedBy: closed ? typeName(last) : 'open',
     completedActivities,
+    workflowTaskTimeouts,
+    workflowTaskWaitsMs,
   };
 }
 
