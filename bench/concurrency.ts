@@ -15,7 +15,7 @@ import { faultsMemo, historyFacts } from './runs';
 import { outcomes, withFleet, type Fleet } from './fleet';
 import type { HttpTarget } from './http-target';
 import { below, envNumber, progress, readResults, round, summarize, withTimeout, writeResults, type Summary, type Targeted } from './lib';
-import { watchProcess, type ProcessUsage } from './proc';
+import { temporalServerPid, watchProcess, type ProcessUsage } from './proc';
 import { pauseSpec } from './specs';
 
 /** The figures of one N. */
@@ -34,6 +34,8 @@ export interface ConcurrencyPoint {
   allInjectedMs: number;
   createContainersMs: number;
   worker: ProcessUsage;
+  /** The Temporal dev server over the same time (shared with the other engineers' tests). */
+  temporalServer: ProcessUsage | 'not found';
   verdicts: Record<string, number>;
   expectedVerdict: 'passed';
   allAsExpected: boolean;
@@ -50,6 +52,8 @@ export interface ConcurrencyPoint {
 async function measureN(fleet: Fleet, n: number, url: string, pause: string, probe: 'http' | 'docker'): Promise<ConcurrencyPoint> {
   const load0 = os.loadavg().map(round);
   const usage = watchProcess(fleet.worker.pid);
+  const serverPid = temporalServerPid();
+  const serverUsage = serverPid ? watchProcess(serverPid) : undefined;
   const tag = Date.now().toString(36);
   const t0 = Date.now();
   const handles = await Promise.all(
@@ -59,6 +63,7 @@ async function measureN(fleet: Fleet, n: number, url: string, pause: string, pro
   progress(`N=${n}: all started in ${startAllMs} ms`);
   const done = await outcomes(handles, 120_000 + n * 1_000);
   const worker = usage.stop();
+  const server = serverUsage?.stop();
   await fleet.events.waitFor('unpause', n, 5_000);
   const unmeasured: string[] = done.filter((o) => !o.result).map((o) => `${o.workflowId}: ${o.error}`);
   unmeasured.push(...done.filter((o) => o.result && o.result.verdict !== 'passed').map((o) => `${o.workflowId}: ${o.result!.verdict}: ${o.result!.reason}`));
@@ -91,6 +96,7 @@ async function measureN(fleet: Fleet, n: number, url: string, pause: string, pro
     allInjectedMs: pauses.length ? round(Math.max(...pauses) - t0) : NaN,
     createContainersMs: Math.round(fleet.createMs),
     worker,
+    temporalServer: server ?? 'not found',
     verdicts,
     expectedVerdict: 'passed',
     allAsExpected: (verdicts.passed ?? 0) === n,
@@ -131,7 +137,7 @@ export async function concurrencyCurve(client: Client, http: HttpTarget, sizes: 
     progress(`N=${n}: creating ${n} containers`);
     const point = await withTimeout(`concurrency N=${n}`, 300_000 + n * 2_000, withFleet(client, `conc${n}`, names, (fleet) => measureN(fleet, n, http.url, pause, probe)));
     const l = point.revertLatenessMs;
-    progress(`N=${n}: revert lateness p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms; worker ${point.worker.cpuCores} cores, RSS peak ${point.worker.rssPeakMiB} MiB; verdicts ${JSON.stringify(point.verdicts)}; workflow tasks waited p50 ${point.workflowTaskWaitMs.p50} ms, ${point.workflowTaskTimeouts} timed out`);
+    progress(`N=${n}: revert lateness p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms; worker ${point.worker.cpuCores} cores (waited ${point.worker.runQueueWaitSeconds} s for a CPU), RSS peak ${point.worker.rssPeakMiB} MiB; verdicts ${JSON.stringify(point.verdicts)}; workflow tasks waited p50 ${point.workflowTaskWaitMs.p50} ms, ${point.workflowTaskTimeouts} timed out`);
     points = await savePoint(point);
   }
   return points;
