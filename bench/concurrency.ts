@@ -9,7 +9,7 @@
  * bench's own work (the Docker event stream, the HTTP endpoint the probes hit) stays off the
  * worker's event loop, and /proc/<pid> measures the worker alone.
  */
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import os from 'node:os';
 import { faultsMemo, historyFacts } from './runs';
 import { outcomes, withFleet, type Fleet } from './fleet';
@@ -71,17 +71,24 @@ async function measureN(fleet: Fleet, n: number, url: string, pause: string, pro
   const pauses: number[] = [];
   const waits: number[] = [];
   let timeouts = 0;
-  for (const [i, h] of handles.entries()) {
+  // Only what happened while the bench waited: reading the runs afterwards takes a while.
+  const cutoff = Date.now();
+  const seen = (action: 'pause' | 'unpause', i: number): number | undefined => {
+    const e = fleet.events.first(action, fleet.containers[i], t0);
+    return e && e.at <= cutoff ? e.at : undefined;
+  };
+  const read = async (h: WorkflowHandle, i: number): Promise<void> => {
     const facts = historyFacts(await h.fetchHistory());
     waits.push(...facts.workflowTaskWaitsMs);
     timeouts += facts.workflowTaskTimeouts;
     const [fault] = await faultsMemo(h).catch(() => []);
-    const paused = fleet.events.first('pause', fleet.containers[i], t0);
-    const unpaused = fleet.events.first('unpause', fleet.containers[i], t0);
-    if (paused) pauses.push(paused.at);
-    if (fault?.dueAt && unpaused) lateness.push(unpaused.at - Date.parse(fault.dueAt));
+    const paused = seen('pause', i);
+    const unpaused = seen('unpause', i);
+    if (paused) pauses.push(paused);
+    if (fault?.dueAt && unpaused) lateness.push(unpaused - Date.parse(fault.dueAt));
     else unmeasured.push(`${h.workflowId}: ${fault?.dueAt ? 'no unpause event' : 'no dueAt in the memo'}`);
-  }
+  };
+  for (let i = 0; i < handles.length; i += 20) await Promise.all(handles.slice(i, i + 20).map((h, j) => read(h, i + j)));
   const verdicts: Record<string, number> = {};
   for (const o of done) verdicts[o.result?.verdict ?? 'not ended'] = (verdicts[o.result?.verdict ?? 'not ended'] ?? 0) + 1;
   const revertLatenessMs = summarize(lateness.map(round));
