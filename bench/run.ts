@@ -1,162 +1,75 @@
 /**
- * `npm run bench`: how fast Gameday halts, how late a crashed worker's fault is reverted, what an
- * inject costs through dockerode against the docker CLI, what one inject and one revert cost in
- * each fault family, and the memory held PostgreSQL connections take. Real Temporal dev server,
- * real Docker engine, real worker processes, the demo target system. Writes bench/results.json and
- * prints a table.
+ * `npm run bench`: Gameday measured on the real stack (Temporal dev server, Docker engine, worker
+ * processes, the demo target system). Each part writes its own keys in bench/results.json and
+ * leaves the others' last results as they were; each figure has its target beside it.
  *
- *   BENCH_RUNS=20 (default) runs per measurement.
+ * Parts (all by default; pick with BENCH_ONLY=history,cli or `npm run bench -- history cli`):
+ *   core         halt, crash revert, inject cost, fault families, held connections (BENCH_RUNS=20)
+ *   concurrency  N experiments at once on one worker (BENCH_CONCURRENCY=10,100,500;
+ *                BENCH_CONCURRENCY_PAUSE_S=20; BENCH_CONCURRENCY_PROBE=http|docker)
+ *   history      events per run against duration (BENCH_HISTORY_DURATIONS=10,60,180 seconds;
+ *                BENCH_HISTORY_INTERVAL_MS=10)
+ *   guardrails   detection latency (BENCH_GUARDRAIL_INTERVALS_MS=100,1000; BENCH_GUARDRAIL_RUNS=5)
+ *                and sampling gaps (BENCH_GAP_GUARDRAIL_MS=20, BENCH_GAP_OBSERVE_MS=100, BENCH_GAP_SECONDS=10)
+ *   cli          `gameday run --wait` on a 10 s pause, `gameday --help`, Chaos Toolkit (BENCH_CLI_RUNS=5)
  */
-import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { provisionStack } from '../src/stack';
+import { connectTestClient, killSpawnedWorkers } from '../test/helpers';
+import { cliOverhead } from './cli-overhead';
+import { concurrencyCurve } from './concurrency';
+import { core } from './core';
+import { detectionLatency, samplingGaps } from './guardrails';
+import { historyPerDuration } from './history';
+import { startHttpTarget, type HttpTarget } from './http-target';
+import { cleanUpOnSignal, removeLeftovers } from './leftovers';
+import { envNumber, envNumbers, round, runContext, writeResults } from './lib';
 import type { Client } from '@temporalio/client';
-import type { ExperimentStatus } from '../src/types';
-import { ensureTargetSystem, provisionStack } from '../src/stack';
-import { familyRoundTrips, heldConnectionMemory } from './families';
-import { connectTestClient, containerState, docker, eventually, killSpawnedWorkers, pauseExperiment, spawnWorker, startNats, startWorker, type WorkerProcess } from '../test/helpers';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 20);
-const ROOT = path.resolve(__dirname, '..', '..');
-const NATS = 'gameday-bench-nats';
-const PORT = 14390;
-const run = promisify(execFile);
+type Part = (client: Client, http: HttpTarget) => Promise<unknown>;
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return Math.round(sorted[rank] * 10) / 10;
-}
+/** Each part, by name, and what it writes under its key in results.json. */
+const PARTS: Record<string, Part> = {
+  core: async (client) => core(client),
+  concurrency: async (client, http) => ({ points: await concurrencyCurve(client, http, envNumbers('BENCH_CONCURRENCY', [10, 100, 500])) }),
+  history: async (client, http) => historyPerDuration(client, http, envNumbers('BENCH_HISTORY_DURATIONS', [10, 60, 180]), envNumber('BENCH_HISTORY_INTERVAL_MS', 10)),
+  guardrails: async (client, http) => ({
+    detection: await detectionLatency(client, http, envNumbers('BENCH_GUARDRAIL_INTERVALS_MS', [100, 1000]), envNumber('BENCH_GUARDRAIL_RUNS', 5)),
+    gaps: await samplingGaps(client, http, envNumber('BENCH_GAP_GUARDRAIL_MS', 20), envNumber('BENCH_GAP_OBSERVE_MS', 100), envNumber('BENCH_GAP_SECONDS', 10)),
+  }),
+  cli: async (client, http) => cliOverhead(client, http, envNumber('BENCH_CLI_RUNS', 5)),
+};
 
-/** Polls docker inspect every 5 ms until the container is no longer paused; returns when (ms since epoch). */
-async function waitUnpaused(): Promise<number> {
-  for (;;) {
-    if (!(await containerState(NATS)).Paused) return Date.now();
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** Abort signal sent → every fault reverted (docker inspect says not paused). */
-async function timeToHalt(url: string): Promise<number[]> {
-  const w = await startWorker('bench-halt');
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < RUNS; i++) {
-      const handle = await w.start({ spec: pauseExperiment('bench-halt', NATS, url, '5m') });
-      await eventually('observe with the container paused', async () => (await handle.query<ExperimentStatus>('status')).stage === 'observe' && (await containerState(NATS)).Paused);
-      const sent = Date.now();
-      await handle.signal('abort', 'benchmark');
-      times.push((await waitUnpaused()) - sent);
-      await handle.result();
-      process.stderr.write(`  time to halt ${i + 1}/${RUNS}: ${times[i]} ms\n`);
-    }
-  } finally {
-    await w.stop();
-  }
-  return times;
-}
-
-/**
- * SIGKILL of the worker running the experiment during observe, a second worker running: how
- * much later than planned (inject time + duration) the survivor reverts the fault.
- */
-async function crashRevertLateness(client: Client, url: string): Promise<number[]> {
-  const taskQueue = `bench-crash-${Date.now()}`;
-  const lateness: number[] = [];
-  let current: WorkerProcess = await spawnWorker(taskQueue);
-  try {
-    for (let i = 0; i < RUNS; i++) {
-      const handle = await client.workflow.start('experiment', { workflowTaskTimeout: '2s', taskQueue, workflowId: `bench-crash-${Date.now()}`, args: [{ spec: pauseExperiment('bench-crash', NATS, url, '6s') }] });
-      const status = await eventually('observe with the container paused', async () => {
-        const s = await handle.query<ExperimentStatus>('status');
-        return s.stage === 'observe' && (await containerState(NATS)).Paused && s;
-      });
-      const dueAt = Date.parse(status.activeFaults[0].dueAt!);
-      const survivor = await spawnWorker(taskQueue);
-      if (Date.now() > dueAt - 500) throw new Error('the survivor took too long to start: raise the fault duration');
-      await current.kill('SIGKILL');
-      lateness.push((await waitUnpaused()) - dueAt);
-      await handle.result();
-      current = survivor;
-      process.stderr.write(`  revert lateness after a crash ${i + 1}/${RUNS}: ${lateness[i]} ms\n`);
-    }
-  } finally {
-    await current.kill('SIGTERM');
-  }
-  return lateness;
-}
-
-/** One pause through dockerode and one through `docker pause`, alternately, unpausing between. */
-async function injectLatency(): Promise<{ dockerode: number[]; cli: number[] }> {
-  const container = docker.getContainer(NATS);
-  const dockerode: number[] = [];
-  const cli: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    let t = performance.now();
-    await container.pause();
-    dockerode.push(performance.now() - t);
-    await container.unpause();
-    t = performance.now();
-    await run('docker', ['pause', NATS]);
-    cli.push(performance.now() - t);
-    await container.unpause();
-  }
-  return { dockerode, cli };
+/** The parts asked for, in the order of PARTS. */
+function chosenParts(): string[] {
+  const asked = [...(process.env.BENCH_ONLY ?? '').split(','), ...process.argv.slice(2)].map((p) => p.trim()).filter(Boolean);
+  const unknown = asked.filter((p) => !(p in PARTS));
+  if (unknown.length) throw new Error(`unknown bench part(s): ${unknown.join(', ')} (parts: ${Object.keys(PARTS).join(', ')})`);
+  return Object.keys(PARTS).filter((p) => asked.length === 0 || asked.includes(p));
 }
 
 async function main(): Promise<void> {
+  const parts = chosenParts();
+  cleanUpOnSignal();
   await provisionStack();
-  const nats = await startNats(NATS, PORT);
   const client = await connectTestClient();
+  const http = await startHttpTarget();
   try {
-    process.stderr.write(`bench: ${RUNS} runs per measurement\n`);
-    const halt = await timeToHalt(nats.url);
-    const crash = await crashRevertLateness(client, nats.url);
-    const inject = await injectLatency();
-    await ensureTargetSystem(docker);
-    const families = await familyRoundTrips(RUNS, NATS);
-    const memory = await heldConnectionMemory();
-    const dockerVersion = (await run('docker', ['version', '--format', '{{.Server.Version}}'])).stdout.trim();
-    const results = {
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`, node: process.version, docker: dockerVersion },
-      timeToHaltMs: { p50: percentile(halt, 50), p99: percentile(halt, 99), runs: halt.length },
-      crashRevertLatenessMs: { p50: percentile(crash, 50), p99: percentile(crash, 99), runs: crash.length },
-      injectLatencyMs: {
-        dockerode: { p50: percentile(inject.dockerode, 50) },
-        dockerCli: { p50: percentile(inject.cli, 50) },
-        ratio: Math.round((percentile(inject.cli, 50) / percentile(inject.dockerode, 50)) * 100) / 100,
-      },
-      faultRoundTripMs: Object.fromEntries(
-        families.map((f) => [f.fault, { injectP50: percentile(f.injectMs, 50), injectP99: percentile(f.injectMs, 99), revertP50: percentile(f.revertMs, 50), revertP99: percentile(f.revertMs, 99), runs: f.injectMs.length }]),
-      ),
-      heldPostgresConnections: memory,
-      targets: { timeToHaltP99Ms: 500, crashRevertLatenessP99Ms: 3000 },
-      samples: { timeToHaltMs: halt, crashRevertLatenessMs: crash, dockerodeMs: inject.dockerode.map((v) => Math.round(v * 10) / 10), dockerCliMs: inject.cli.map((v) => Math.round(v * 10) / 10) },
-    };
-    await writeFile(path.join(ROOT, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
-    const row = (name: string, p50: number, p99: number | string, target: string): string => `| ${name} | ${p50} | ${p99} | ${target} |`;
-    console.log(
-      [
-        '| measurement | p50 ms | p99 ms | target |',
-        '|---|---|---|---|',
-        row('time to halt (abort → reverted)', results.timeToHaltMs.p50, results.timeToHaltMs.p99, `p99 < 500: ${results.timeToHaltMs.p99 < 500 ? 'met' : 'MISSED'}`),
-        row('revert lateness after SIGKILL', results.crashRevertLatenessMs.p50, results.crashRevertLatenessMs.p99, `p99 < 3000: ${results.crashRevertLatenessMs.p99 < 3000 ? 'met' : 'MISSED'}`),
-        row('inject: pause via dockerode', results.injectLatencyMs.dockerode.p50, '', ''),
-        row('inject: docker pause (CLI)', results.injectLatencyMs.dockerCli.p50, '', `CLI/dockerode = ${results.injectLatencyMs.ratio}`),
-        ...Object.entries(results.faultRoundTripMs).flatMap(([kind, r]) => [row(`${kind}: inject`, r.injectP50, r.injectP99, ''), row(`${kind}: revert`, r.revertP50, r.revertP99, '')]),
-        '',
-        `holding ${memory.connections} PostgreSQL connections: worker heap and buffers +${memory.heapDeltaMiB} MiB (about ${memory.perConnectionKiB} KiB each), RSS ${memory.rssDeltaMiB >= 0 ? "+" : ""}${memory.rssDeltaMiB} MiB`,
-        '',
-        `written to bench/results.json (${RUNS} runs each)`,
-      ].join('\n'),
-    );
+    await removeLeftovers(client);
+    for (const part of parts) {
+      process.stderr.write(`bench: ${part}\n`);
+      const context = await runContext();
+      const t = performance.now();
+      const results = await PARTS[part](client, http);
+      // core writes its own keys (as it always has); the others write one key each.
+      if (part !== 'core') await writeResults({ [part]: { ...context, loadAverageAtEnd: os.loadavg().map(round), partSeconds: Math.round((performance.now() - t) / 1000), ...(results as object) } });
+      process.stderr.write(`bench: ${part} done in ${Math.round((performance.now() - t) / 1000)} s\n`);
+      if (part !== 'core') console.log(JSON.stringify({ [part]: results }, null, 1));
+    }
   } finally {
     killSpawnedWorkers();
+    await http.close();
     await client.connection.close();
-    await nats.remove();
   }
 }
 
