@@ -87,7 +87,8 @@ export function journalFixture(workflowId = 'store-test-1', runId = 'run-1'): Jo
       ],
     },
     abort: { reason: "guardrail 'api answers' breached", at: at(4000) },
-    guardrails: [1, 2, 3].map((s) => sample('api answers', s)),
+    // A guardrail's expectations are its abort conditions: the store reads one met back as breached.
+    guardrails: [1, 2, 3].map((s) => sample('api answers', s)).map((g) => ({ ...g, breached: g.expectations.some((e) => e.ok) })),
     breach: { guardrail: 'api answers', at: at(3000), condition: 'latencyMs at least 5000', observed: 'latencyMs 5012' },
     events: [
       { at: at(0), stage: 'baseline', message: 'baseline: 1 check' },
