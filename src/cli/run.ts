@@ -5,6 +5,7 @@ import type { Duration, QueryDefinition } from '@temporalio/common';
 import type { Config } from '../config';
 import { findScenario, loadSpecFile } from '../spec/loader';
 import { newWorkflowId } from '../temporal';
+import { samplingProgress, transitionPrinter } from './progress';
 import type { ExperimentInput, ExperimentResult, ExperimentStatus, ScenarioInput, ScenarioJournal } from '../types';
 import { abortScenarioSignal, abortSignal, scenarioStatusQuery, statusQuery } from '../../workflows/definitions';
 
@@ -52,13 +53,14 @@ export async function startRun(client: Client, config: Config, run: RunTarget, w
  * run that has ended is not queried again (a closed workflow answers only once a worker has
  * replayed its whole history), so that the wait ends the moment the result arrives.
  */
-function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void, pollMs: number): () => void {
+function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number): () => void {
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const tick = async (): Promise<void> => {
     const status = await handle.client.withAbortSignal(abort.signal, () => handle.query(query)).catch(() => undefined);
     if (abort.signal.aborted) return;
-    if (status) onStatus(status);
+    if (status) await onStatus(status);
+    if (abort.signal.aborted) return;
     timer = setTimeout(() => void tick(), pollMs);
   };
   void tick();
@@ -69,7 +71,7 @@ function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onSt
 }
 
 /** Waits for the result, showing progress meanwhile; the result alone ends the wait. */
-async function resultWithProgress<R, T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void, pollMs: number): Promise<R> {
+async function resultWithProgress<R, T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number): Promise<R> {
   const stop = followStatus(handle, query, onStatus, pollMs);
   try {
     return (await handle.result()) as R;
@@ -108,14 +110,17 @@ export async function watchScenario(handle: WorkflowHandle, print: (line: string
  */
 export async function watch(handle: WorkflowHandle, print: (line: string) => void, pollMs = 500): Promise<ExperimentResult> {
   let printed = 0;
+  const transitions = transitionPrinter(print);
   return resultWithProgress(
     handle,
     statusQuery,
-    (status) => {
+    async (status) => {
       // The query returns the newest events only; eventCount says how many there were in all.
       const fresh = status.events.slice(Math.max(0, status.events.length - (status.eventCount - printed)));
       for (const e of fresh) print(e.message.startsWith('stage ') ? `[${e.stage}]` : `  ${e.at.slice(11, 19)} ${e.message}`);
       printed = status.eventCount;
+      // Probe transitions come from the sampling activities' heartbeats, not from the history.
+      if (status.stage === 'observe' || status.stage === 'verify') transitions(await samplingProgress(handle).catch(() => []));
     },
     pollMs,
   );
@@ -126,6 +131,8 @@ export async function describeRun(client: Client, workflowId: string): Promise<{
   try {
     const desc = await handle.describe();
     const status = await handle.query(statusQuery).catch(() => undefined);
+    // While sampling, the last probe values are in the sampling activities' heartbeats.
+    if (status) for (const p of await samplingProgress(handle).catch(() => [])) Object.assign(status.lastProbes, p.lastProbes);
     return { status, state: desc.status.name };
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) throw new Error(`no experiment run with workflow id '${workflowId}'`);

@@ -65,7 +65,7 @@ describe('the gameday CLI', () => {
 
   test('run --wait --json shows the stages on stderr and prints the result as JSON', async () => {
     const file = path.join(dir, 'cli-happy.yaml');
-    await writeFile(file, YAML.stringify(pauseExperiment('cli-happy', NATS, nats.url, '2s')));
+    await writeFile(file, YAML.stringify(pauseExperiment('cli-happy', NATS, nats.url, '6s')));
     const run = await gameday(['run', file, '--wait', '--json'], env);
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout) as ExperimentResult;
@@ -76,6 +76,8 @@ describe('the gameday CLI', () => {
     // Progress is polled while the run goes on; what comes after the last poll is in the report.
     assert.ok(run.stderr.includes('[observe]'), `progress shows [observe]:\n${run.stderr}`);
     assert.match(run.stderr, /injected f1/);
+    // The paused broker makes the observe probe miss: the CLI reads it from the sampler's heartbeat.
+    assert.match(run.stderr, /probe 'stream during pause' misses/);
     assert.equal((await containerState(NATS)).Paused, false);
 
     // What the Web UI shows of the run: its summary and details, a summary on each inject and
