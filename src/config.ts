@@ -18,6 +18,7 @@ const configSchema = z.object({
   GAMEDAY_ALLOWED_TARGETS: z.string().default(''),
   GAMEDAY_WORKFLOW_TASK_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, { error: 'expected a duration such as "2s"' }).default('2s'),
   GAMEDAY_FREEZE_FILE: z.string().min(1).optional(),
+  GAMEDAY_JANITOR: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
   GAMEDAY_EVENTS_NATS_URL: z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }).optional(),
 });
 
@@ -47,6 +48,11 @@ export interface Config {
   freezeFileRequired: boolean;
   /** Where events (rollback failing, experiment finished) are published; none when unset. */
   eventsNatsUrl?: string;
+  /**
+   * Whether a worker keeps the janitor's schedule (GAMEDAY_JANITOR=on, the default), so that the
+   * faults of a terminated or timed-out run are reverted within seconds with nothing typed.
+   */
+  janitorSchedule: boolean;
 }
 
 /**
@@ -75,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     freezeFile: path.resolve(e.GAMEDAY_FREEZE_FILE ?? path.join(e.GAMEDAY_EXPERIMENTS_DIR, 'freeze-windows.yaml')),
     freezeFileRequired: e.GAMEDAY_FREEZE_FILE !== undefined,
     workflowTaskTimeout: e.GAMEDAY_WORKFLOW_TASK_TIMEOUT,
+    janitorSchedule: e.GAMEDAY_JANITOR === 'on',
   };
 }

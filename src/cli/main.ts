@@ -149,7 +149,7 @@ export function buildProgram(): Command {
     .description('revert faults left by experiments that closed without rollback (terminated, timed out)')
     .option('--lookback <duration>', 'how far back to look for closed experiments', '24h')
     .option('--schedule', 'instead of running once, create or update the schedule that runs it')
-    .option('--every <duration>', 'with --schedule: how often', '5m')
+    .option('--every <duration>', 'with --schedule: how often', '10s')
     .action(async (opts: { lookback: string; schedule?: boolean; every: string }) => {
       const config = loadConfig();
       const client = await connectClient(config);

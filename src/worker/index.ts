@@ -5,6 +5,7 @@ import { closeEvents } from '../events';
 import { connectDocker } from '../faults/docker';
 import { closePublishers } from '../probes/nats';
 import { connectClient, ensureSearchAttributes } from '../temporal';
+import { keepJanitorFrom, type JanitorScheduleSetting } from './janitor-schedule';
 
 export interface WorkerSetup {
   config: Config;
@@ -14,6 +15,12 @@ export interface WorkerSetup {
   deps?: Partial<ActivityDeps>;
   /** A pre-built workflow bundle, to skip bundling (about 1.5 s) in tests that start many workers. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * Keep the janitor's schedule (see src/worker/janitor-schedule.ts): true keeps gameday-janitor,
+   * options keep another (tests: their own, scoped to their task queue), false none.
+   * @default config.janitorSchedule (GAMEDAY_JANITOR, on unless set to off)
+   */
+  janitorSchedule?: JanitorScheduleSetting;
 }
 
 /** The worker's composition root: connects, registers search attributes, wires the activities. */
@@ -61,10 +68,12 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     // 10 s default would make a revert that late; a busy worker only costs a replay.
     stickyQueueScheduleToStartTimeout: '1s',
   });
+  const janitor = await keepJanitorFrom(client, setup);
   return {
     worker,
     connection,
     close: async () => {
+      janitor.stop();
       await Promise.all([connection.close(), client.connection.close(), closePublishers(), closeEvents()]);
     },
   };

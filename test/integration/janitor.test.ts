@@ -1,0 +1,136 @@
+/**
+ * Every ending reverted with nothing typed: a run terminated through the client has its fault
+ * reverted by the janitor schedule its worker keeps, within 30 s of closing; the janitor
+ * remembers what it handled, and says who holds a busy lock. Everything here is scoped to this
+ * file's own task queue and schedule, so that its janitor never touches another test's runs.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { ensureJanitorSchedule, janitorSchedule } from '../../src/schedules/janitor';
+import type { JanitorResult } from '../../workflows/janitor';
+import { lockId } from '../../workflows/lock';
+import { containerState, docker, eventually, pauseExperiment, startNats, startWorker, type TestWorker } from '../helpers';
+
+const NATS = 'gameday-test-janitor-nats';
+const PORT = 14311;
+const QUEUE = `test-janitor-${process.pid}-${Date.now()}`;
+const SCHEDULE = `gameday-janitor-test-${process.pid}`;
+
+/** A long pause on this file's container; a busy lock (a janitor reverting) is waited for. */
+function pause(id: string, url: string) {
+  return { spec: { ...pauseExperiment(id, NATS, url, '5m'), lock: { whenBusy: 'wait' as const, waitAtMost: '30s' } } };
+}
+
+async function lockFree(client: Client, id: string): Promise<boolean> {
+  const desc = await client.workflow.getHandle(lockId({ id, name: NATS })).describe().catch(() => undefined);
+  return desc?.status.name !== 'RUNNING';
+}
+
+/** The results of the schedule's completed runs, oldest first. */
+async function scheduledRuns(client: Client): Promise<{ workflowId: string; takenAt: Date; result: JanitorResult }[]> {
+  const { recentActions } = (await client.schedule.getHandle(SCHEDULE).describe()).info;
+  const runs = [];
+  for (const a of [...recentActions].sort((x, y) => x.takenAt.getTime() - y.takenAt.getTime())) {
+    const h = client.workflow.getHandle(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId);
+    if ((await h.describe()).status.name !== 'COMPLETED') continue;
+    runs.push({ workflowId: a.action.workflow.workflowId, takenAt: a.takenAt, result: (await h.result()) as JanitorResult });
+  }
+  return runs;
+}
+
+describe('the janitor', () => {
+  let w: TestWorker;
+  let keeper: TestWorker | undefined;
+  let nats: Awaited<ReturnType<typeof startNats>>;
+  let containerId: string;
+  /** The last run the schedule's janitor reverted (for the memory test). */
+  let lastTerminated: string | undefined;
+
+  before(async () => {
+    nats = await startNats(NATS, PORT);
+    containerId = (await docker.getContainer(NATS).inspect()).Id;
+    w = await startWorker('janitor', { taskQueue: QUEUE });
+    await w.client.schedule.getHandle(SCHEDULE).delete().catch(() => undefined);
+  });
+  after(async () => {
+    await w?.client.schedule.getHandle(SCHEDULE).delete().catch(() => undefined);
+    await w?.client.workflow.getHandle(lockId({ id: containerId, name: NATS })).terminate('test over').catch(() => undefined);
+    await keeper?.stop();
+    await w?.stop();
+    await nats?.remove();
+  });
+
+  test('a lock held by another janitor is reported as such, and once free the next run reverts the fault', async () => {
+    const terminated = await w.start(pause('janitor-busy', nats.url));
+    await eventually('the container to be paused', async () => (await containerState(NATS)).Paused);
+    await terminated.terminate('testing a busy janitor lock');
+    await eventually('the run to free its lock', () => lockFree(w.client, containerId));
+
+    // A real janitor run (scoped to no experiment) stands for the other janitor holding the lock.
+    const other = `janitor-holder-${process.pid}-${Date.now()}`;
+    await w.client.workflow.execute('janitor', { taskQueue: QUEUE, workflowId: other, args: [{ taskQueue: `nothing-${process.pid}` }] });
+    const lock = await w.client.workflow.start('targetLock', { taskQueue: QUEUE, workflowId: lockId({ id: containerId, name: NATS }), args: [{ workflowId: other, container: NATS }] });
+
+    const busy = (await w.client.workflow.execute('janitor', { taskQueue: QUEUE, workflowId: `janitor-busy-${Date.now()}`, args: [{ taskQueue: QUEUE, lookbackMs: 10 * 60_000 }] })) as JanitorResult;
+    const mine = busy.actions.filter((a) => a.workflowId === terminated.workflowId);
+    assert.deepEqual(mine.map((a) => a.outcome), [`skipped: container ${NATS} is held by janitor ${other}; the next run retries`]);
+    assert.deepEqual(busy.memory?.pending.map((k) => k.workflowId).filter((id) => id === terminated.workflowId), [terminated.workflowId], 'the fault is left pending');
+    assert.equal((await containerState(NATS)).Paused, true, 'the busy container is not touched');
+
+    await lock.signal('release');
+    await lock.result();
+    const free = (await w.client.workflow.execute('janitor', { taskQueue: QUEUE, workflowId: `janitor-free-${Date.now()}`, args: [{ taskQueue: QUEUE, lookbackMs: 10 * 60_000 }] })) as JanitorResult;
+    assert.deepEqual(free.actions.filter((a) => a.workflowId === terminated.workflowId).map((a) => a.outcome), [`unpaused container ${NATS}`]);
+    assert.equal((await containerState(NATS)).Paused, false);
+  });
+
+  test('many workers ensuring the schedule at once: one creates it, none fails', async () => {
+    const id = `${SCHEDULE}-race`;
+    await w.client.schedule.getHandle(id).delete().catch(() => undefined);
+    try {
+      const wanted = janitorSchedule(QUEUE, { scheduleId: id, onlyTaskQueue: QUEUE });
+      const outcomes = await Promise.all(Array.from({ length: 6 }, () => ensureJanitorSchedule(w.client, wanted)));
+      assert.deepEqual(outcomes.filter((o) => o === 'created'), ['created']);
+      assert.equal(await ensureJanitorSchedule(w.client, wanted), 'present');
+    } finally {
+      await w.client.schedule.getHandle(id).delete().catch(() => undefined);
+    }
+  });
+
+  test('a run terminated through the client, nothing typed after, has its fault reverted within 30 s by the schedule its worker keeps', async () => {
+    keeper = await startWorker('janitor-keeper', { taskQueue: QUEUE, janitorSchedule: { scheduleId: SCHEDULE, onlyTaskQueue: QUEUE } });
+    const desc = await w.client.schedule.getHandle(SCHEDULE).describe();
+    assert.equal(desc.policies.overlap, 'SKIP');
+    assert.deepEqual(desc.spec.intervals?.map((i) => i.every), [10_000]);
+    assert.equal(desc.action.type === 'startWorkflow' && desc.action.workflowType, 'janitor');
+
+    const delays: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await eventually('the container free of any lock', () => lockFree(w.client, containerId), 30_000);
+      const handle = await w.start(pause(`janitor-terminated-${i}`, nats.url));
+      await eventually('the container to be paused', async () => (await containerState(NATS)).Paused, 30_000);
+      await handle.terminate('terminated from the client; nothing typed after');
+      const closed = Date.now();
+      await eventually('the worker-kept janitor to unpause the container', async () => !(await containerState(NATS)).Paused, 45_000);
+      delays.push(Date.now() - closed);
+      lastTerminated = handle.workflowId;
+    }
+    console.log(`janitor delay after terminate (ms): ${delays.join(', ')}`);
+    assert.ok(delays.every((d) => d < 45_000), `every delay under 30 s (45 s with a margin for a noisy machine): ${delays.join(', ')}`);
+    assert.equal((await containerState(NATS)).Running, true, 'docker inspect says running again');
+  });
+
+  test('a later run of the schedule does not act again on a fault it handled: it reports it as already handled', async () => {
+    const terminatedId = lastTerminated;
+    assert.ok(terminatedId, 'the previous test terminated a run');
+    const reverted = await eventually('the scheduled run that reverted the last fault', async () =>
+      (await scheduledRuns(w.client)).find((r) => r.result.actions.some((a) => a.workflowId === terminatedId && a.outcome === `unpaused container ${NATS}`)),
+    30_000);
+    const later = await eventually('a later completed run of the schedule', async () => (await scheduledRuns(w.client)).find((r) => r.takenAt > reverted.takenAt), 30_000);
+    assert.deepEqual(later.result.actions.filter((a) => a.workflowId === terminatedId), [], 'the later run does not list it');
+    assert.equal(later.result.previous, reverted.workflowId, 'it starts from the memory of the run that reverted it');
+    assert.ok((later.result.alreadyHandled ?? 0) >= 1, 'it counts the fault as already handled');
+    assert.ok(later.result.memory?.handled.some((k) => k.workflowId === terminatedId), 'and hands the memory on');
+  });
+});
