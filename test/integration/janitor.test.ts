@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { ensureJanitorSchedule, janitorSchedule } from '../../src/schedules/janitor';
 import type { JanitorResult } from '../../workflows/janitor';
 import { lockId } from '../../workflows/lock';
-import { containerState, docker, eventually, pauseExperiment, startNats, startWorker, type TestWorker } from '../helpers';
+import { containerState, docker, eventually, pauseExperiment, recordHistory, startNats, startWorker, type TestWorker } from '../helpers';
 
 const NATS = 'gameday-test-janitor-nats';
 const PORT = 14311;
@@ -72,7 +72,9 @@ describe('the janitor', () => {
     await w.client.workflow.execute('janitor', { taskQueue: QUEUE, workflowId: other, args: [{ taskQueue: `nothing-${process.pid}` }] });
     const lock = await w.client.workflow.start('targetLock', { taskQueue: QUEUE, workflowId: lockId({ id: containerId, name: NATS }), args: [{ workflowId: other, container: NATS }] });
 
-    const busy = (await w.client.workflow.execute('janitor', { taskQueue: QUEUE, workflowId: `janitor-busy-${Date.now()}`, args: [{ taskQueue: QUEUE, lookbackMs: 10 * 60_000 }] })) as JanitorResult;
+    const busyId = `janitor-busy-${Date.now()}`;
+    const busy = (await w.client.workflow.execute('janitor', { taskQueue: QUEUE, workflowId: busyId, args: [{ taskQueue: QUEUE, lookbackMs: 10 * 60_000 }] })) as JanitorResult;
+    await recordHistory(busyId, 'janitor-busy-lock');
     const mine = busy.actions.filter((a) => a.workflowId === terminated.workflowId);
     assert.deepEqual(mine.map((a) => a.outcome), [`skipped: container ${NATS} is held by janitor ${other}; the next run retries`]);
     assert.deepEqual(busy.memory?.pending.map((k) => k.workflowId).filter((id) => id === terminated.workflowId), [terminated.workflowId], 'the fault is left pending');
@@ -121,6 +123,24 @@ describe('the janitor', () => {
     assert.equal((await containerState(NATS)).Running, true, 'docker inspect says running again');
   });
 
+  test('a run that times out (workflow execution timeout) has its fault reverted by the same schedule', async () => {
+    await eventually('the container free of any lock', () => lockFree(w.client, containerId), 30_000);
+    const handle = await w.client.workflow.start('experiment', {
+      taskQueue: QUEUE,
+      workflowId: `janitor-timeout-${process.pid}-${Date.now()}`,
+      workflowTaskTimeout: '2s',
+      workflowExecutionTimeout: '8s',
+      args: [pause('janitor-timeout', nats.url)],
+    });
+    await eventually('the container to be paused', async () => (await containerState(NATS)).Paused, 30_000);
+    await eventually('the run to time out', async () => (await handle.describe()).status.name === 'TIMED_OUT', 30_000);
+    const closed = (await handle.describe()).closeTime!.getTime();
+    await eventually('the worker-kept janitor to unpause the container', async () => !(await containerState(NATS)).Paused, 45_000);
+    const delay = Date.now() - closed;
+    console.log(`janitor delay after a workflow timeout (ms): ${delay}`);
+    assert.ok(delay < 45_000, `under 30 s (45 s with a margin): ${delay}`);
+  });
+
   test('a later run of the schedule does not act again on a fault it handled: it reports it as already handled', async () => {
     const terminatedId = lastTerminated;
     assert.ok(terminatedId, 'the previous test terminated a run');
@@ -128,6 +148,7 @@ describe('the janitor', () => {
       (await scheduledRuns(w.client)).find((r) => r.result.actions.some((a) => a.workflowId === terminatedId && a.outcome === `unpaused container ${NATS}`)),
     30_000);
     const later = await eventually('a later completed run of the schedule', async () => (await scheduledRuns(w.client)).find((r) => r.takenAt > reverted.takenAt), 30_000);
+    await recordHistory(reverted.workflowId, 'janitor-scheduled');
     assert.deepEqual(later.result.actions.filter((a) => a.workflowId === terminatedId), [], 'the later run does not list it');
     assert.equal(later.result.previous, reverted.workflowId, 'it starts from the memory of the run that reverted it');
     assert.ok((later.result.alreadyHandled ?? 0) >= 1, 'it counts the fault as already handled');
