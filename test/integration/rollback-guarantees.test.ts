@@ -228,7 +228,7 @@ describe('a Temporal server restarted mid-experiment', () => {
 
   test('the experiment carries on after the server comes back, and completes with its rollback', async () => {
     const config = { ...loadConfig(), temporalAddress: `127.0.0.1:${PORT_T}`, taskQueue: 'restart', reportsDir: dir };
-    const { worker, close } = await createWorker({ config, workflowBundle: await workflowBundle() });
+    const { worker, close } = await createWorker({ config, workflowBundle: await workflowBundle(), janitorSchedule: false });
     const running = worker.run();
     const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }) });
     try {
