@@ -5,6 +5,12 @@
  * file's own task queue and schedule, so that its janitor never touches another test's runs.
  */
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { ensureJanitorSchedule, janitorSchedule } from '../../src/schedules/janitor';
@@ -16,6 +22,9 @@ const NATS = 'gameday-test-janitor-nats';
 const PORT = 14311;
 const QUEUE = `test-janitor-${process.pid}-${Date.now()}`;
 const SCHEDULE = `gameday-janitor-test-${process.pid}`;
+const TOXI_API_PORT = 18596;
+const TOXI_API = `http://127.0.0.1:${TOXI_API_PORT}`;
+const TOXI_LISTEN = '127.0.0.1:18597';
 
 /** A long pause on this file's container; a busy lock (a janitor reverting) is waited for. */
 function pause(id: string, url: string) {
@@ -25,6 +34,22 @@ function pause(id: string, url: string) {
 async function lockFree(client: Client, id: string): Promise<boolean> {
   const desc = await client.workflow.getHandle(lockId({ id, name: NATS })).describe().catch(() => undefined);
   return desc?.status.name !== 'RUNNING';
+}
+
+/** A Toxiproxy server of this file's own; resolves once it answers. */
+async function startToxiproxy(): Promise<ChildProcess> {
+  const binary = [process.env.TOXIPROXY_SERVER_PATH, path.join(os.homedir(), '.cache', 'gameday', 'bin', 'toxiproxy-server')].find((p) => p && existsSync(p));
+  assert.ok(binary, 'the Toxiproxy server binary (bash scripts/provision.sh)');
+  const child = spawn(binary, ['-host', '127.0.0.1', '-port', String(TOXI_API_PORT)], { stdio: 'ignore' });
+  await eventually('Toxiproxy to answer', async () => (await fetch(`${TOXI_API}/version`)).ok);
+  return child;
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
 }
 
 /** The results of the schedule's completed runs, oldest first. */
@@ -85,6 +110,50 @@ describe('the janitor', () => {
     const free = (await w.client.workflow.execute('janitor', { taskQueue: QUEUE, workflowId: `janitor-free-${Date.now()}`, args: [{ taskQueue: QUEUE, lookbackMs: 10 * 60_000 }] })) as JanitorResult;
     assert.deepEqual(free.actions.filter((a) => a.workflowId === terminated.workflowId).map((a) => a.outcome), [`unpaused container ${NATS}`]);
     assert.equal((await containerState(NATS)).Paused, false);
+  });
+
+  test('a Toxiproxy that does not answer is reported unreachable and retried; once its proxy is gone, nothing is left to revert', async () => {
+    const upstream = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    let toxiproxy: ChildProcess | undefined = await startToxiproxy();
+    try {
+      const created = await fetch(`${TOXI_API}/proxies`, { method: 'POST', body: JSON.stringify({ name: 'jan', listen: TOXI_LISTEN, upstream: `127.0.0.1:${(upstream.address() as AddressInfo).port}` }) });
+      assert.ok(created.ok, `creating the proxy: ${created.status}`);
+      const probe = { kind: 'http' as const, url: `http://${TOXI_LISTEN}/`, timeout: '2s' };
+      const handle = await w.start({
+        spec: {
+          id: 'janitor-toxiproxy',
+          title: 'latency on a proxy',
+          hypothesis: 'the upstream answers through the proxy',
+          targets: { up: { kind: 'toxiproxy', api: TOXI_API, proxy: 'jan' } },
+          steadyState: [{ name: 'upstream answers', probe, expect: { status: { equals: 200 } } }],
+          method: [{ fault: { kind: 'toxiproxy-latency', target: 'up', latency: '200ms' }, duration: '5m' }],
+          observe: { interval: '1s', probes: [{ name: 'upstream during the fault', probe }] },
+          recovery: { within: '10s', interval: '500ms' },
+        },
+      });
+      const toxics = async (): Promise<unknown[]> => (await (await fetch(`${TOXI_API}/proxies/jan/toxics`)).json()) as unknown[];
+      await eventually('the toxic to be in place', async () => (await toxics()).length === 1, 30_000);
+      await handle.terminate('testing the janitor on an unreachable Toxiproxy');
+      await stop(toxiproxy);
+
+      const run = async (): Promise<JanitorResult> =>
+        (await w.client.workflow.execute('janitor', { taskQueue: QUEUE, workflowId: `janitor-toxi-${Date.now()}`, args: [{ taskQueue: QUEUE, lookbackMs: 10 * 60_000 }] })) as JanitorResult;
+      const down = await run();
+      const mine = down.actions.filter((a) => a.workflowId === handle.workflowId);
+      assert.equal(mine.length, 1);
+      assert.match(mine[0].outcome, new RegExp(`^revert failed, the next run retries: Toxiproxy at ${TOXI_API} \\(DELETE /proxies/jan/toxics/gameday-[0-9a-f]{8}-f1\\) is unreachable: .*ECONNREFUSED`));
+      assert.ok(down.memory?.pending.some((k) => k.workflowId === handle.workflowId), 'the fault is left pending');
+
+      // A restarted Toxiproxy has lost its proxies (they live in its memory): the proxy is gone.
+      toxiproxy = await startToxiproxy();
+      const up = await run();
+      assert.deepEqual(up.actions.filter((a) => a.workflowId === handle.workflowId).map((a) => a.outcome), ['proxy jan no longer exists: nothing to revert']);
+    } finally {
+      await stop(toxiproxy);
+      upstream.closeAllConnections();
+      await new Promise((r) => upstream.close(r));
+    }
   });
 
   test('many workers ensuring the schedule at once: one creates it, none fails', async () => {
