@@ -9,6 +9,11 @@ export interface Orphan {
   status: string;
   /** When the run closed (ISO); absent when the server did not say. */
   closedAt?: string;
+  /**
+   * The run id of a newer run of the same workflow that is running: the run was reset, and its
+   * new run believes the faults of before the reset point to be its own.
+   */
+  continuedBy?: string;
   faults: PlannedFault[];
 }
 
@@ -68,7 +73,11 @@ async function unreverted(client: Client, workflowId: string, runId: string): Pr
   try {
     const desc = await client.workflow.getHandle(workflowId, runId).describe();
     const recorded = (desc.memo?.[FAULTS_MEMO] ?? []) as PlannedFault[];
-    return { workflowId, runId, status: desc.status.name, closedAt: desc.closeTime?.toISOString(), faults: recorded.filter((f) => f.status !== 'reverted') };
+    const faults = recorded.filter((f) => f.status !== 'reverted');
+    const orphan: Orphan = { workflowId, runId, status: desc.status.name, closedAt: desc.closeTime?.toISOString(), faults };
+    if (faults.length === 0) return orphan;
+    const latest = await client.workflow.getHandle(workflowId).describe();
+    return latest.runId !== runId && latest.status.name === 'RUNNING' ? { ...orphan, continuedBy: latest.runId } : orphan;
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) return undefined; // past the namespace's retention
     throw e;

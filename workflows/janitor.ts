@@ -66,6 +66,13 @@ export async function janitor(opts: JanitorInput = {}): Promise<JanitorResult> {
         alreadyHandled++;
         continue;
       }
+      if (orphan.continuedBy) {
+        // Reset: the new run may hold the fault as its own, lock or not. It reverts it when it
+        // ends; the janitor comes back to what is left after that.
+        actions.push({ workflowId: orphan.workflowId, fault: fault.description, outcome: `skipped: the run was reset and its new run ${orphan.continuedBy} is running; the next run retries` });
+        pending.push(key);
+        continue;
+      }
       const { held, busy } = await acquireLocks(fault.target.containers, { holder: self, waitMs: 0 });
       if (busy) {
         const holder = await describeLockHolder({ lockId: lockId(busy) }).catch(() => 'another workflow');

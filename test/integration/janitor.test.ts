@@ -6,14 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { ensureJanitorSchedule, janitorSchedule } from '../../src/schedules/janitor';
+import type { ExperimentResult, ExperimentStatus } from '../../src/types';
 import type { JanitorResult } from '../../workflows/janitor';
 import { lockId } from '../../workflows/lock';
 import { containerState, docker, eventually, pauseExperiment, recordHistory, startNats, startWorker, type TestWorker } from '../helpers';
@@ -78,6 +81,16 @@ describe('the janitor', () => {
     w = await startWorker('janitor', { taskQueue: QUEUE });
     await w.client.schedule.getHandle(SCHEDULE).delete().catch(() => undefined);
   });
+  // A test that fails half-way must not leave its experiment running (holding the container's
+  // lock for the next test) nor the container paused.
+  afterEach(async () => {
+    // A lock can outlive a reset run (see the reset test): ended here too.
+    for await (const wf of w.client.workflow.list({ query: `TaskQueue = '${QUEUE}' AND WorkflowType IN ('experiment', 'targetLock') AND ExecutionStatus = 'Running'` })) {
+      await w.client.workflow.getHandle(wf.workflowId).terminate('test cleanup').catch(() => undefined);
+    }
+    if ((await containerState(NATS)).Paused) await docker.getContainer(NATS).unpause();
+    await eventually('the container free of any lock', () => lockFree(w.client, containerId), 30_000).catch(() => undefined);
+  });
   after(async () => {
     await w?.client.schedule.getHandle(SCHEDULE).delete().catch(() => undefined);
     await w?.client.workflow.getHandle(lockId({ id: containerId, name: NATS })).terminate('test over').catch(() => undefined);
@@ -88,7 +101,7 @@ describe('the janitor', () => {
 
   test('a lock held by another janitor is reported as such, and once free the next run reverts the fault', async () => {
     const terminated = await w.start(pause('janitor-busy', nats.url));
-    await eventually('the container to be paused', async () => (await containerState(NATS)).Paused);
+    await eventually('the container to be paused', async () => (await containerState(NATS)).Paused, 30_000);
     await terminated.terminate('testing a busy janitor lock');
     await eventually('the run to free its lock', () => lockFree(w.client, containerId));
 
@@ -154,6 +167,35 @@ describe('the janitor', () => {
       upstream.closeAllConnections();
       await new Promise((r) => upstream.close(r));
     }
+  });
+
+  test('a reset run is left to its new run while that one runs, which rolls the fault back itself', async () => {
+    const handle = await w.start(pause('janitor-reset', nats.url));
+    await eventually('the run to observe, its fault in place', async () => (await handle.query<ExperimentStatus>('status')).stage === 'observe', 30_000);
+    assert.equal((await containerState(NATS)).Paused, true);
+    const old = (await handle.describe()).runId;
+    const events = (await handle.fetchHistory()).events ?? [];
+    const lastTask = [...events].reverse().find((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)!;
+    await w.client.workflowService.resetWorkflowExecution({
+      namespace: w.config.namespace,
+      workflowExecution: { workflowId: handle.workflowId, runId: old },
+      reason: 'testing the janitor on a reset run',
+      workflowTaskFinishEventId: lastTask.eventId,
+      requestId: randomUUID(),
+    });
+    await eventually('the new run to start', async () => (await w.client.workflow.getHandle(handle.workflowId).describe()).runId !== old);
+    const run = async (): Promise<JanitorResult> =>
+      (await w.client.workflow.execute('janitor', { taskQueue: QUEUE, workflowId: `janitor-reset-${Date.now()}`, args: [{ taskQueue: QUEUE, lookbackMs: 10 * 60_000 }] })) as JanitorResult;
+
+    const during = (await run()).actions.filter((a) => a.workflowId === handle.workflowId);
+    assert.equal(during.length, 1);
+    assert.match(during[0].outcome, /^skipped: the run was reset and its new run \S+ is running; the next run retries$/);
+    assert.equal((await containerState(NATS)).Paused, true, 'the new run keeps its fault');
+
+    const latest = w.client.workflow.getHandle(handle.workflowId);
+    await latest.signal('abort', 'done');
+    assert.equal(((await latest.result()) as ExperimentResult).verdict, 'aborted');
+    assert.equal((await containerState(NATS)).Paused, false, 'the new run rolled back');
   });
 
   test('many workers ensuring the schedule at once: one creates it, none fails', async () => {
