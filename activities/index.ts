@@ -3,8 +3,8 @@ import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import { GamedayError } from '../src/errors';
 import { publishEvent as publish } from '../src/events';
+import { createJanitorActivities } from './janitor';
 import { injectFault as inject, revertFault as revert } from '../src/faults';
-import { findOrphanedFaults as findOrphans, type Orphan } from '../src/janitor';
 import { runCheck } from '../src/probes';
 import { writeReport as write } from '../src/report/write';
 import { findExperiment, findScenario, parseExperiment, parseScenario, planExperiment as plan } from '../src/spec/loader';
@@ -179,11 +179,8 @@ export function createActivities(deps: ActivityDeps) {
       return permanent(async () => activeFreeze(await loadFreezeWindows(file, deps.freezeFileRequired), new Date()) ?? null);
     },
 
-    /** Closed experiments with faults still recorded as active (for the janitor). */
-    async findOrphanedFaults(args: { lookbackMs: number }): Promise<Orphan[]> {
-      if (!deps.client) throw ApplicationFailure.nonRetryable('the janitor needs a Temporal client in the activity dependencies', 'InvalidConfig');
-      return findOrphans(deps.client, args.lookbackMs);
-    },
+    // The janitor's, in a file of their own.
+    ...createJanitorActivities(deps),
   };
 }
 

@@ -20,7 +20,9 @@ function testFiles(dir) {
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : testFiles(path.join(root, 'dist', 'test')).sort();
 // Activity failures that tests provoke on purpose would flood the output at the SDK's default level.
-const env = { GAMEDAY_LOG_LEVEL: 'ERROR', ...process.env };
+// Workers the tests start (in-process and through the CLI) keep no janitor schedule: one would
+// revert other tests' faults of terminated runs (janitor.test.ts keeps one of its own, scoped).
+const env = { GAMEDAY_LOG_LEVEL: 'ERROR', GAMEDAY_JANITOR: 'off', ...process.env };
 // One file at a time: files share the Docker engine and the Temporal server, and 'abort --all'
 // halts every running experiment on it.
 const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root, env });

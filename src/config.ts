@@ -23,6 +23,7 @@ const configSchema = z.object({
   GAMEDAY_WORKFLOW_TASK_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, { error: 'expected a duration such as "2s"' }).default('2s'),
   GAMEDAY_FREEZE_FILE: z.string().min(1).optional(),
   GAMEDAY_RESULTS_URL: z.string().regex(POSTGRES_URL, { error: 'expected a PostgreSQL URL such as postgres://user@host:5432/gameday' }).default(DEFAULT_RESULTS_URL),
+  GAMEDAY_JANITOR: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
   GAMEDAY_EVENTS_NATS_URL: z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }).optional(),
 });
 
@@ -57,6 +58,11 @@ export interface Config {
    * URL (a password in it is never logged). Default: the local stack's server, database `gameday`.
    */
   resultsUrl: string;
+  /**
+   * Whether a worker keeps the janitor's schedule (GAMEDAY_JANITOR=on, the default), so that the
+   * faults of a terminated or timed-out run are reverted within seconds with nothing typed.
+   */
+  janitorSchedule: boolean;
 }
 
 /**
@@ -86,5 +92,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     freezeFile: path.resolve(e.GAMEDAY_FREEZE_FILE ?? path.join(e.GAMEDAY_EXPERIMENTS_DIR, 'freeze-windows.yaml')),
     freezeFileRequired: e.GAMEDAY_FREEZE_FILE !== undefined,
     workflowTaskTimeout: e.GAMEDAY_WORKFLOW_TASK_TIMEOUT,
+    janitorSchedule: e.GAMEDAY_JANITOR === 'on',
   };
 }

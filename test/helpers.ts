@@ -13,6 +13,7 @@ import Docker from 'dockerode';
 import { loadConfig, type Config } from '../src/config';
 import { ensureNatsContainer, ensureStream } from '../src/stack';
 import { createWorker } from '../src/worker';
+import type { JanitorScheduleSetting } from '../src/worker/janitor-schedule';
 import type { ActivityDeps } from '../activities';
 import type { Experiment } from '../src/spec/schema';
 import type { ExperimentResult } from '../src/types';
@@ -47,13 +48,18 @@ export interface TestWorkerOptions {
   deps?: Partial<ActivityDeps>;
   /** Another results store than the local stack's. */
   resultsUrl?: string;
+  /**
+   * Keep a janitor schedule from this worker. Off by default: a test's janitor must not revert
+   * other tests' faults; test/integration/janitor.test.ts keeps one of its own, scoped to its queue.
+   */
+  janitorSchedule?: JanitorScheduleSetting;
 }
 
 export async function startWorker(name: string, opts: TestWorkerOptions = {}): Promise<TestWorker> {
   const taskQueue = opts.taskQueue ?? `test-${name}-${process.pid}-${Date.now()}`;
   const reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-reports-'));
   const config = { ...loadConfig(), taskQueue, reportsDir, ...(opts.experimentsDir ? { experimentsDir: opts.experimentsDir } : {}), ...(opts.resultsUrl ? { resultsUrl: opts.resultsUrl } : {}) };
-  const { worker, close } = await createWorker({ config, workflowBundle: await workflowBundle(), deps: opts.deps });
+  const { worker, close } = await createWorker({ config, workflowBundle: await workflowBundle(), deps: opts.deps, janitorSchedule: opts.janitorSchedule ?? false });
   const running = worker.run();
   const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
   return {

@@ -159,7 +159,7 @@ export function buildProgram(): Command {
     .description('revert faults left by experiments that closed without rollback (terminated, timed out)')
     .option('--lookback <duration>', 'how far back to look for closed experiments', '24h')
     .option('--schedule', 'instead of running once, create or update the schedule that runs it')
-    .option('--every <duration>', 'with --schedule: how often', '5m')
+    .option('--every <duration>', 'with --schedule: how often', '10s')
     .action(async (opts: { lookback: string; schedule?: boolean; every: string }) => {
       const [{ loadConfig }, { connectClient }, { durationMs }, { scheduleJanitor }] = await Promise.all([import('../config'), import('../temporal'), import('../spec/loader'), import('./janitor')]);
       const config = loadConfig();

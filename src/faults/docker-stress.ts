@@ -133,8 +133,10 @@ export async function revertStress(docker: Docker, fault: Stress, c: ContainerRe
   const what = fault.kind === 'docker-cpu-stress' ? 'CPU' : 'memory';
   const pids = await stressProcesses(tag, c.id);
   if (pids.length === 0) {
-    const exists = await inspectContainer(docker, c);
-    return `no ${what} stress tagged ${tag} runs for container ${c.name}${exists ? '' : ' (the container no longer exists)'}`;
+    // The engine is asked only for the wording: nothing runs, whether or not it answers.
+    const exists = await inspectContainer(docker, c).catch(() => true);
+    if (!exists) return `container ${c.name} no longer exists: nothing to revert (no ${what} stress tagged ${tag} runs)`;
+    return `no ${what} stress tagged ${tag} runs for container ${c.name}`;
   }
   for (const p of pids) {
     try {

@@ -5,7 +5,7 @@ import type { DockerTargetSpec, FaultSpec } from '../spec/schema';
 import type { ContainerRef, PlannedFault } from '../types';
 import { injectDisconnect, injectPacketLoss, networksOf, revertDisconnect, revertPacketLoss } from './docker-network';
 import { injectStress, revertStress } from './docker-stress';
-import type { FaultDeps, FaultFamily, TargetPolicy } from './family';
+import { isConnectionError, TargetUnreachable, type FaultDeps, type FaultFamily, type TargetPolicy } from './family';
 
 /** The Docker engine: DOCKER_HOST when set, else the local socket (dockerode's own default). */
 export function connectDocker(): Docker {
@@ -189,25 +189,42 @@ export const dockerFaults: FaultFamily<'docker'> = {
     });
   },
 
-  revert(deps, planned) {
-    const fault = planned.fault;
-    return eachContainer(planned, (c) => {
-      switch (fault.kind) {
-        case 'docker-disconnect':
-          return revertDisconnect(deps.docker, fault, c);
-        case 'docker-packet-loss':
-          return revertPacketLoss(deps.docker, fault, c, planned);
-        case 'docker-cpu-stress':
-        case 'docker-memory-stress':
-          return revertStress(deps.docker, fault, c, planned);
-        case 'docker-pause':
-        case 'docker-stop':
-        case 'docker-kill':
-        case 'docker-restart':
-          return revertDockerFault(deps.docker, fault, c);
-        default:
-          throw new Error(`${fault.kind} is not a docker fault`);
-      }
-    });
+  async revert(deps, planned) {
+    try {
+      return await revertEach(deps, planned);
+    } catch (e) {
+      // A container that no longer exists is gone (each revert says so); an engine that does not
+      // answer is retried.
+      if (isConnectionError(e)) throw new TargetUnreachable(`the Docker engine (${engineAddress(deps.docker)})`, e);
+      throw e;
+    }
   },
 };
+
+/** Where the engine is: its socket or host, for messages. */
+export function engineAddress(docker: Docker): string {
+  const m = docker.modem as { socketPath?: string; host?: string; port?: number };
+  return m.socketPath ? `unix://${m.socketPath}` : `${m.host ?? 'localhost'}:${m.port ?? ''}`;
+}
+
+function revertEach(deps: FaultDeps, planned: PlannedFault): Promise<string[]> {
+  const fault = planned.fault;
+  return eachContainer(planned, (c) => {
+    switch (fault.kind) {
+      case 'docker-disconnect':
+        return revertDisconnect(deps.docker, fault, c);
+      case 'docker-packet-loss':
+        return revertPacketLoss(deps.docker, fault, c, planned);
+      case 'docker-cpu-stress':
+      case 'docker-memory-stress':
+        return revertStress(deps.docker, fault, c, planned);
+      case 'docker-pause':
+      case 'docker-stop':
+      case 'docker-kill':
+      case 'docker-restart':
+        return revertDockerFault(deps.docker, fault, c);
+      default:
+        throw new Error(`${fault.kind} is not a docker fault`);
+    }
+  });
+}

@@ -87,3 +87,35 @@ export function addressNotAllowed(url: URL, policy: TargetPolicy): string | unde
   if (candidates.some((c) => policy.allowlist.includes(c))) return undefined;
   return `${url.host} is not on this machine: add ${url.host} to GAMEDAY_ALLOWED_TARGETS on the worker to allow it`;
 }
+
+/**
+ * A revert (or inject) that could not reach what it acts on: the Docker engine, a Toxiproxy API,
+ * a database server, a fault endpoint. Retryable (a plain error to Temporal, of type
+ * `TargetUnreachable`), and its message says "unreachable". Something that answered and no longer
+ * has the target is not this: that is "gone", nothing to revert.
+ */
+export class TargetUnreachable extends Error {
+  constructor(what: string, cause: unknown) {
+    super(`${what} is unreachable: ${causeMessage(cause)}`);
+    this.name = 'TargetUnreachable';
+  }
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
+
+/** The innermost message of an error (fetch hides the socket's error in `cause`). */
+export function causeMessage(e: unknown): string {
+  const err = e as Error & { cause?: unknown };
+  return err?.cause instanceof Error ? causeMessage(err.cause) : (err?.message ?? String(e));
+}
+
+/** Whether an error is a failure to connect or a connection lost, not an answer. */
+export function isConnectionError(e: unknown): boolean {
+  for (let err = e as (Error & { code?: string; cause?: unknown }) | undefined; err; err = err.cause as typeof err) {
+    if (err.code && CONNECTION_CODES.has(err.code)) return true;
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') return true;
+    if (/connect ECONNREFUSED|connect ENOENT|socket hang up|Connection terminated|timeout expired/i.test(err.message ?? '')) return true;
+    if (!(err.cause instanceof Error)) break;
+  }
+  return false;
+}

@@ -3,7 +3,7 @@ import { FailureType, GamedayError } from '../errors';
 import { durationMs } from '../spec/loader';
 import type { TargetSpec } from '../spec/schema';
 import type { PlannedFault } from '../types';
-import { addressNotAllowed, tagOf, targetSpecOf, type FaultFamily } from './family';
+import { addressNotAllowed, tagOf, targetSpecOf, TargetUnreachable, type FaultFamily } from './family';
 
 /**
  * Failures of an HTTP dependency (error statuses, slow answers), set through its fault endpoint:
@@ -35,7 +35,7 @@ async function call(url: string, method: 'PUT' | 'DELETE', body?: HttpFaultBody)
       signal: AbortSignal.timeout(5000),
     });
   } catch (e) {
-    throw new Error(`the fault endpoint ${url} did not answer ${method}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
+    throw new TargetUnreachable(`the fault endpoint ${url} (${method})`, e);
   }
 }
 
@@ -68,7 +68,9 @@ export const httpFaults: FaultFamily<'http'> = {
   async revert(_deps, planned) {
     const url = endpoint(targetSpecOf(planned, 'http'));
     const res = await call(url, 'DELETE');
-    if (!res.ok && res.status !== 404) throw new Error(`the fault endpoint ${url} did not clear the fault: ${res.status} ${await res.text()}`);
+    // The dependency answers, without a fault endpoint (a new version, another service): no fault of ours can be in place.
+    if (res.status === 404 || res.status === 405) return [`the fault endpoint ${url} no longer exists (${res.status}): nothing to revert`];
+    if (!res.ok) throw new Error(`the fault endpoint ${url} did not clear the fault: ${res.status} ${await res.text()}`);
     return [`cleared the fault at ${url}`];
   },
 };

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { FailureType, GamedayError } from '../errors';
 import type { FaultSpec } from '../spec/schema';
 import type { PlannedFault } from '../types';
-import { selfLimitMs, tagOf, targetSpecOf, type FaultDeps } from './family';
+import { isConnectionError, selfLimitMs, tagOf, targetSpecOf, TargetUnreachable, type FaultDeps } from './family';
 
 /**
  * PostgreSQL faults that hold connections open: exhausting the connection slots, and holding a
@@ -32,7 +32,9 @@ export function connectError(server: string, e: unknown): Error {
   if (err.code === '53300' || /too many clients|remaining connection slots/.test(err.message)) {
     return new Error(`${server} refused a connection: ${err.message} (the server has no free connection slot)`);
   }
-  return new Error(`cannot connect to ${server}: ${err.message}`);
+  if (isConnectionError(err)) return new TargetUnreachable(`PostgreSQL server ${server}`, err);
+  // The code stays: a revert tells a database that no longer exists (3D000) by it.
+  return Object.assign(new Error(`cannot connect to ${server}: ${err.message}`), { code: err.code });
 }
 
 /** A connection to the target, named `applicationName`; its 'error' events (a terminated backend) are absorbed. */
@@ -167,7 +169,14 @@ export async function releaseTagged(planned: PlannedFault, server: string): Prom
   const mine = held.get(tag) ?? [];
   held.delete(tag);
   await Promise.all(mine.map((c) => c.end().catch(() => undefined)));
-  const admin = await connectTo(connectionString, server, 'gameday-admin');
+  let admin: Client;
+  try {
+    admin = await connectTo(connectionString, server, 'gameday-admin');
+  } catch (e) {
+    // A dropped database has no backends left (DROP DATABASE refuses, or ends, connected ones).
+    if ((e as { code?: string }).code === '3D000') return [`the database of ${server} no longer exists: nothing to revert`];
+    throw e;
+  }
   try {
     const { rows } = await admin.query<{ n: number }>('SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()', [tag]);
     const closed = mine.length ? `closed ${mine.length} connection${mine.length === 1 ? '' : 's'} tagged ${tag} held by this worker` : `this worker held no connection tagged ${tag}`;

@@ -91,7 +91,7 @@ export async function resumeProcesses(planned: PlannedFault): Promise<string[]> 
   const lines: string[] = [];
   for (const ref of planned.target.containers) {
     const pid = await stillThere(ref);
-    lines.push(pid !== undefined && signal(pid, 'SIGCONT') ? `resumed (SIGCONT) ${ref.name}` : `${ref.name} is gone: nothing to resume`);
+    lines.push(pid !== undefined && signal(pid, 'SIGCONT') ? `resumed (SIGCONT) ${ref.name}` : `${ref.name} no longer exists: nothing to revert`);
   }
   await stopWatchdog(planned);
   return lines;

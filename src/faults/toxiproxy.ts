@@ -3,7 +3,7 @@ import { FailureType, GamedayError } from '../errors';
 import { durationMs } from '../spec/loader';
 import type { FaultSpec } from '../spec/schema';
 import type { PlannedFault } from '../types';
-import { addressNotAllowed, tagOf, targetSpecOf, type FaultFamily } from './family';
+import { addressNotAllowed, tagOf, targetSpecOf, TargetUnreachable, type FaultFamily } from './family';
 
 /**
  * Network faults on a TCP dependency, as toxics on a Toxiproxy proxy (there is no netem here).
@@ -45,7 +45,7 @@ async function api(base: string, method: string, path: string, body?: unknown): 
       signal: AbortSignal.timeout(5000),
     });
   } catch (e) {
-    throw new Error(`Toxiproxy at ${base} did not answer ${method} ${path}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
+    throw new TargetUnreachable(`Toxiproxy at ${base} (${method} ${path})`, e);
   }
 }
 
@@ -85,7 +85,12 @@ export const toxiproxyFaults: FaultFamily<'toxiproxy'> = {
     const spec = targetSpecOf(planned, 'toxiproxy');
     const tag = tagOf(planned);
     const res = await api(spec.api, 'DELETE', `/proxies/${encodeURIComponent(spec.proxy)}/toxics/${encodeURIComponent(tag)}`);
-    if (res.status === 404) return [`proxy ${spec.proxy} has no toxic ${tag}: nothing to revert`];
+    if (res.status === 404) {
+      // Toxiproxy answers 404 both for a proxy and for a toxic that is not there: ask which.
+      const proxy = await api(spec.api, 'GET', `/proxies/${encodeURIComponent(spec.proxy)}`);
+      if (proxy.status === 404) return [`proxy ${spec.proxy} no longer exists: nothing to revert`];
+      return [`proxy ${spec.proxy} has no toxic ${tag}: nothing to revert`];
+    }
     if (!res.ok) throw new Error(`Toxiproxy did not delete toxic ${tag}: ${res.status} ${await res.text()}`);
     return [`removed toxic ${tag} from proxy ${spec.proxy}`];
   },

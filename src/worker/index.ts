@@ -9,6 +9,7 @@ import { openResultsStore } from '../store/postgres';
 import { StoreWriter } from '../store/writer';
 import { faultQueueOf } from '../task-queues';
 import { connectClient, ensureSearchAttributes } from '../temporal';
+import { keepJanitorFrom, type JanitorScheduleSetting } from './janitor-schedule';
 
 export interface WorkerSetup {
   config: Config;
@@ -18,6 +19,12 @@ export interface WorkerSetup {
   deps?: Partial<ActivityDeps>;
   /** A pre-built workflow bundle, to skip bundling (about 1.5 s) in tests that start many workers. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * Keep the janitor's schedule (see src/worker/janitor-schedule.ts): true keeps gameday-janitor,
+   * options keep another (tests: their own, scoped to their task queue), false none.
+   * @default config.janitorSchedule (GAMEDAY_JANITOR, on unless set to off)
+   */
+  janitorSchedule?: JanitorScheduleSetting;
 }
 
 /** The worker's composition root: connects, registers search attributes, wires the activities. */
@@ -95,10 +102,12 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     stickyQueueScheduleToStartTimeout: '1s',
   });
   const faults = await Worker.create({ connection, namespace: config.namespace, taskQueue: faultQueueOf(taskQueue), activities, maxConcurrentActivityTaskExecutions: FAULT_SLOTS });
+  const janitor = await keepJanitorFrom(client, setup);
   return {
     worker: pair(main, faults),
     connection,
     close: async () => {
+      janitor.stop();
       // Samples still on their way get a moment to reach the store; a retried activity resamples the rest.
       await writer.drained(5000);
       writer.close();

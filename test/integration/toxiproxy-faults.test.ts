@@ -168,7 +168,7 @@ describe('toxiproxy faults', () => {
     await handle.terminate('testing the janitor on a toxiproxy fault');
     assert.equal((await getThroughProxy(1000)).error, 'TimeoutError', 'terminate runs no rollback: the fault stays');
 
-    const result = (await w!.client.workflow.execute('janitor', { taskQueue: w!.taskQueue, workflowId: `janitor-toxiproxy-${Date.now()}`, args: [{ lookbackMs: 10 * 60_000 }] })) as JanitorResult;
+    const result = (await w!.client.workflow.execute('janitor', { taskQueue: w!.taskQueue, workflowId: `janitor-toxiproxy-${Date.now()}`, args: [{ lookbackMs: 10 * 60_000, taskQueue: w!.taskQueue }] })) as JanitorResult;
     const mine = result.actions.filter((a) => a.workflowId === handle.workflowId);
     assert.equal(mine.length, 1);
     assert.match(mine[0].outcome, /^removed toxic gameday-[0-9a-f]{8}-f1 from proxy upstream$/);
