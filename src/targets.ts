@@ -22,11 +22,11 @@ export async function resolveTargets(deps: FaultDeps, spec: Experiment, policy: 
   for (const [name, target] of Object.entries(spec.targets)) {
     const family = FAMILIES[target.kind] as FaultFamily<TargetSpec['kind']>;
     const { selector, refs } = await family.resolve(deps, name, target as never, policy);
-    resolved.push({ name, kind: target.kind, selector, containers: refs, spec: target });
+    resolved.push({ name, kind: target.kind, selector, refs, spec: target });
   }
   spec.method.forEach((step, i) => {
     const max = step.maxTargets ?? DEFAULT_MAX_TARGETS;
-    const count = resolved.find((t) => t.name === step.fault.target)?.containers.length ?? 0;
+    const count = resolved.find((t) => t.name === step.fault.target)?.refs.length ?? 0;
     if (count > max) {
       throw new GamedayError(
         FailureType.BlastRadiusExceeded,

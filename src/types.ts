@@ -82,11 +82,13 @@ export interface ResolvedTarget {
   /** Absent in runs recorded before targets had kinds: those were all docker. */
   kind?: TargetKind;
   selector: string;
+  /** What the target resolved to: containers, processes, a database, a proxy, an endpoint. */
+  refs: TargetRef[];
   /**
-   * What the target resolved to. The field keeps the name it had when every target was a
-   * container, because recorded runs (histories, journals, memos) carry it.
+   * The same, under the name it had when every target was a container: runs recorded before
+   * `refs` (histories, journals, memos) carry it. Read both with `targetRefs`.
    */
-  containers: TargetRef[];
+  containers?: TargetRef[];
   /** The target as the experiment file gave it; the fault families read their addresses from it. */
   spec?: TargetSpec;
 }

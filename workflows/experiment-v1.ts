@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { planFault } from '../src/faults/describe';
+import { planFault, targetRefs } from '../src/faults/describe';
 import { allHeld, duringRows, steadyStateRows } from '../src/judge';
 import { FAULTS_MEMO, searchAttributes } from '../src/search-attributes';
 import type {
@@ -262,12 +262,12 @@ export async function experimentV1(input: ExperimentInput): Promise<ExperimentRe
       return;
     }
     targets = await resolveTargets(plan);
-    upsertSearchAttributes([{ key: searchAttributes.targets, value: targets.flatMap((t) => t.containers.map((c) => c.name)) }]);
-    note(`resolved ${targets.map((t) => `${t.name} → ${t.containers.map((c) => c.name).join(', ')}`).join('; ')}`);
+    upsertSearchAttributes([{ key: searchAttributes.targets, value: targets.flatMap((t) => targetRefs(t).map((c) => c.name)) }]);
+    note(`resolved ${targets.map((t) => `${t.name} → ${targetRefs(t).map((c) => c.name).join(', ')}`).join('; ')}`);
 
     const wait = spec.lock?.whenBusy === 'wait';
     const acquired = await acquireLocks(
-      targets.flatMap((t) => t.containers),
+      targets.flatMap((t) => targetRefs(t)),
       { holder: info.workflowId, waitMs: wait ? plan.timing.lockWaitMs : 0, onWait: (c) => note(`waiting for container ${c.name}: another experiment holds it`) },
     );
     if (acquired.busy) {

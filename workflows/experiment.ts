@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { planFault } from '../src/faults/describe';
+import { planFault, targetRefs } from '../src/faults/describe';
 import { allHeld, duringRowsFrom, steadyStateRows } from '../src/judge';
 import type { VerifySummary } from '../src/observe/sampling';
 import { searchAttributes } from '../src/search-attributes';
@@ -61,11 +61,11 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     if ((freeze = await freezeFor(input))) return conclude('skipped', frozenReason(freeze));
 
     state.targets = await resolveTargets(plan);
-    upsertSearchAttributes([{ key: searchAttributes.targets, value: state.targets.flatMap((t) => t.containers.map((c) => c.name)) }]);
-    state.note(`resolved ${state.targets.map((t) => `${t.name} → ${t.containers.map((c) => c.name).join(', ')}`).join('; ')}`);
+    upsertSearchAttributes([{ key: searchAttributes.targets, value: state.targets.flatMap((t) => targetRefs(t).map((c) => c.name)) }]);
+    state.note(`resolved ${state.targets.map((t) => `${t.name} → ${targetRefs(t).map((c) => c.name).join(', ')}`).join('; ')}`);
     const wait = plan.spec.lock?.whenBusy === 'wait';
     const acquired = await acquireLocks(
-      state.targets.flatMap((t) => t.containers),
+      state.targets.flatMap((t) => targetRefs(t)),
       { holder: state.run.workflowId, waitMs: wait ? plan.timing.lockWaitMs : 0, onWait: (c) => state.note(`waiting for ${c.name}: another experiment holds it`) },
     );
     if (acquired.busy) return conclude('not-run', `${acquired.busy.name} is held by another experiment${wait ? ` for longer than ${plan.timing.lockWaitMs / 1000} s` : ''}; nothing injected`);

@@ -2,6 +2,7 @@ import { ActivityFailure, patched, proxyActivities, workflowInfo } from '@tempor
 import type { Activities } from '../activities';
 import type { FaultKey, JanitorMemory, Orphan, OrphanSearch } from '../src/janitor';
 import { asSearch, faultKey, handledBefore, nextMemory } from './janitor-memory';
+import { targetRefs } from '../src/faults/describe';
 import { faultQueueOf } from '../src/task-queues';
 import { acquireLocks, lockId, releaseLocks } from './lock';
 
@@ -80,7 +81,7 @@ export async function janitor(opts: JanitorInput = {}): Promise<JanitorResult> {
         pending.push(key);
         continue;
       }
-      const { held, busy } = await acquireLocks(fault.target.containers, { holder: self, waitMs: 0 });
+      const { held, busy } = await acquireLocks(targetRefs(fault.target), { holder: self, waitMs: 0 });
       if (busy) {
         const holder = await describeLockHolder({ lockId: lockId(busy) }).catch(() => 'another workflow');
         const what = fault.target.kind && fault.target.kind !== 'docker' ? '' : 'container ';

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { connectDocker } from '../faults/docker';
-import { describeFault } from '../faults/describe';
+import { describeFault, targetRefs } from '../faults/describe';
 import { durationMs, findExperiment, loadExperimentFile } from '../spec/loader';
 import type { Experiment } from '../spec/schema';
 import { resolveTargets } from '../targets';
@@ -44,7 +44,7 @@ export function formatDryRun(p: DryRunPlan): string[] {
     `dry run of ${p.experimentId} — ${p.title}: nothing will be injected`,
     `hypothesis: ${p.hypothesis}`,
     'targets:',
-    ...p.targets.map((t) => `  ${t.name}: ${t.selector} → ${t.containers.map((c) => c.name).join(', ')}`),
+    ...p.targets.map((t) => `  ${t.name}: ${t.selector} → ${targetRefs(t).map((c) => c.name).join(', ')}`),
     'faults, in order:',
     ...p.faults.map((f, i) => `  ${i + 1}. ${f.description} for ${f.duration}`),
     ...(p.guardrails.length ? ['guardrails:', ...p.guardrails.map((g) => `  ${g}`)] : []),

@@ -3,14 +3,19 @@
  * imports it for the status query, the reports and the search attributes.
  */
 import type { FaultSpec } from '../spec/schema';
-import type { PlannedFault, ResolvedTarget } from '../types';
+import type { PlannedFault, ResolvedTarget, TargetRef } from '../types';
+
+/** What a target resolved to, whether recorded as `refs` or, before, as `containers`. */
+export function targetRefs(target: Pick<ResolvedTarget, 'refs' | 'containers'>): TargetRef[] {
+  return target.refs ?? target.containers ?? [];
+}
 
 function names(target: ResolvedTarget): string {
-  return target.containers.map((c) => c.name).join(', ');
+  return targetRefs(target).map((c) => c.name).join(', ');
 }
 
 function containers(target: ResolvedTarget): string {
-  return `${target.containers.length === 1 ? 'container' : 'containers'} ${names(target)}`;
+  return `${targetRefs(target).length === 1 ? 'container' : 'containers'} ${names(target)}`;
 }
 
 function share(percent: number | undefined): string {
@@ -69,7 +74,7 @@ export function describeFault(fault: FaultSpec, target: ResolvedTarget): string 
 
 /** The commands that undo a fault by hand, should everything else fail (for the report). */
 export function manualRevert(f: PlannedFault): string {
-  const ids = f.target.containers.map((c) => c.name).join(' ');
+  const ids = targetRefs(f.target).map((c) => c.name).join(' ');
   const spec = f.target.spec;
   const tag = f.tag ?? f.id;
   switch (f.fault.kind) {
@@ -81,10 +86,10 @@ export function manualRevert(f: PlannedFault): string {
       return `docker start ${ids}`;
     case 'docker-disconnect': {
       const network = f.fault.network;
-      return f.target.containers.map((c) => ['docker network connect', ...(c.networks?.[network]?.aliases ?? []).map((a) => `--alias ${a}`), network, c.name].join(' ')).join('; ');
+      return targetRefs(f.target).map((c) => ['docker network connect', ...(c.networks?.[network]?.aliases ?? []).map((a) => `--alias ${a}`), network, c.name].join(' ')).join('; ');
     }
     case 'docker-packet-loss':
-      return f.target.containers.map((c) => `nsenter -t $(docker inspect -f '{{.State.Pid}}' ${c.name}) -n sh -c "iptables-save | grep -v ${tag} | iptables-restore"`).join('; ');
+      return targetRefs(f.target).map((c) => `nsenter -t $(docker inspect -f '{{.State.Pid}}' ${c.name}) -n sh -c "iptables-save | grep -v ${tag} | iptables-restore"`).join('; ');
     case 'docker-cpu-stress':
     case 'docker-memory-stress':
       return `pkill -KILL -f 'gameday-stress ${tag}'`;
@@ -99,7 +104,7 @@ export function manualRevert(f: PlannedFault): string {
     case 'toxiproxy-bandwidth':
       return spec?.kind === 'toxiproxy' ? `curl -X DELETE ${spec.api}/proxies/${spec.proxy}/toxics/${tag}` : `delete toxic ${tag}`;
     case 'process-pause':
-      return f.target.containers.map((c) => `kill -CONT ${c.pid ?? '<pid>'}`).join('; ');
+      return targetRefs(f.target).map((c) => `kill -CONT ${c.pid ?? '<pid>'}`).join('; ');
     case 'process-kill':
       return f.fault.restart ?? 'restart the process by hand';
     case 'http-error':

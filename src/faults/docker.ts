@@ -6,6 +6,7 @@ import type { ContainerRef, PlannedFault } from '../types';
 import { injectDisconnect, injectPacketLoss, networksOf, revertDisconnect, revertPacketLoss } from './docker-network';
 import { injectStress, revertStress } from './docker-stress';
 import { isConnectionError, TargetUnreachable, type FaultDeps, type FaultFamily, type TargetPolicy } from './family';
+import { targetRefs } from './describe';
 
 /** The Docker engine: DOCKER_HOST when set, else the local socket (dockerode's own default). */
 export function connectDocker(): Docker {
@@ -156,7 +157,7 @@ export async function resolveContainers(docker: Docker, name: string, spec: Dock
 
 async function eachContainer(planned: PlannedFault, fn: (c: ContainerRef) => Promise<string | void>): Promise<string[]> {
   const done: string[] = [];
-  for (const c of planned.target.containers) {
+  for (const c of targetRefs(planned.target)) {
     const line = await fn(c);
     if (line) done.push(line);
   }

@@ -8,6 +8,7 @@ import type { FaultSpec } from '../spec/schema';
 import type { PlannedFault, TargetRef } from '../types';
 import { selfLimitMs, tagOf, targetSpecOf, type FaultDeps } from './family';
 import { findProcesses, processRef, readProcess } from './process';
+import { targetRefs } from './describe';
 
 /**
  * Signals to host processes: pause (SIGSTOP / SIGCONT) and kill (a signal, then a restart
@@ -76,12 +77,12 @@ async function stopWatchdog(planned: PlannedFault): Promise<void> {
 export async function pauseProcesses(deps: FaultDeps, planned: PlannedFault): Promise<string[]> {
   const paused: number[] = [];
   const lines: string[] = [];
-  for (const ref of planned.target.containers) {
+  for (const ref of targetRefs(planned.target)) {
     const pid = await stillThere(ref);
     if (pid !== undefined && signal(pid, 'SIGSTOP')) paused.push(pid);
     else lines.push(`${ref.name} is gone: not paused`);
   }
-  if (paused.length === 0) throw new GamedayError(FailureType.TargetNotFound, `target '${planned.target.name}': none of its processes runs any more (${planned.target.containers.map((c) => c.name).join(', ')})`);
+  if (paused.length === 0) throw new GamedayError(FailureType.TargetNotFound, `target '${planned.target.name}': none of its processes runs any more (${targetRefs(planned.target).map((c) => c.name).join(', ')})`);
   const watchdog = await startWatchdog(deps, planned, paused);
   return [`stopped pid ${paused.join(', ')}${watchdog ? `; ${watchdog}` : ''}`, ...lines];
 }
@@ -89,7 +90,7 @@ export async function pauseProcesses(deps: FaultDeps, planned: PlannedFault): Pr
 /** SIGCONT to every target still running as resolved, and the watchdog ended. Idempotent. */
 export async function resumeProcesses(planned: PlannedFault): Promise<string[]> {
   const lines: string[] = [];
-  for (const ref of planned.target.containers) {
+  for (const ref of targetRefs(planned.target)) {
     const pid = await stillThere(ref);
     lines.push(pid !== undefined && signal(pid, 'SIGCONT') ? `resumed (SIGCONT) ${ref.name}` : `${ref.name} no longer exists: nothing to revert`);
   }
@@ -107,7 +108,7 @@ export async function killProcesses(planned: PlannedFault): Promise<string[]> {
   const sig = (fault.signal?.startsWith('SIG') ? fault.signal : `SIG${fault.signal ?? 'KILL'}`) as NodeJS.Signals;
   if (!(sig in os.constants.signals)) throw new GamedayError(FailureType.InvalidExperiment, `fault ${planned.id}: ${sig} is not a signal this host knows`);
   const lines: string[] = [];
-  for (const ref of planned.target.containers) {
+  for (const ref of targetRefs(planned.target)) {
     const pid = await stillThere(ref);
     lines.push(pid !== undefined && signal(pid, sig) ? `sent ${sig} to ${ref.name}` : `${ref.name} is gone already`);
   }

@@ -1,6 +1,6 @@
 import { describeTolerance } from '../probes/tolerance';
 import type { ProbeSpec } from '../spec/schema';
-import { manualRevert } from '../faults/describe';
+import { manualRevert, targetRefs } from '../faults/describe';
 import type { Journal, ProbeSample } from '../types';
 
 /** Samples the report lists from the start and from the end of a long observation. */
@@ -115,7 +115,7 @@ function designSection(j: Journal): string {
   if (!j.plan) return section('Experiment design', '_the experiment did not load_');
   const { spec, timing } = j.plan;
   const targets = j.targets.length
-    ? j.targets.map((t) => `- **${t.name}**: ${t.selector} → ${t.containers.map((c) => ((t.kind ?? 'docker') === 'docker' ? `${c.name} (${c.id.slice(0, 12)})` : c.name)).join(', ')}`)
+    ? j.targets.map((t) => `- **${t.name}**: ${t.selector} → ${targetRefs(t).map((c) => ((t.kind ?? 'docker') === 'docker' ? `${c.name} (${c.id.slice(0, 12)})` : c.name)).join(', ')}`)
     : Object.entries(spec.targets).map(([n, t]) => `- **${n}**: ${JSON.stringify(t)} (not resolved)`);
   const steps = spec.method.map((m, i) => `${i + 1}. ${m.fault.kind} on target ${m.fault.target} for ${m.duration}`);
   const probes = (spec.observe?.probes ?? []).map((p) => `- ${p.name}: ${describeProbe(p.probe)}`);

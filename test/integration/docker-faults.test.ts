@@ -51,7 +51,7 @@ async function ref(name: string): Promise<ContainerRef> {
 
 let n = 0;
 function planned(fault: FaultSpec, c: ContainerRef, durationMs = 60_000): PlannedFault {
-  const target = { name: 't', kind: 'docker' as const, selector: `container ${c.name}`, containers: [c] };
+  const target = { name: 't', kind: 'docker' as const, selector: `container ${c.name}`, refs: [c] };
   n += 1;
   return { id: `f${n}`, step: 0, fault, target, status: 'planned', description: describeFault(fault, target), tag: `gameday-${process.pid.toString(16)}-f${n}`, durationMs };
 }
@@ -111,7 +111,7 @@ describe('Docker network and resource faults on real containers', () => {
 
   test('docker-disconnect cuts the server off its network; revert connects it again with its aliases', async () => {
     const f = planned({ kind: 'docker-disconnect', target: 't', network: NET }, await ref(SERVER));
-    assert.deepEqual(f.target.containers[0].networks?.[NET]?.aliases.sort(), [`${P}-alias`, `${P}-web`]);
+    assert.deepEqual(f.target.refs[0].networks?.[NET]?.aliases.sort(), [`${P}-alias`, `${P}-web`]);
     assert.equal(await clientReaches(`${P}-alias`), true, 'reachable before');
     await injectFault(deps, f);
     await injectFault(deps, f); // a retried activity: already disconnected is done
@@ -173,7 +173,7 @@ describe('Docker network and resource faults on real containers', () => {
     try {
       await injectFault(deps, f);
       await injectFault(deps, f); // not doubled
-      assert.equal((await stressProcesses(f.tag!, f.target.containers[0].id)).length, 1);
+      assert.equal((await stressProcesses(f.tag!, f.target.refs[0].id)).length, 1);
       assert.match(await top(NATS), new RegExp(`gameday-stress ${f.tag}`), 'docker top lists the stress in the container');
       // The machine is shared (its load is often several times its 2 cores): a busy thread gets
       // a share of a core, but far more than an idle NATS server uses.
@@ -205,8 +205,8 @@ describe('Docker network and resource faults on real containers', () => {
   test('a stress process ends by itself after its deadline, with no revert', async () => {
     const f = planned({ kind: 'docker-cpu-stress', target: 't' }, await ref(NATS), 0);
     await injectFault(deps, f);
-    assert.equal((await stressProcesses(f.tag!, f.target.containers[0].id)).length, 1);
-    await eventually('the stress to exit at its deadline', async () => (await stressProcesses(f.tag!, f.target.containers[0].id)).length === 0, 40_000);
+    assert.equal((await stressProcesses(f.tag!, f.target.refs[0].id)).length, 1);
+    await eventually('the stress to exit at its deadline', async () => (await stressProcesses(f.tag!, f.target.refs[0].id)).length === 0, 40_000);
     assert.doesNotMatch(await top(NATS), new RegExp(f.tag!));
   });
 

@@ -110,7 +110,7 @@ describe('the experiment workflow', () => {
     const result = (await (await w.start({ spec })).result()) as ExperimentResult;
     assert.equal(result.verdict, 'passed', result.reason);
     const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
-    assert.deepEqual(journal.targets[0].containers.map((c) => c.name), [NATS]);
+    assert.deepEqual(journal.targets[0].refs.map((c) => c.name), [NATS]);
     assert.equal((await containerState(NATS)).Running, true);
   });
 

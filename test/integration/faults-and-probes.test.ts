@@ -23,7 +23,7 @@ const PG = 'postgres://postgres@127.0.0.1:55432/postgres';
 
 async function planned(fault: FaultSpec): Promise<PlannedFault> {
   const [c] = await findContainers(docker, { kind: 'docker', container: NATS });
-  const target = { name: 'nats', selector: `container ${NATS}`, containers: [{ id: c.id, name: c.name }] };
+  const target = { name: 'nats', selector: `container ${NATS}`, refs: [{ id: c.id, name: c.name }] };
   return { id: 'f1', step: 0, fault, target, status: 'planned', description: describeFault(fault, target) };
 }
 
@@ -88,7 +88,7 @@ describe('Docker faults on a real container', () => {
 
   test('reverting a fault on a container that no longer exists succeeds: nothing is left to revert', async () => {
     const f = await planned({ kind: 'docker-pause', target: 'nats' });
-    f.target = { ...f.target, containers: [{ id: 'f'.repeat(64), name: 'gone' }] };
+    f.target = { ...f.target, refs: [{ id: 'f'.repeat(64), name: 'gone' }] };
     assert.deepEqual(await revertFault({ docker }, f), ['container gone no longer exists: nothing to revert']);
   });
 });

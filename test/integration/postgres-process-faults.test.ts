@@ -28,7 +28,7 @@ let faults = 0;
 async function resolved(spec: TargetSpec, name = 'target'): Promise<ResolvedTarget> {
   const family = FAMILIES[spec.kind] as (typeof FAMILIES)['postgres'];
   const r = await family.resolve(deps, name, spec as never, { allowlist: [] });
-  return { name, kind: spec.kind, selector: r.selector, containers: r.refs, spec };
+  return { name, kind: spec.kind, selector: r.selector, refs: r.refs, spec };
 }
 
 /** A fault as the workflow plans it, with a tag of its own. */
@@ -204,7 +204,7 @@ describe('process faults on host processes we spawn', () => {
     const arg = sleeper(1);
     const child = spawnSleep(arg);
     const target = await eventually('the process to be visible', async () => (await findProcesses(`^sleep ${arg}$`)).length > 0 && resolved({ kind: 'process', pattern: `^sleep ${arg}$` }, 'sleeper'));
-    assert.equal(target.containers[0].pid, child.pid);
+    assert.equal(target.refs[0].pid, child.pid);
     const f = plan({ kind: 'process-pause', target: 'sleeper' }, target);
     await injectFault(deps, f);
     await injectFault(deps, f);

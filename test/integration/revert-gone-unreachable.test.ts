@@ -25,7 +25,7 @@ const API_PORT = 18594;
 const API = `http://127.0.0.1:${API_PORT}`;
 
 function planned(fault: FaultSpec, spec: TargetSpec, refs: TargetRef[]): PlannedFault {
-  return planFault(`gone-unreachable-${process.pid}`, 'f1', 0, fault, { name: 't', kind: spec.kind, selector: 't', containers: refs, spec }, 5000);
+  return planFault(`gone-unreachable-${process.pid}`, 'f1', 0, fault, { name: 't', kind: spec.kind, selector: 't', refs, spec }, 5000);
 }
 
 /** A port nothing listens on: taken, then closed again. */

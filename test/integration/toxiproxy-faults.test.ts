@@ -96,7 +96,7 @@ describe('toxiproxy faults', () => {
 
   test('a timeout toxic stops data through the proxy during the fault, and its revert lets it through again', async () => {
     const planned = await plan(experiment({ kind: 'toxiproxy-timeout', target: 'upstream', timeout: '0s' }), 'direct-timeout');
-    assert.deepEqual(planned.target.containers.map((c) => c.name), [`proxy upstream → ${(await (await fetch(`${API}/proxies/upstream`)).json() as { upstream: string }).upstream}`]);
+    assert.deepEqual(planned.target.refs.map((c) => c.name), [`proxy upstream → ${(await (await fetch(`${API}/proxies/upstream`)).json() as { upstream: string }).upstream}`]);
     assert.equal((await getThroughProxy(2000)).error, undefined, 'the upstream answers through the proxy before the fault');
 
     await injectFault({ docker }, planned);

@@ -11,7 +11,7 @@ import type { PlannedFault, TargetRef } from '../../src/types';
 const NO_DEPS = { docker: undefined as never };
 
 function planned(fault: FaultSpec, c: TargetRef, durationMs?: number): PlannedFault {
-  return { id: 'f1', step: 0, fault, target: { name: 't', selector: '', containers: [c] }, status: 'planned', description: '', tag: 'gameday-0000abcd-f1', durationMs };
+  return { id: 'f1', step: 0, fault, target: { name: 't', selector: '', refs: [c] }, status: 'planned', description: '', tag: 'gameday-0000abcd-f1', durationMs };
 }
 
 describe('docker network and resource faults, without Docker', () => {
