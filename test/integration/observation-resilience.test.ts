@@ -144,7 +144,7 @@ describe('observation survives its worker and its store', () => {
         const result = (await handle.result()) as ExperimentResult;
         assert.equal(result.rollback, 'complete');
         const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
-        assert.ok((journal.store?.waitedMs ?? 0) > 10_000, `the report says it waited: ${JSON.stringify(journal.store)}`);
+        assert.ok((journal.store?.waitedMs ?? 0) > 5000, `the report says it waited: ${JSON.stringify(journal.store)}`);
         assert.equal(journal.store?.missingSamples, undefined, 'the samples taken while the store hung reached it afterwards');
         assert.ok(journal.observations.length > 30, `${journal.observations.length} observe samples`);
         const report = await readFile(path.join(result.reportDir, 'report.md'), 'utf8');
