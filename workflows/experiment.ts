@@ -68,7 +68,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       state.targets.flatMap((t) => targetRefs(t)),
       { holder: state.run.workflowId, waitMs: wait ? plan.timing.lockWaitMs : 0, onWait: (c) => state.note(`waiting for ${c.name}: another experiment holds it`) },
     );
-    if (acquired.busy) return conclude('not-run', `${acquired.busy.name} is held by another experiment${wait ? ` for longer than ${plan.timing.lockWaitMs / 1000} s` : ''}; nothing injected`);
+    if (acquired.busy) return conclude('not-run', `${kindOf(state, acquired.busy) === 'docker' ? 'container ' : ''}${acquired.busy.name} is held by another experiment${wait ? ` for longer than ${plan.timing.lockWaitMs / 1000} s` : ''}; nothing injected`);
     locks = acquired.held;
     if (state.halted()) return;
 
@@ -176,6 +176,11 @@ async function verify(state: RunState, p: ExperimentPlan): Promise<VerifySummary
   state.saw(v.lastRound);
   state.note(v.held ? 'steady state restored' : 'steady state not restored within the recovery window');
   return v;
+}
+
+/** The kind of the target a resolved ref belongs to (docker for records without kinds). */
+function kindOf(state: RunState, ref: { id: string }): string {
+  return state.targets.find((t) => targetRefs(t).some((r) => r.id === ref.id))?.kind ?? 'docker';
 }
 
 /** What the run's row in the results store says from the start. */

@@ -151,14 +151,19 @@ export type ObserveSummary = SamplingProgress & { unstored: number };
 
 /**
  * The observe probes, a round every `intervalMs` (a round that takes longer starts the next at
- * once), until `until`. A round in flight when the signal aborts is finished and recorded.
+ * once), until `until`. A round that ends after `until` is dropped; one in flight when the signal
+ * aborts is finished and recorded.
  */
 export async function observeUntil(args: { checks: ObserveCheck[]; intervalMs: number; until: number }, env: SamplingEnv): Promise<ObserveSummary> {
   const sampler = new Sampler(env, 'observe', 'observe');
   try {
     while (!env.signal.aborted && Date.now() < args.until) {
       const started = Date.now();
-      sampler.record(await Promise.all(args.checks.map((c) => runCheck(c, 'observe', env.probe))), 'observe');
+      const round = await Promise.all(args.checks.map((c) => runCheck(c, 'observe', env.probe)));
+      // A round still running when the last fault was due saw its revert: it measured the
+      // recovery, not the fault, so it is not a sample "during the fault".
+      if (Date.now() > args.until) break;
+      sampler.record(round, 'observe');
       await pause(Math.min(args.until, started + args.intervalMs) - Date.now(), env.signal);
     }
     return await sampler.finish();
