@@ -66,7 +66,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     const wait = plan.spec.lock?.whenBusy === 'wait';
     const acquired = await acquireLocks(
       state.targets.flatMap((t) => targetRefs(t)),
-      { holder: state.run.workflowId, waitMs: wait ? plan.timing.lockWaitMs : 0, onWait: (c) => state.note(`waiting for ${c.name}: another experiment holds it`) },
+      { holder: state.run.workflowId, waitMs: wait ? plan.timing.lockWaitMs : 0, onWait: (c) => state.note(`waiting for ${kindOf(state, c) === 'docker' ? 'container ' : ''}${c.name}: another experiment holds it`) },
     );
     if (acquired.busy) return conclude('not-run', `${kindOf(state, acquired.busy) === 'docker' ? 'container ' : ''}${acquired.busy.name} is held by another experiment${wait ? ` for longer than ${plan.timing.lockWaitMs / 1000} s` : ''}; nothing injected`);
     locks = acquired.held;

@@ -65,7 +65,7 @@ export async function observeWhileFaulted(state: RunState, p: ExperimentPlan): P
       .run(() => samplingActivities(until, `guardrail ${g.name} every ${p.timing.guardrailIntervalMs[i]} ms`).watchGuardrail({ run, guardrail: g, intervalMs: p.timing.guardrailIntervalMs[i], until, window }))
       .then((summary) => {
         observed.guards.push(summary);
-        if (summary.breach) breached(state, summary.breach);
+        if (summary.breach) breached(state, summary.breach, summary.reason);
         return summary;
       }, failed(`guardrail '${g.name}'`))
       .finally(() => guardsDone++),
@@ -91,8 +91,8 @@ export async function observeWhileFaulted(state: RunState, p: ExperimentPlan): P
   return observed;
 }
 
-function breached(state: RunState, b: GuardrailBreach): void {
+function breached(state: RunState, b: GuardrailBreach, reason = `guardrail '${b.guardrail}' breached at ${b.at}: ${b.observed} (abort when ${b.condition})`): void {
   if (state.halted()) return;
   state.breach = b;
-  state.halt(`guardrail '${b.guardrail}' breached at ${b.at}: ${b.observed} (abort when ${b.condition})`, b.at);
+  state.halt(reason, b.at);
 }

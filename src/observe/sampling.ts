@@ -173,7 +173,8 @@ export async function observeUntil(args: { checks: ObserveCheck[]; intervalMs: n
 }
 
 /** What a guardrail returns: the breach that ended it, if one did. */
-export type GuardSummary = SamplingProgress & { unstored: number; breach?: GuardrailBreach };
+/** `reason`: the breach in words, for the run's abort. */
+export type GuardSummary = SamplingProgress & { unstored: number; breach?: GuardrailBreach; reason?: string };
 
 /**
  * One guardrail, sampled at its own interval (the gap between two samples is the interval plus
@@ -192,8 +193,9 @@ export async function guardUntil(args: { guardrail: Guardrail; intervalMs: numbe
       sampler.record([{ ...sample, ok: !met && !sample.error, breached: !!met }], 'observe', (s) => `guardrail ${s.check}`);
       if (met) {
         const breach = { guardrail: g.name, at: sample.at, condition: `${met.field} ${met.expected}`, observed: `${met.field} ${met.observed}` };
-        sampler.note(sample.at, 'observe', `guardrail '${g.name}' breached at ${sample.at}: ${met.field} ${met.observed} (abort when ${met.expected})`);
-        return { ...(await sampler.finish()), breach };
+        const reason = `guardrail '${g.name}' breached at ${sample.at}: ${met.field} ${met.observed} (abort when ${met.expected})`;
+        sampler.note(sample.at, 'observe', reason);
+        return { ...(await sampler.finish()), breach, reason };
       }
       await pause(args.intervalMs, env.signal);
     }
