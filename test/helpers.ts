@@ -215,3 +215,18 @@ export async function gameday(args: string[], env: Record<string, string> = {}):
     ),
   );
 }
+
+/** An HTTP server on 127.0.0.1 that answers `ok`, for probes that must be cheap; its URL and a close. */
+export async function startOkServer(): Promise<{ url: string; close: () => void }> {
+  const { createServer } = await import('node:http');
+  const server = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, close: () => void server.close() };
+}
+
+/** A busybox container of the test's own, running `sleep`, opted in to faults (removed first if left over). */
+export async function startSleeper(name: string): Promise<void> {
+  await removeContainer(name);
+  const c = await docker.createContainer({ name, Image: 'gameday/busybox:local', Cmd: ['sleep', '3600'], Labels: { 'gameday.enabled': 'true' } });
+  await c.start();
+}

@@ -31,6 +31,7 @@ import type {
   Stage,
   Verdict,
 } from '../src/types';
+import { experimentIdOf, failedReason, failureMessage } from './failure';
 import { acquireLocks, releaseLocks } from './lock';
 import { freezeFor, frozenReason, resultForTrigger } from './scheduled';
 
@@ -394,24 +395,4 @@ export async function experimentV1(input: ExperimentInput): Promise<ExperimentRe
       await sleep(p.timing.recoveryIntervalMs);
     }
   }
-}
-
-function failedReason(recovered: boolean, missed: string[]): string {
-  const parts: string[] = [];
-  if (missed.length > 0) parts.push(`during the fault, not as expected: ${missed.join(', ')}`);
-  if (!recovered) parts.push('the steady state did not return within the recovery window');
-  return `the hypothesis was disproved: ${parts.join('; ')}`;
-}
-
-function failureMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  // ActivityFailure wraps the activity's own ApplicationFailure: the cause says what went wrong.
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
-}
-
-function experimentIdOf(input: ExperimentInput): string {
-  if ('experiment' in input) return input.experiment;
-  const id = (input.spec as { id?: unknown } | null)?.id;
-  return typeof id === 'string' ? id : 'unknown';
 }

@@ -9,7 +9,7 @@ import { abortSignal, statusQuery } from './definitions';
 import { experimentV1 } from './experiment-v1';
 import { acquireLocks, releaseLocks } from './lock';
 import { observeWhileFaulted, type Observed } from './observation';
-import { failureMessage } from './failure';
+import { experimentIdOf, failedReason, failureMessage } from './failure';
 import { faultQueue, rollBack } from './rollback';
 import { RunState } from './run-state';
 import { freezeFor, frozenReason, resultForTrigger } from './scheduled';
@@ -224,17 +224,4 @@ function expectedSamples(plan: ExperimentPlan | undefined, observed: Observed | 
   if (!plan || !observed || observed.failure) return undefined;
   if ((plan.spec.observe?.probes?.length && !observed.observe) || observed.guards.length < (plan.spec.guardrails?.length ?? 0)) return undefined;
   return count(observed.observe) + observed.guards.reduce((n, g) => n + count(g), 0) + count(verification);
-}
-
-function failedReason(recovered: boolean, missed: string[]): string {
-  const parts: string[] = [];
-  if (missed.length > 0) parts.push(`during the fault, not as expected: ${missed.join(', ')}`);
-  if (!recovered) parts.push('the steady state did not return within the recovery window');
-  return `the hypothesis was disproved: ${parts.join('; ')}`;
-}
-
-function experimentIdOf(input: ExperimentInput): string {
-  if ('experiment' in input) return input.experiment;
-  const id = (input.spec as { id?: unknown } | null)?.id;
-  return typeof id === 'string' ? id : 'unknown';
 }

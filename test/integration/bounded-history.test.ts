@@ -4,12 +4,11 @@
  * small payloads, and its report holds every sample, read back from the results store.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { temporal } from '@temporalio/proto';
-import { containerState, docker, eventually, recordHistory, removeContainer, startWorker, type TestWorker } from '../helpers';
+import { containerState, eventually, recordHistory, removeContainer, startOkServer, startSleeper, startWorker, type TestWorker } from '../helpers';
 import type { Experiment } from '../../src/spec/schema';
 import type { ExperimentResult, Journal } from '../../src/types';
 
@@ -34,16 +33,13 @@ function payloadSizes(events: temporal.api.history.v1.IHistoryEvent[]): number[]
 
 describe('a long run at a fast sampling rate', () => {
   let w: TestWorker;
-  let server: Server;
+  let server: Awaited<ReturnType<typeof startOkServer>>;
   let url: string;
 
   before(async () => {
-    server = createServer((_req, res) => res.end('ok'));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
-    await removeContainer(TARGET);
-    const c = await docker.createContainer({ name: TARGET, Image: 'gameday/busybox:local', Cmd: ['sleep', '3600'], Labels: { 'gameday.enabled': 'true' } });
-    await c.start();
+    server = await startOkServer();
+    url = server.url;
+    await startSleeper(TARGET);
     w = await startWorker('long-run');
   });
   after(async () => {

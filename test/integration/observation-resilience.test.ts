@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
@@ -16,7 +15,7 @@ import { migrateResultsStore } from '../../src/store/migrate';
 import type { Experiment } from '../../src/spec/schema';
 import type { ExperimentResult, ExperimentStatus, Journal, PlannedFault } from '../../src/types';
 import { statusQuery } from '../../workflows/definitions';
-import { connectTestClient, containerState, docker, eventually, killSpawnedWorkers, removeContainer, spawnWorker, startWorker } from '../helpers';
+import { connectTestClient, containerState, eventually, killSpawnedWorkers, removeContainer, spawnWorker, startOkServer, startSleeper, startWorker } from '../helpers';
 import { startPrivatePostgres, type PrivatePostgres } from '../pg-server';
 
 const TARGET = 'gameday-test-resilience';
@@ -52,17 +51,14 @@ async function unpausedAt(): Promise<number> {
 }
 
 describe('observation survives its worker and its store', () => {
-  let server: Server;
+  let server: Awaited<ReturnType<typeof startOkServer>>;
   let url: string;
   let client: Client;
 
   before(async () => {
-    server = createServer((_req, res) => res.end('ok'));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
-    await removeContainer(TARGET);
-    const c = await docker.createContainer({ name: TARGET, Image: 'gameday/busybox:local', Cmd: ['sleep', '3600'], Labels: { 'gameday.enabled': 'true' } });
-    await c.start();
+    server = await startOkServer();
+    url = server.url;
+    await startSleeper(TARGET);
     client = await connectTestClient();
   });
   after(async () => {
