@@ -5,6 +5,8 @@ import { GamedayError } from '../src/errors';
 import { publishEvent as publish } from '../src/events';
 import { createJanitorActivities } from './janitor';
 import { injectFault as inject, revertFault as revert } from '../src/faults';
+import { dueKey, DueReverts } from '../src/faults/due-reverts';
+import { stillInPlace } from './due-check';
 import { runCheck } from '../src/probes';
 import { writeReport as write } from '../src/report/write';
 import { findExperiment, findScenario, parseExperiment, parseScenario, planExperiment as plan } from '../src/spec/loader';
@@ -36,6 +38,8 @@ export interface ActivityDeps {
   /** The results store, and the worker's queue of writes to it. */
   store: ResultsStore;
   writer: StoreWriter;
+  /** The worker's due-time reverts (src/faults/due-reverts.ts); one of its own when absent. */
+  dueReverts?: DueReverts;
 }
 
 /**
@@ -78,6 +82,7 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
  * hand in others (another Docker engine, a temporary reports folder).
  */
 export function createActivities(deps: ActivityDeps) {
+  const dueReverts = deps.dueReverts ?? new DueReverts();
   return {
     ...createSamplingActivities({ probe: { docker: deps.docker }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir }),
     /** Validates the input (a catalog id or a whole spec) and fills in its defaults. */
@@ -119,6 +124,32 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /**
+     * Injects, then arms the revert at the fault's due time in this worker (injected now + its
+     * duration), which needs no workflow task: under load the workflow's own timer and revert
+     * come later, and find the fault reverted already. Returns when it was injected and is due.
+     */
+    async injectFaultUntilDue(f: PlannedFault): Promise<{ lines: string[]; injectedAt: string; dueAt?: string }> {
+      const ctx = Context.current();
+      ctx.log.info(`inject ${f.id}: ${f.description}`);
+      const lines = await heartbeating(() => permanent(() => inject(deps, f)));
+      const injectedAt = Date.now();
+      const run = ctx.info.workflowExecution;
+      if (f.durationMs === undefined) return { lines, injectedAt: new Date(injectedAt).toISOString() };
+      const dueAtMs = injectedAt + f.durationMs;
+      const client = deps.client;
+      if (client && run) {
+        dueReverts.arm({
+          key: dueKey(run, f.id),
+          dueAtMs,
+          stillInPlace: () => stillInPlace(client, run, f.id),
+          revert: async () => void (await revert(deps, f)),
+          onDone: (o) => (o.reverted ? ctx.log.info(`reverted ${f.id} at its due time`) : ctx.log.info(`no due-time revert of ${f.id}: ${o.why}`)),
+        });
+      }
+      return { lines, injectedAt: new Date(injectedAt).toISOString(), dueAt: new Date(dueAtMs).toISOString() };
+    },
+
+    /**
      * Idempotent. Runs recorded before bounded histories retry it in rounds from the workflow;
      * newer runs give it a retry policy without limit and `tell: true`: at a few attempts
      * (tellsWorkflowAt) the activity signals the workflow that its rollback is failing, and
@@ -127,8 +158,10 @@ export function createActivities(deps: ActivityDeps) {
     async revertFault(f: PlannedFault, opts: { tell?: boolean } = {}): Promise<string[]> {
       const ctx = Context.current();
       ctx.log.info(`revert ${f.id}: ${f.description}`);
+      const due = ctx.info.workflowExecution ? await dueReverts.disarm(dueKey(ctx.info.workflowExecution, f.id)) : undefined;
       try {
-        return await heartbeating(() => revert(deps, f));
+        const lines = await heartbeating(() => revert(deps, f));
+        return due?.reverted ? [`reverted at its due time by the worker that injected it (${due.at.toISOString()})`, ...lines] : lines;
       } catch (err) {
         const { attempt, workflowExecution } = ctx.info;
         if (opts.tell && workflowExecution && tellsWorkflowAt(attempt)) {
