@@ -58,7 +58,7 @@ test('migrations apply twice in a row, and from two callers at once, without err
     const applied = await c.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`);
     const tables = await c.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
     await c.end();
-    assert.deepEqual(applied.rows.map((r) => r.name), ['001_results-store']);
+    assert.deepEqual(applied.rows.map((r) => r.name), ['001_results-store', '004_history']);
     assert.deepEqual(tables.rows.map((r) => r.table_name), ['breaches', 'events', 'expectations', 'faults', MIGRATIONS_TABLE, 'runs', 'samples']);
   } finally {
     await dropDatabase(fresh);
@@ -185,17 +185,19 @@ test('a report exported from the store alone is the report the worker would have
   await store.finishRun({ ...j, baseline: [], observations: [], guardrails: [], verification: [] });
   const reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-store-reports-'));
   try {
-    const written = await writeReport(reportsDir, j);
+    // The worker's report compares with the run before; this DB holds none of this experiment that started earlier.
+    const worker: Journal = { ...j, revalidation: { rows: [] } };
+    const written = await writeReport(reportsDir, worker);
     await rm(path.join(written, 'journal.json'));
     await rm(path.join(written, 'report.md'));
 
     const dir = await exportReport(store, reportsDir, j.workflowId);
     assert.equal(dir, reportDirFor(reportsDir, j.workflowId));
-    assert.equal(await readFile(path.join(dir, 'report.md'), 'utf8'), renderMarkdown(j));
+    assert.equal(await readFile(path.join(dir, 'report.md'), 'utf8'), renderMarkdown(worker));
     const exported = JSON.parse(await readFile(path.join(dir, 'journal.json'), 'utf8')) as Journal;
     assert.equal(exported.observations.length, j.observations.length);
     assert.equal(exported.guardrails.length, j.guardrails.length);
-    assert.deepEqual(exported, JSON.parse(JSON.stringify(j)));
+    assert.deepEqual(exported, JSON.parse(JSON.stringify(worker)));
     await assert.rejects(exportReport(store, reportsDir, 'no-such-workflow'), /the results store has no run no-such-workflow to export/);
   } finally {
     await rm(reportsDir, { recursive: true, force: true });
