@@ -162,3 +162,15 @@ test('gameday history lists each run with its verdict, rollback, duration, trigg
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--since: expected a duration such as 90m, 24h or 7d, not 'soon'/);
 });
+
+test("a scenario's stages take the trigger of the scenario: started by the CLI, its stage's run reads cli", async () => {
+  const stageId = `${ID}-stage`;
+  const spec = YAML.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  delete spec.schedule;
+  const scenarioFile = path.join(root, `${ID}-scenario.yaml`);
+  await writeFile(scenarioFile, YAML.stringify({ kind: 'scenario', id: `${ID}-scenario`, title: 'one stage', hypothesis: 'the shop heals', stages: [{ name: 'shop', spec: { ...spec, id: stageId } }] }));
+  const r = await cli(['run', scenarioFile, '--wait', '--json']);
+  assert.equal((JSON.parse(r.stdout) as { verdict: string }).verdict, 'passed', r.stderr);
+  const h = JSON.parse((await cli(['history', stageId, '--json'])).stdout) as History;
+  assert.deepEqual(h.runs.map((x) => [x.experimentId, x.trigger, x.verdict]), [[stageId, 'cli', 'passed']]);
+});
