@@ -159,10 +159,12 @@ export function createActivities(deps: ActivityDeps) {
       return permanent(async () => {
         const { spec, file } = 'scenario' in input ? await findScenario(deps.experimentsDir, input.scenario) : { spec: parseScenario(input.spec, input.source ?? '<input>'), file: input.source ?? '<input>' };
         const plan = planStages(spec, file);
-        // Every stage's secrets before the first stage injects anything.
+        // Every stage's secrets before the first stage injects anything. A stage that does not load
+        // is left to fail as its own child run does, as before.
         for (const stage of plan.stages) {
-          const staged = 'experiment' in stage.input ? await findExperiment(deps.experimentsDir, stage.input.experiment) : { spec: parseExperiment(stage.input.spec, stage.input.source), file: stage.input.source ?? file };
-          checkSecrets(staged.spec, `stage ${stage.name} of scenario ${spec.id}, ${staged.file}`, deps.env);
+          const stageInput = stage.input;
+          const staged = await (async () => ('experiment' in stageInput ? findExperiment(deps.experimentsDir, stageInput.experiment) : { spec: parseExperiment(stageInput.spec, stageInput.source), file: stageInput.source ?? file }))().catch(() => undefined);
+          if (staged) checkSecrets(staged.spec, `stage ${stage.name} of scenario ${spec.id}, ${staged.file}`, deps.env);
         }
         return plan;
       });

@@ -165,4 +165,36 @@ describe('secrets by reference', () => {
     assert.equal(state.Paused, false);
     assert.equal(state.Running, true);
   });
+
+  test("a scenario whose later stage lacks a variable fails before its first stage starts", async () => {
+    const stage = (id: string, probe: object) => ({
+      id,
+      title: id,
+      hypothesis: 'the box keeps running',
+      targets: { box: { kind: 'docker', container: SLEEPER } },
+      steadyState: [{ name: 'box runs', probe, expect: { error: { equals: '' } } }],
+      method: [{ fault: { kind: 'docker-pause', target: 'box' }, duration: '2s' }],
+    });
+    const spec = {
+      kind: 'scenario',
+      id: 'h-sec-scenario',
+      title: 'two stages',
+      hypothesis: 'every secret is checked first',
+      stages: [
+        { name: 'first', spec: stage('h-sec-first', { kind: 'docker-container', container: SLEEPER }) },
+        { name: 'second', spec: stage('h-sec-second', { kind: 'http', url: 'http://127.0.0.1:9/', headers: { Authorization: 'Bearer ${env:H_SEC_UNSET_TOKEN}' } }) },
+      ],
+    };
+    const handle = await client.workflow.start('scenario', { taskQueue, workflowId: `h-sec-scenario-${RUN}`, workflowTaskTimeout: '5s', args: [{ spec, source: 'scenario.json' }] });
+    const failure = await handle.result().then(
+      () => assert.fail('the scenario should have failed'),
+      (e: Error & { cause?: Error & { cause?: Error & { type?: string } } }) => e.cause?.cause ?? e.cause,
+    );
+    assert.ok(failure, 'the scenario failed with a cause');
+    assert.equal((failure as { type?: string }).type, 'SecretMissing');
+    assert.match(failure.message, /stage second of scenario h-sec-scenario.*H_SEC_UNSET_TOKEN is not set on the worker \(\$\{env:H_SEC_UNSET_TOKEN\} in steadyState\.0\.probe\.headers\.Authorization\).*nothing was injected/);
+    const history = await handle.fetchHistory();
+    assert.ok(!(history.events ?? []).some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes), 'no stage was started');
+    assert.equal((await containerState(SLEEPER)).Paused, false);
+  });
 });
