@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Config } from '../config';
 import { InvalidExperimentError, formatProblem } from '../errors';
+import { maskPasswords } from '../mask';
 import { addScheduleCommands } from './schedule';
 
 /*
@@ -101,7 +102,7 @@ export function buildProgram(): Command {
     .description('validate experiment files; one line per problem')
     .action(async (files: string[]) => {
       const { validateFiles } = await import('./validate');
-      const problems = await validateFiles(files);
+      const problems = await validateFiles(files, err);
       problems.forEach(err);
       if (problems.length === 0) out(`${files.length} file${files.length === 1 ? '' : 's'} valid`);
       process.exitCode = problems.length === 0 ? 0 : 1;
@@ -235,7 +236,7 @@ export async function main(argv = process.argv): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     if (e instanceof InvalidExperimentError) e.problems.map(formatProblem).forEach(err);
-    else err(`gameday: ${(e as Error).message}`);
+    else err(`gameday: ${maskPasswords((e as Error).message)}`);
     process.exitCode = 1;
   } finally {
     await Promise.all(cleanup.map((close) => close().catch(() => undefined)));

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { maskPasswordsIn } from '../mask';
 import type { Journal } from '../types';
 import { storeFailure } from './errors';
 import { listRuns, previousRun } from './history';
@@ -138,9 +139,12 @@ async function readJournal(c: pg.PoolClient, workflowId: string, runId?: string)
   }
 }
 
-/** A parameter for a json column: pg would send an array as a PostgreSQL array, not as JSON. */
+/**
+ * A parameter for a json column: pg would send an array as a PostgreSQL array, not as JSON. A
+ * password typed into a URL of the spec is masked: the store keeps what a report shows.
+ */
 function json(value: unknown): string {
-  return JSON.stringify(value);
+  return JSON.stringify(maskPasswordsIn(value));
 }
 
 // Times are read back as text in the journal's form (ISO 8601, UTC, milliseconds).
