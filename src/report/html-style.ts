@@ -28,6 +28,7 @@ figcaption { font-size: 13px; margin-bottom: 4px; }
 .fault-window.not-reverted { background: repeating-linear-gradient(45deg, rgba(220, 38, 38, 0.18) 0 6px, rgba(220, 38, 38, 0.06) 6px 12px); }
 .mark { position: absolute; top: 0; bottom: 0; width: 0; border-left: 2px dashed; }
 .mark-label { position: absolute; left: 3px; font-size: 11px; white-space: nowrap; background: rgba(255, 255, 255, 0.8); }
+.mark-label.flip { left: auto; right: 3px; }
 .mark-inject { border-color: #b45309; color: #b45309; }
 .mark-revert { border-color: #15803d; color: #15803d; }
 .mark-abort { border-color: #b91c1c; color: #b91c1c; }

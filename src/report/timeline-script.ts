@@ -91,6 +91,8 @@ export const TIMELINE_SCRIPT = String.raw`
       mark.title = m.label + ' at ' + fmt(m.at);
       var label = element('span', 'mark-label', m.label);
       label.style.top = (14 + (i % 3) * 14) + 'px';
+      // Near the right edge the label goes on the mark's left, where it can be read.
+      if (u.valToPos(m.at, 'x') > u.over.clientWidth - 100) label.className += ' flip';
       mark.appendChild(label);
       layer.appendChild(mark);
     });
@@ -98,6 +100,7 @@ export const TIMELINE_SCRIPT = String.raw`
 
   data.charts.forEach(function (c) {
     var el = document.getElementById('chart-' + c.id);
+    var sparse = c.group === 'steady state';
     var opts = {
       width: Math.max(320, el.clientWidth),
       height: HEIGHT,
@@ -108,7 +111,12 @@ export const TIMELINE_SCRIPT = String.raw`
       },
       series: [
         { value: function (u, v) { return v == null ? '--' : fmt(v); } },
-        { label: c.field, stroke: '#2563eb', width: 1.5, points: { show: c.x.length <= 300, size: 5, fill: '#2563eb' } }
+        {
+          label: c.field, stroke: '#2563eb', width: 1.5,
+          points: { show: sparse || c.x.length <= 300, size: sparse ? 7 : 5, fill: '#2563eb' },
+          // The steady state is measured before and after the fault only: a line between would invent the middle.
+          paths: sparse ? function () { return null; } : undefined
+        }
       ],
       axes: [{}, { label: c.field, size: 64 }],
       hooks: { draw: [drawBoundsAndMisses(c)], ready: [overlay], setSize: [overlay] }
