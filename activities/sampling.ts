@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { duringRows, steadyStateRows } from '../src/judge';
+import { duringRowsFrom, steadyStateRows } from '../src/judge';
 import { guardUntil, observeUntil, probeOnce, verifyUntilHeld, type GuardSummary, type ObserveSummary, type SamplingEnv, type SamplingProgress, type VerifySummary } from '../src/observe/sampling';
 import type { ProbeContext } from '../src/probes';
-import { writeReport } from '../src/report/write';
+import { writeReportFrom } from '../src/report/stream';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
 import type { ResultsStore, RunKey } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
@@ -78,24 +78,25 @@ export function createSamplingActivities(deps: SamplingDeps) {
       const info = Context.current().info;
       const { journal } = args;
       await deps.store.finishRun(journal);
-      const stored = await deps.store.readJournal(journal.workflowId, journal.runId);
-      if (!stored) throw new Error(`the results store lost run ${journal.workflowId} right after it was written`);
-      const count = stored.observations.length + stored.guardrails.length + stored.verification.length;
-      const waited = Date.now() - info.scheduledTimestampMs;
-      if (args.expectedSamples !== undefined && count < args.expectedSamples && waited < REPORT_WAITS_FOR_SAMPLES_MS) {
-        throw ApplicationFailure.retryable(`${args.expectedSamples - count} samples are still on their way to the results store`, 'SamplesPending');
-      }
-      const full: Journal = {
-        ...stored,
-        hypothesisVsReality: stored.plan
-          ? [...steadyStateRows(stored.plan, stored.baseline, 'baseline'), ...duringRows(stored.plan, stored.observations), ...(stored.verification.length ? steadyStateRows(stored.plan, stored.verification, 'after recovery') : [])]
-          : journal.hypothesisVsReality,
-        store: {
-          ...(info.attempt > 1 ? { waitedMs: waited, attempts: info.attempt } : {}),
-          ...(args.expectedSamples !== undefined && count < args.expectedSamples ? { missingSamples: args.expectedSamples - count } : {}),
-        },
-      };
-      return { reportDir: await writeReport(deps.reportsDir, full) };
+      // Streamed from the store: the worker holds a batch of samples at a time, however long the run.
+      const reportDir = await deps.store.readRun(journal.workflowId, journal.runId, async (run) => {
+        const count = run.counts.observe + run.counts.guardrail + run.counts.verify;
+        const waited = Date.now() - info.scheduledTimestampMs;
+        const missing = args.expectedSamples !== undefined && count < args.expectedSamples ? args.expectedSamples - count : 0;
+        if (missing && waited < REPORT_WAITS_FOR_SAMPLES_MS) throw ApplicationFailure.retryable(`${missing} samples are still on their way to the results store`, 'SamplesPending');
+        return writeReportFrom(deps.reportsDir, run, (stored, d) => ({
+          ...stored,
+          hypothesisVsReality: stored.plan
+            ? [...steadyStateRows(stored.plan, d.baseline, 'baseline'), ...duringRowsFrom(stored.plan, d.observations.aggregates), ...(d.verification.count ? steadyStateRows(stored.plan, [...d.verification.last.values()], 'after recovery') : [])]
+            : journal.hypothesisVsReality,
+          store: {
+            ...(info.attempt > 1 ? { waitedMs: waited, attempts: info.attempt } : {}),
+            ...(missing ? { missingSamples: missing } : {}),
+          },
+        }));
+      });
+      if (!reportDir) throw new Error(`the results store lost run ${journal.workflowId} right after it was written`);
+      return { reportDir };
     },
   };
 }
