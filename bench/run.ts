@@ -12,6 +12,9 @@
  *   guardrails   detection latency (BENCH_GUARDRAIL_INTERVALS_MS=100,1000; BENCH_GUARDRAIL_RUNS=5)
  *                and sampling gaps (BENCH_GAP_GUARDRAIL_MS=20, BENCH_GAP_OBSERVE_MS=100, BENCH_GAP_SECONDS=10)
  *   cli          `gameday run --wait` on a 10 s pause, `gameday --help`, Chaos Toolkit (BENCH_CLI_RUNS=5)
+ *   daylong      a 24 h journal's report, streamed and whole in memory: time, peak RSS and heap
+ *                (BENCH_DAYLONG_SAMPLES=345600,2000000), and the StoreWriter with 100 runs at
+ *                10 ms, then with the store down (BENCH_DAYLONG_WRITER_S=20); see bench/daylong.ts
  */
 import os from 'node:os';
 import { provisionStack } from '../src/stack';
@@ -19,6 +22,7 @@ import { connectTestClient, killSpawnedWorkers } from '../test/helpers';
 import { cliOverhead } from './cli-overhead';
 import { concurrencyCurve } from './concurrency';
 import { core } from './core';
+import { dayLong } from './daylong';
 import { detectionLatency, samplingGaps } from './guardrails';
 import { historyPerDuration } from './history';
 import { startHttpTarget, type HttpTarget } from './http-target';
@@ -38,6 +42,7 @@ const PARTS: Record<string, Part> = {
     gaps: await samplingGaps(client, http, envNumber('BENCH_GAP_GUARDRAIL_MS', 20), envNumber('BENCH_GAP_OBSERVE_MS', 100), envNumber('BENCH_GAP_SECONDS', 10)),
   }),
   cli: async (client, http) => cliOverhead(client, http, envNumber('BENCH_CLI_RUNS', 5)),
+  daylong: async () => dayLong(),
 };
 
 /** The parts asked for, in the order of PARTS. */
