@@ -61,7 +61,7 @@ async function insertRun(workflowId: string, samples: number): Promise<{ rounds:
       const insert = (phase: string, checks: string[]) =>
         c.query(
           `INSERT INTO samples (workflow_id, run_id, phase, check_name, seq, at, stage, ok, error, measurement, expectations)
-           SELECT $1, 'run-1', $2, ch.name, g, $3::timestamptz + g * $4 * interval '1 millisecond', 'observe', g % 1000 <> 999,
+           SELECT $1, 'run-1', $2, ch.name, g, $3::timestamptz + g * $4::float8 * interval '1 millisecond', 'observe', g % 1000 <> 999,
              CASE WHEN g % 1000 = 999 THEN 'timeout after 1500 ms' ELSE '' END,
              json_build_object('status', 200, 'latencyMs', 3 + g % 7),
              json_build_array(json_build_object('field', 'latencyMs', 'expected', 'at most 2500', 'observed', (3 + g % 7)::text, 'ok', g % 1000 <> 999))
@@ -87,12 +87,12 @@ interface ChildResult {
 /** One export in a fresh process; an out-of-memory or a timeout is an outcome, not a crash of the bench. */
 async function exportIn(mode: 'before' | 'after', workflowId: string, reportsDir: string): Promise<ChildResult> {
   try {
-    const { stdout } = await run(process.execPath, [path.join(ROOT, 'dist', 'bench', 'daylong-child.js'), URL_, reportsDir, workflowId, mode], { timeout: 300_000, maxBuffer: 1 << 20 });
+    const { stdout } = await run(process.execPath, [path.join(ROOT, 'dist', 'bench', 'daylong-child.js'), URL_, reportsDir, workflowId, mode], { timeout: 600_000, maxBuffer: 1 << 20 });
     return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as ChildResult;
   } catch (e) {
     const err = e as { code?: number; signal?: string; killed?: boolean; stderr?: string };
     const last = (err.stderr ?? '').trim().split('\n').filter(Boolean).slice(-2).join(' / ');
-    return { mode, error: err.killed ? 'gave up after 300 s' : `exited ${err.signal ?? `with code ${err.code}`}: ${last.slice(0, 300)}` };
+    return { mode, error: err.killed ? 'gave up after 600 s' : `exited ${err.signal ?? `with code ${err.code}`}: ${last.slice(0, 300)}` };
   }
 }
 
@@ -208,7 +208,7 @@ export async function dayLong(): Promise<unknown> {
   await admin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`));
   await migrateResultsStore(URL_);
   try {
-    const report = await reportPoints(envNumbers('BENCH_DAYLONG_SAMPLES', [345_600, 2_000_000]));
+    const report = await reportPoints(envNumbers('BENCH_DAYLONG_SAMPLES', [345_600, 1_000_000]));
     const after = (report as { after: ChildResult }[]).map((p) => p.after.peakRssMiB ?? NaN);
     const seconds = envNumber('BENCH_DAYLONG_WRITER_S', 20);
     progress('daylong: writer, 100 runs every 10 ms');

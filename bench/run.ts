@@ -13,7 +13,7 @@
  *                and sampling gaps (BENCH_GAP_GUARDRAIL_MS=20, BENCH_GAP_OBSERVE_MS=100, BENCH_GAP_SECONDS=10)
  *   cli          `gameday run --wait` on a 10 s pause, `gameday --help`, Chaos Toolkit (BENCH_CLI_RUNS=5)
  *   daylong      a 24 h journal's report, streamed and whole in memory: time, peak RSS and heap
- *                (BENCH_DAYLONG_SAMPLES=345600,2000000), and the StoreWriter with 100 runs at
+ *                (BENCH_DAYLONG_SAMPLES=345600,1000000), and the StoreWriter with 100 runs at
  *                10 ms, then with the store down (BENCH_DAYLONG_WRITER_S=20); see bench/daylong.ts
  */
 import os from 'node:os';
@@ -53,19 +53,23 @@ function chosenParts(): string[] {
   return Object.keys(PARTS).filter((p) => asked.length === 0 || asked.includes(p));
 }
 
+/** Parts that need neither Temporal nor the bench's endpoint: run alone, they leave every run on the server alone. */
+const STANDALONE = new Set(['daylong']);
+
 async function main(): Promise<void> {
   const parts = chosenParts();
   cleanUpOnSignal();
   await provisionStack();
-  const client = await connectTestClient();
-  const http = await startHttpTarget();
+  const standalone = parts.every((p) => STANDALONE.has(p));
+  const client = standalone ? undefined : await connectTestClient();
+  const http = standalone ? undefined : await startHttpTarget();
   try {
-    await removeLeftovers(client);
+    if (client) await removeLeftovers(client);
     for (const part of parts) {
       process.stderr.write(`bench: ${part}\n`);
       const context = await runContext();
       const t = performance.now();
-      const results = await PARTS[part](client, http);
+      const results = await PARTS[part](client as Client, http as HttpTarget);
       // core writes its own keys (as it always has); the others write one key each.
       if (part !== 'core') await writeResults({ [part]: { ...context, loadAverageAtEnd: os.loadavg().map(round), partSeconds: Math.round((performance.now() - t) / 1000), ...(results as object) } });
       process.stderr.write(`bench: ${part} done in ${Math.round((performance.now() - t) / 1000)} s\n`);
@@ -73,8 +77,8 @@ async function main(): Promise<void> {
     }
   } finally {
     killSpawnedWorkers();
-    await http.close();
-    await client.connection.close();
+    await http?.close();
+    await client?.connection.close();
   }
 }
 

@@ -13,6 +13,7 @@ import { renderMarkdown } from '../../src/report/markdown';
 import { migrateResultsStore } from '../../src/store/migrate';
 import { openResultsStore } from '../../src/store/postgres';
 import type { ResultsStore } from '../../src/store/types';
+import { StoreWriter } from '../../src/store/writer';
 import type { Journal } from '../../src/types';
 import { countOf, dropDatabase, PG_SERVER } from '../store-db';
 import { at, journalFixture, samples, storedSamples } from '../store-fixtures';
@@ -150,4 +151,32 @@ test('retention prunes the samples of old runs and keeps their records; recent a
   const dir = await exportReport(store, reportsDir, oldRun.workflowId);
   assert.match(await readFile(path.join(dir, 'report.md'), 'utf8'), /The run's samples were pruned from the results store at .* \(GAMEDAY_RESULTS_RETENTION\)/);
   assert.equal((await store.readJournal(recentRun.workflowId))?.store, undefined);
+});
+
+test('a writer whose store is down holds at most its cap and counts every sample it refuses past it', async () => {
+  // A real store that refuses every connection: nothing listens on port 1.
+  const down = openResultsStore('postgres://postgres@127.0.0.1:1/gameday', { connectionTimeoutMillis: 500 });
+  const writer = new StoreWriter(down, { maxPending: 1000, retryMs: () => 200 });
+  try {
+    const run = { workflowId: 'writer-down', runId: 'run-1' };
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        Promise.race([
+          writer.samples(run, samples('observe', 'webhooks', i * 200, 200)).then(
+            () => 'stored',
+            (e: Error) => e.message,
+          ),
+          new Promise<string>((r) => setTimeout(() => r('waiting'), 1500)),
+        ]),
+      ),
+    );
+    assert.deepEqual(outcomes.slice(0, 5), ['waiting', 'waiting', 'waiting', 'waiting', 'waiting'], 'the first 1,000 rows wait for the store');
+    for (const refused of outcomes.slice(5)) assert.match(refused, /^the results store has 1000 rows waiting \(it is down since .*\): 200 more refused$/);
+    assert.equal(writer.pending, 1000);
+    assert.equal(writer.lost, 1000, 'every refused sample is counted, for the report to name');
+    assert.match(writer.lastError ?? '', /unreachable/);
+  } finally {
+    writer.close();
+    await down.close();
+  }
 });
