@@ -1,9 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { duringRowsFrom, steadyStateRows } from '../src/judge';
 import { guardUntil, observeUntil, probeOnce, verifyUntilHeld, type GuardSummary, type ObserveSummary, type SamplingEnv, type SamplingProgress, type VerifySummary } from '../src/observe/sampling';
 import type { ProbeContext } from '../src/probes';
 import { revalidationFor } from '../src/report/revalidation';
-import { judgedJournal } from '../src/report/export';
-import { writeReport } from '../src/report/write';
+import { writeReportFrom } from '../src/report/stream';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
 import type { ResultsStore, RunKey } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
@@ -79,24 +79,31 @@ export function createSamplingActivities(deps: SamplingDeps) {
       const info = Context.current().info;
       const { journal } = args;
       await deps.store.finishRun(journal);
-      const stored = await deps.store.readJournal(journal.workflowId, journal.runId);
-      if (!stored) throw new Error(`the results store lost run ${journal.workflowId} right after it was written`);
-      const count = stored.observations.length + stored.guardrails.length + stored.verification.length;
-      const waited = Date.now() - info.scheduledTimestampMs;
-      if (args.expectedSamples !== undefined && count < args.expectedSamples && waited < REPORT_WAITS_FOR_SAMPLES_MS) {
-        throw ApplicationFailure.retryable(`${args.expectedSamples - count} samples are still on their way to the results store`, 'SamplesPending');
-      }
-      const full: Journal = {
-        ...judgedJournal(stored.plan ? stored : { ...stored, hypothesisVsReality: journal.hypothesisVsReality }),
-        store: {
-          ...(info.attempt > 1 ? { waitedMs: waited, attempts: info.attempt } : {}),
-          ...(args.expectedSamples !== undefined && count < args.expectedSamples ? { missingSamples: args.expectedSamples - count } : {}),
-        },
-      };
-      // The report's rows, during the fault included, are what history and the next run compare.
-      await deps.store.recordExpectations(journal, full.hypothesisVsReality);
-      full.revalidation = await revalidationFor(deps.store, full);
-      return { reportDir: await writeReport(deps.reportsDir, full) };
+      // Streamed from the store: the worker holds a batch of samples at a time, however long the run.
+      const reportDir = await deps.store.readRun(journal.workflowId, journal.runId, async (run) => {
+        const count = run.counts.observe + run.counts.guardrail + run.counts.verify;
+        const waited = Date.now() - info.scheduledTimestampMs;
+        const missing = args.expectedSamples !== undefined && count < args.expectedSamples ? args.expectedSamples - count : 0;
+        if (missing && waited < REPORT_WAITS_FOR_SAMPLES_MS) throw ApplicationFailure.retryable(`${missing} samples are still on their way to the results store`, 'SamplesPending');
+        return writeReportFrom(deps.reportsDir, run, async (stored, d) => {
+          const full: Journal = {
+            ...stored,
+            hypothesisVsReality: stored.plan
+              ? [...steadyStateRows(stored.plan, d.baseline, 'baseline'), ...duringRowsFrom(stored.plan, d.observations.aggregates), ...(d.verification.count ? steadyStateRows(stored.plan, [...d.verification.last.values()], 'after recovery') : [])]
+              : journal.hypothesisVsReality,
+            store: {
+              ...stored.store,
+              ...(info.attempt > 1 ? { waitedMs: waited, attempts: info.attempt } : {}),
+              ...(missing ? { missingSamples: missing } : {}),
+            },
+          };
+          // The report's rows, during the fault included, are what history and the next run compare.
+          await deps.store.recordExpectations(journal, full.hypothesisVsReality);
+          return { ...full, revalidation: await revalidationFor(deps.store, full) };
+        });
+      });
+      if (!reportDir) throw new Error(`the results store lost run ${journal.workflowId} right after it was written`);
+      return { reportDir };
     },
   };
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { FailureType, GamedayError } from './errors';
+import { DEFAULT_RETENTION, parseRetention, type Retention } from './store/retention';
 import { POSTGRES_URL } from './store/url';
 
 /** The project's root folder (where experiments/ and reports/ live by default). */
@@ -24,6 +25,17 @@ const configSchema = z.object({
   GAMEDAY_WORKFLOW_TASK_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, { error: 'expected a duration such as "2s"' }).default('2s'),
   GAMEDAY_FREEZE_FILE: z.string().min(1).optional(),
   GAMEDAY_RESULTS_URL: z.string().regex(POSTGRES_URL, { error: 'expected a PostgreSQL URL such as postgres://user@host:5432/gameday' }).default(DEFAULT_RESULTS_URL),
+  GAMEDAY_RESULTS_RETENTION: z
+    .string()
+    .default(DEFAULT_RETENTION)
+    .transform((v, ctx) => {
+      try {
+        return parseRetention(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
   GAMEDAY_JANITOR: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
   GAMEDAY_EVENTS_NATS_URL: z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }).optional(),
 });
@@ -65,6 +77,12 @@ export interface Config {
    */
   resultsUrl: string;
   /**
+   * How long the results store keeps the samples of finished runs (GAMEDAY_RESULTS_RETENTION,
+   * default 30d), in ms, or `off`; every worker prunes older ones in the background. Run rows
+   * (verdict, expectations, rollback record) are kept.
+   */
+  resultsRetention: Retention;
+  /**
    * Whether a worker keeps the janitor's schedule (GAMEDAY_JANITOR=on, the default), so that the
    * faults of a terminated or timed-out run are reverted within seconds with nothing typed.
    */
@@ -96,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedTargets: e.GAMEDAY_ALLOWED_TARGETS.split(',').map((t) => t.trim()).filter(Boolean),
     eventsNatsUrl: e.GAMEDAY_EVENTS_NATS_URL,
     resultsUrl: e.GAMEDAY_RESULTS_URL,
+    resultsRetention: e.GAMEDAY_RESULTS_RETENTION,
     freezeFile: path.resolve(e.GAMEDAY_FREEZE_FILE ?? path.join(e.GAMEDAY_EXPERIMENTS_DIR, 'freeze-windows.yaml')),
     freezeFileRequired: e.GAMEDAY_FREEZE_FILE !== undefined,
     workflowTaskTimeout: e.GAMEDAY_WORKFLOW_TASK_TIMEOUT,

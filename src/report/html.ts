@@ -18,11 +18,13 @@ import { STYLE } from './html-style';
 export interface HtmlReportOptions extends ReportOptions {
   /** Points a chart holds at most; longer series are downsampled. @default 4000 */
   maxPoints?: number;
+  /** Each probe's true sample count when the journal holds only thinned samples (thin.ts). */
+  counts?: Map<string, number>;
 }
 
 /** The run's report as one HTML document that works offline. */
 export function renderHtml(j: Journal, opts: HtmlReportOptions = {}): string {
-  const timeline = buildTimeline(j, opts.maxPoints ?? MAX_POINTS);
+  const timeline = buildTimeline(j, opts.maxPoints ?? MAX_POINTS, opts.counts);
   const uplot = uplotAssets();
   const title = `${j.experimentId}${j.title ? ` — ${j.title}` : ''}`;
   return `<!doctype html>

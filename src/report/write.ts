@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { maskPasswords, maskPasswordsIn } from '../mask';
 import type { Journal } from '../types';
-import { renderHtml } from './html';
+import { renderHtml, type HtmlReportOptions } from './html';
 import { escapeHtml } from './html-text';
 import { renderMarkdown } from './markdown';
 import type { ReportOptions } from './sections';
@@ -28,7 +28,8 @@ export async function writeReport(reportsDir: string, journal: Journal, opts: Re
   return dir;
 }
 
-function safeHtml(journal: Journal, opts: ReportOptions): string {
+/** The HTML report, or a page saying why it could not be rendered. */
+export function safeHtml(journal: Journal, opts: HtmlReportOptions): string {
   try {
     return renderHtml(journal, opts);
   } catch (e) {
