@@ -9,10 +9,11 @@ import type { Experiment, FaultSpec, ObserveCheck, SteadyStateCheck, TargetKind,
  * How a run was started. A run started by a Temporal Schedule (`trigger: 'schedule'`, set by
  * `gameday schedule sync`) first checks the freeze windows, and fails its execution when its
  * verdict is failed, error or aborted, so that the schedule's pause-on-failure takes effect. Runs
- * without it (by hand, and every run recorded before schedules existed) do neither.
+ * without it (by hand, and every run recorded before schedules existed) do neither. `gameday run`
+ * says `cli`, for notifications and the results store; any other run is one from the Web UI.
  */
 export interface RunTrigger {
-  trigger?: 'schedule';
+  trigger?: 'schedule' | 'cli';
   /** The schedule that started the run, for its report. */
   scheduleId?: string;
 }

@@ -11,6 +11,7 @@ import { acquireLocks, releaseLocks } from './lock';
 import { observeWhileFaulted, type Observed } from './observation';
 import { experimentIdOf, failedReason, failureMessage } from './failure';
 import { faultQueue, rollBack } from './rollback';
+import { tellFinished, triggerOf } from './notify';
 import { RunState } from './run-state';
 import { freezeFor, frozenReason, resultForTrigger } from './scheduled';
 
@@ -50,6 +51,7 @@ const { publishEvent } = proxyActivities<Activities>({ startToCloseTimeout: '10s
 export async function experiment(input: ExperimentInput): Promise<ExperimentResult> {
   if (!patched(BOUNDED_HISTORY_PATCH)) return experimentV1(input);
   const state = new RunState();
+  state.trigger = triggerOf(input);
   let locks: Awaited<ReturnType<typeof acquireLocks>>['held'] = [];
   let observed: Observed | undefined;
   let freeze: FreezeHit | undefined;
@@ -122,9 +124,13 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     const verdict = (state.verdict ??= 'error');
     state.enter('report');
     const journal = journalOf(state, input, baseline, verification, freeze);
-    const { reportDir } = await reportRun({ journal, expectedSamples: expectedSamples(state.plan, observed, verification) });
+    const { reportDir, notify } = await reportRun({ journal, expectedSamples: expectedSamples(state.plan, observed, verification), trigger: state.trigger });
     upsertSearchAttributes([{ key: searchAttributes.verdict, value: verdict }]);
     await publishEvent({ kind: 'experiment-finished', payload: { workflowId: state.run.workflowId, experimentId: journal.experimentId, verdict, reason: state.reason, reportDir } }).catch(() => false);
+    await tellFinished(
+      { event: verdict, experimentId: journal.experimentId, title: journal.title, workflowId: state.run.workflowId, runId: state.run.runId, trigger: state.trigger, reason: state.reason, reportDir, rollback: journal.rollback.status, at: journal.finishedAt },
+      notify,
+    );
     await releaseLocks(locks);
     state.enter('done');
     return resultForTrigger(input, { workflowId: state.run.workflowId, experimentId: journal.experimentId, verdict, reason: state.reason, rollback: journal.rollback.status, reportDir });

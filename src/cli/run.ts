@@ -40,7 +40,7 @@ export async function startRun(client: Client, config: Config, run: RunTarget, w
     taskQueue: config.taskQueue,
     workflowTaskTimeout: config.workflowTaskTimeout as Duration,
     workflowId: workflowId ?? newWorkflowId(run.id),
-    args: [run.input],
+    args: [{ ...run.input, trigger: run.input.trigger ?? 'cli' }],
     // Shown on the run's page in the Web UI.
     staticSummary: `${run.workflowType} ${run.id}`,
     staticDetails: 'spec' in run.input ? `**Hypothesis:** ${(run.input.spec as { hypothesis?: string }).hypothesis ?? ''}\n\n**Source:** ${run.input.source ?? 'inline'}` : `From the catalog: ${run.id}`,

@@ -82,6 +82,9 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     freezeFileRequired: config.freezeFileRequired,
     store,
     writer,
+    notify: config.notify,
+    uiUrl: config.uiUrl,
+    namespace: config.namespace,
     ...setup.deps,
   };
   const taskQueue = setup.taskQueue ?? config.taskQueue;
