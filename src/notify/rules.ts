@@ -24,7 +24,8 @@ export type NotifyFormat = (typeof NOTIFY_FORMATS)[number];
 export const DEFAULT_NOTIFY_ON: readonly NotifyEvent[] = ['failed', 'error', 'aborted', 'rollbackFailing'];
 export const DEFAULT_NOTIFY_TRIGGERS: readonly NotifyTrigger[] = ['schedule'];
 
-const SECRET_REF = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
+/** A whole `${env:NAME}` reference, NAME captured. */
+export const SECRET_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 /** True for an http(s) URL, or a whole `${env:NAME}` reference resolved on the worker. */
 export function isWebhookUrl(url: string): boolean {

@@ -1,13 +1,15 @@
 import { GamedayError } from '../errors';
+import { SECRET_REF } from './rules';
 
 /** How long one POST may take: a receiver that never answers costs this much, then a retry. */
 export const WEBHOOK_TIMEOUT_MS = 5000;
 
 /**
  * A webhook URL as it may be shown: its origin only, the rest masked (a Slack hook's path is its
- * secret, and so are tokens in the query or a password).
+ * secret, and so are tokens in the query or a password). A `${env:NAME}` reference is shown as is.
  */
 export function maskUrl(url: string): string {
+  if (SECRET_REF.test(url)) return url;
   try {
     const u = new URL(url);
     const hidden = u.pathname.length > 1 || u.search !== '' || u.username !== '';
@@ -22,7 +24,7 @@ export function maskUrl(url: string): string {
  * @throws GamedayError InvalidConfig naming the variable when it is unset.
  */
 export function resolveWebhookUrl(url: string, env: NodeJS.ProcessEnv = process.env): string {
-  const ref = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(url);
+  const ref = SECRET_REF.exec(url);
   if (!ref) return url;
   const value = env[ref[1]];
   if (!value) throw new GamedayError('InvalidConfig', `notify: the environment variable ${ref[1]} is not set on the worker`);

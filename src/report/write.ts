@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { maskUrl } from '../notify/send';
 import type { Journal } from '../types';
 import { renderMarkdown } from './markdown';
 
@@ -12,7 +13,14 @@ export function reportDirFor(reportsDir: string, workflowId: string): string {
 export async function writeReport(reportsDir: string, journal: Journal): Promise<string> {
   const dir = reportDirFor(reportsDir, journal.workflowId);
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'journal.json'), JSON.stringify(journal, null, 2) + '\n');
+  await writeFile(path.join(dir, 'journal.json'), JSON.stringify(withMaskedWebhooks(journal), null, 2) + '\n');
   await writeFile(path.join(dir, 'report.md'), renderMarkdown(journal));
   return dir;
+}
+
+/** The journal with the experiment's webhook URLs masked: a Slack hook's URL is its secret. */
+function withMaskedWebhooks(journal: Journal): Journal {
+  const plan = journal.plan;
+  if (!plan?.spec.notify) return journal;
+  return { ...journal, plan: { ...plan, spec: { ...plan.spec, notify: plan.spec.notify.map((n) => ({ ...n, url: maskUrl(n.url) })) } } };
 }

@@ -4,13 +4,17 @@
  * URL, and the two formats' bodies.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config';
 import { GamedayError, type SpecProblem } from '../../src/errors';
 import { renderNotice, type Notice } from '../../src/notify/message';
 import { deliveriesFor, ruleOf } from '../../src/notify/rules';
 import { maskUrl, resolveWebhookUrl } from '../../src/notify/send';
-import { parseExperiment } from '../../src/spec/loader';
+import { writeReport } from '../../src/report/write';
+import { parseExperiment, planExperiment } from '../../src/spec/loader';
 import { experimentProblems, minimalExperiment } from '../spec-fixtures';
 
 const FILE = 'exp.yaml';
@@ -129,5 +133,17 @@ describe('what a notification shows', () => {
       temporalUrl: 'http://127.0.0.1:8233/namespaces/default/workflows/notify-me-1',
       reportPath: '/srv/reports/notify-me-1/report.md',
     });
+  });
+});
+
+describe('the report', () => {
+  test("journal.json shows an experiment's webhook URL masked, and a ${env:NAME} reference as written", async () => {
+    const spec = parseExperiment(doc([{ url: SLACK }, { url: '${env:TEAM_HOOK}' }]), FILE);
+    const plan = planExperiment(spec, FILE);
+    const journal = { workflowId: 'masked', runId: 'r', experimentId: spec.id, title: spec.title, hypothesis: spec.hypothesis, source: FILE, startedAt: '2026-12-01T00:00:00Z', finishedAt: '2026-12-01T00:00:01Z', verdict: 'passed' as const, reason: '', plan, targets: [], baseline: [], observations: [], verification: [], hypothesisVsReality: [], rollback: { status: 'nothing-injected' as const, faults: [] }, guardrails: [], events: [] };
+    const dir = await writeReport(await mkdtemp(path.join(os.tmpdir(), 'h-ntf-report-')), journal);
+    const written = await readFile(path.join(dir, 'journal.json'), 'utf8');
+    assert.ok(!written.includes('XXXXSECRETXXXX'), 'the hook path is not in the report');
+    assert.deepEqual((JSON.parse(written) as { plan: { spec: { notify: { url: string }[] } } }).plan.spec.notify.map((n) => n.url), ['https://hooks.slack.com/***', '${env:TEAM_HOOK}']);
   });
 });
