@@ -131,9 +131,17 @@ describe('notifications', () => {
       assert.equal(told.event, 'rollbackFailing');
       assert.equal(told.workflowId, handle.workflowId);
       assert.deepEqual({ ...(told.fault as object), since: undefined }, { id: 'f1', description: `pause container ${BOX}`, attempts: 3, since: undefined });
-      assert.equal((await handle.result() as ExperimentResult).rollback, 'complete');
+      assert.equal(((await handle.result()) as ExperimentResult).rollback, 'complete');
       const revertedAt = Date.now();
       assert.equal((await containerState(BOX)).Paused, false);
+      // The attempt that told the webhook ended on its own error, at once: had it waited for the
+      // receiver, it would have ended by its heartbeat timeout instead.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'revertFault');
+      const started = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId))?.activityTaskStartedEventAttributes;
+      assert.equal(started?.attempt, 4, 'the revert succeeded on the attempt after the one that told');
+      assert.ok(!started?.lastFailure?.timeoutFailureInfo, `attempt 3 ended by: ${started?.lastFailure?.message}`);
+      assert.match(started?.lastFailure?.message ?? '', /unreachable/);
       // Three tries of 5 s each: the last one starts about 11 s after the first.
       await eventually('the notification’s third try', async () => hook.received.length >= 3, 30_000);
       assert.ok(revertedAt < hook.received[2].at, 'the revert happened before the notification’s tries were over');
