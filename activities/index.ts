@@ -6,6 +6,8 @@ import { publishEvent as publish } from '../src/events';
 import { createJanitorActivities } from './janitor';
 import { createNotifyActivities, notifyRollbackFailing, type RevertRun } from './notify';
 import { injectFault as inject, revertFault as revert } from '../src/faults';
+import { dueKey, DueReverts } from '../src/faults/due-reverts';
+import { stillInPlace } from './due-check';
 import { runCheck } from '../src/probes';
 import { writeReport as write } from '../src/report/write';
 import { findExperiment, findScenario, parseExperiment, parseScenario, planExperiment as plan } from '../src/spec/loader';
@@ -13,7 +15,7 @@ import { activeFreeze, loadFreezeWindows } from '../src/spec/freeze-windows';
 import { planStages } from '../src/spec/plan-scenario';
 import { writeScenarioReport as writeScenario } from '../src/report/scenario';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
-import { resolveTargets as resolve } from '../src/targets';
+import { checkSecrets, resolveTargets as resolve } from '../src/targets';
 import type { NotifyRule } from '../src/notify/rules';
 import type { ResultsStore } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
@@ -35,9 +37,13 @@ export interface ActivityDeps {
   freezeFile?: string;
   /** A missing freeze file is an error (it was named explicitly), not "no windows". */
   freezeFileRequired?: boolean;
+  /** Where secret references are resolved from. @default process.env */
+  env?: NodeJS.ProcessEnv;
   /** The results store, and the worker's queue of writes to it. */
   store: ResultsStore;
   writer: StoreWriter;
+  /** The worker's due-time reverts (src/faults/due-reverts.ts); one of its own when absent. */
+  dueReverts?: DueReverts;
   /** The worker's own webhook (GAMEDAY_NOTIFY_URL …); none when unset. */
   notify?: NotifyRule;
   /** The Temporal Web UI's address (links in notifications); default http://127.0.0.1:8233. */
@@ -86,9 +92,10 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
  * hand in others (another Docker engine, a temporary reports folder).
  */
 export function createActivities(deps: ActivityDeps) {
-  const notifyDeps = { notify: deps.notify, uiUrl: deps.uiUrl ?? 'http://127.0.0.1:8233', namespace: deps.namespace ?? 'default' };
+  const dueReverts = deps.dueReverts ?? new DueReverts();
+  const notifyDeps = { notify: deps.notify, uiUrl: deps.uiUrl ?? 'http://127.0.0.1:8233', namespace: deps.namespace ?? 'default', env: deps.env };
   return {
-    ...createSamplingActivities({ probe: { docker: deps.docker }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify }),
+    ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify }),
     ...createNotifyActivities(notifyDeps),
     /** Validates the input (a catalog id or a whole spec) and fills in its defaults. */
     async planExperiment(input: ExperimentInput): Promise<ExperimentPlan> {
@@ -102,9 +109,15 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Resolves every target, enforcing opt-in and blast radius before anything is injected. */
+    /**
+     * Checks that this worker sets every secret the experiment references, then resolves every
+     * target, enforcing opt-in and blast radius: all before anything is injected.
+     */
     async resolveTargets(p: ExperimentPlan): Promise<ResolvedTarget[]> {
-      return permanent(() => resolve(deps, p.spec, { allowlist: deps.allowedTargets }));
+      return permanent(async () => {
+        checkSecrets(p.spec, p.source, deps.env);
+        return resolve(deps, p.spec, { allowlist: deps.allowedTargets });
+      });
     },
 
     /**
@@ -113,19 +126,45 @@ export function createActivities(deps: ActivityDeps) {
      * the first fault began, for probes that count since then (docker-logs).
      */
     async runChecks(args: { checks: (SteadyStateCheck | ObserveCheck)[]; stage: Stage; window?: ProbeWindow }): Promise<ProbeSample[]> {
-      const ctx = { docker: deps.docker, window: args.window };
+      const ctx = { docker: deps.docker, env: deps.env, window: args.window };
       return heartbeating(() => Promise.all(args.checks.map((c) => runCheck(c, args.stage, ctx))));
     },
 
     /** One sample of a guardrail: its `abortWhen` conditions judged (an expectation met is a breach). */
     async probeGuardrail(g: Guardrail, window?: ProbeWindow): Promise<ProbeSample> {
-      return heartbeating(() => runCheck({ name: g.name, probe: g.probe, expect: g.abortWhen }, 'observe', { docker: deps.docker, window }));
+      return heartbeating(() => runCheck({ name: g.name, probe: g.probe, expect: g.abortWhen }, 'observe', { docker: deps.docker, env: deps.env, window }));
     },
 
     /** Returns what the inject did, in lines for the run's events (may be none). */
     async injectFault(f: PlannedFault): Promise<string[]> {
       Context.current().log.info(`inject ${f.id}: ${f.description}`);
       return heartbeating(() => permanent(() => inject(deps, f)));
+    },
+
+    /**
+     * Injects, then arms the revert at the fault's due time in this worker (injected now + its
+     * duration), which needs no workflow task: under load the workflow's own timer and revert
+     * come later, and find the fault reverted already. Returns when it was injected and is due.
+     */
+    async injectFaultUntilDue(f: PlannedFault): Promise<{ lines: string[]; injectedAt: string; dueAt?: string }> {
+      const ctx = Context.current();
+      ctx.log.info(`inject ${f.id}: ${f.description}`);
+      const lines = await heartbeating(() => permanent(() => inject(deps, f)));
+      const injectedAt = Date.now();
+      const run = ctx.info.workflowExecution;
+      if (f.durationMs === undefined) return { lines, injectedAt: new Date(injectedAt).toISOString() };
+      const dueAtMs = injectedAt + f.durationMs;
+      const client = deps.client;
+      if (client && run) {
+        dueReverts.arm({
+          key: dueKey(run, f.id),
+          dueAtMs,
+          stillInPlace: () => stillInPlace(client, run, f.id),
+          revert: async () => void (await revert(deps, f)),
+          onDone: (o) => (o.reverted ? ctx.log.info(`reverted ${f.id} at its due time`) : ctx.log.info(`no due-time revert of ${f.id}: ${o.why}`)),
+        });
+      }
+      return { lines, injectedAt: new Date(injectedAt).toISOString(), dueAt: new Date(dueAtMs).toISOString() };
     },
 
     /**
@@ -139,8 +178,10 @@ export function createActivities(deps: ActivityDeps) {
     async revertFault(f: PlannedFault, opts: { tell?: boolean; run?: RevertRun } = {}): Promise<string[]> {
       const ctx = Context.current();
       ctx.log.info(`revert ${f.id}: ${f.description}`);
+      const due = ctx.info.workflowExecution ? await dueReverts.disarm(dueKey(ctx.info.workflowExecution, f.id)) : undefined;
       try {
-        return await heartbeating(() => revert(deps, f));
+        const lines = await heartbeating(() => revert(deps, f));
+        return due?.reverted ? [`reverted at its due time by the worker that injected it (${due.at.toISOString()})`, ...lines] : lines;
       } catch (err) {
         const { attempt, workflowExecution } = ctx.info;
         if (opts.tell && workflowExecution && tellsWorkflowAt(attempt)) {
@@ -167,12 +208,16 @@ export function createActivities(deps: ActivityDeps) {
     /** Validates a scenario (an id or a whole spec) and gives each stage its experiment input. */
     async planScenario(input: ScenarioInput): Promise<ScenarioPlan> {
       return permanent(async () => {
-        if ('scenario' in input) {
-          const { spec, file } = await findScenario(deps.experimentsDir, input.scenario);
-          return planStages(spec, file);
+        const { spec, file } = 'scenario' in input ? await findScenario(deps.experimentsDir, input.scenario) : { spec: parseScenario(input.spec, input.source ?? '<input>'), file: input.source ?? '<input>' };
+        const plan = planStages(spec, file);
+        // Every stage's secrets before the first stage injects anything. A stage that does not load
+        // is left to fail as its own child run does, as before.
+        for (const stage of plan.stages) {
+          const stageInput = stage.input;
+          const staged = await (async () => ('experiment' in stageInput ? findExperiment(deps.experimentsDir, stageInput.experiment) : { spec: parseExperiment(stageInput.spec, stageInput.source), file: stageInput.source ?? file }))().catch(() => undefined);
+          if (staged) checkSecrets(staged.spec, `stage ${stage.name} of scenario ${spec.id}, ${staged.file}`, deps.env);
         }
-        const source = input.source ?? '<input>';
-        return planStages(parseScenario(input.spec, source), source);
+        return plan;
       });
     },
 

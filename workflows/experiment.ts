@@ -11,9 +11,9 @@ import { acquireLocks, releaseLocks } from './lock';
 import { observeWhileFaulted, type Observed } from './observation';
 import { experimentIdOf, failedReason, failureMessage } from './failure';
 import { faultQueue, rollBack } from './rollback';
-import { tellFinished, triggerOf } from './notify';
+import { tellFinished } from './notify';
 import { RunState } from './run-state';
-import { freezeFor, frozenReason, resultForTrigger } from './scheduled';
+import { freezeFor, frozenReason, resultForTrigger, triggerOf } from './scheduled';
 
 export { abortSignal, statusQuery };
 
@@ -27,14 +27,34 @@ const { planExperiment, resolveTargets } = proxyActivities<Activities>({
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT },
 });
 const { probeBaseline } = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: '5s', retry: { maximumAttempts: 3, initialInterval: '200ms' } });
-const injectFault = (f: PlannedFault): Promise<string[]> =>
+const injectActivities = (f: PlannedFault) =>
   proxyActivities<Activities>({
     taskQueue: faultQueue(),
     startToCloseTimeout: '1m',
     heartbeatTimeout: '3s',
     retry: { maximumAttempts: 3, initialInterval: '200ms', nonRetryableErrorTypes: PERMANENT },
     summary: f.description,
-  }).injectFault(f);
+  });
+
+/**
+ * Runs started since this marker inject through `injectFaultUntilDue`: the worker that injects
+ * also reverts at the due time it returns, without waiting for this workflow's timer.
+ */
+export const REVERT_AT_DUE_PATCH = 'revert-at-due';
+
+/** Injects one fault; records when it was injected and is due (the worker's clock, at the inject). */
+async function injectOne(planned: PlannedFault, durationMs: number): Promise<string[]> {
+  if (patched(REVERT_AT_DUE_PATCH)) {
+    const r = await injectActivities(planned).injectFaultUntilDue(planned);
+    planned.injectedAt = r.injectedAt;
+    planned.dueAt = r.dueAt ?? new Date(Date.parse(r.injectedAt) + durationMs).toISOString();
+    return r.lines;
+  }
+  const lines = await injectActivities(planned).injectFault(planned);
+  planned.injectedAt = new Date().toISOString();
+  planned.dueAt = new Date(Date.now() + durationMs).toISOString();
+  return lines;
+}
 // The report waits for the results store as long as it is down: retried without limit.
 const { reportRun } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumInterval: '10s' } });
 const { publishEvent } = proxyActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } });
@@ -152,15 +172,13 @@ async function inject(state: RunState, p: ExperimentPlan): Promise<void> {
     state.note(`injecting ${planned.id}: ${planned.description}`);
     let said: string[];
     try {
-      said = await injectFault(planned);
+      said = await injectOne(planned, p.timing.faultMs[step]);
     } catch (err) {
       planned.status = 'inject-failed';
       planned.error = failureMessage(err);
       throw err;
     }
     planned.status = 'injected';
-    planned.injectedAt = new Date().toISOString();
-    planned.dueAt = new Date(Date.now() + p.timing.faultMs[step]).toISOString();
     state.publishFaults();
     state.note(`injected ${planned.id}${said.length ? ` (${said.join('; ')})` : ''}; revert due at ${planned.dueAt}`);
   }
@@ -191,7 +209,7 @@ function kindOf(state: RunState, ref: { id: string }): string {
 
 /** What the run's row in the results store says from the start. */
 function startRecord(state: RunState, plan: ExperimentPlan, input: ExperimentInput) {
-  return { experimentId: plan.spec.id, title: plan.spec.title, hypothesis: plan.spec.hypothesis, source: plan.source, startedAt: state.startedAt, trigger: input.trigger ?? 'manual', spec: plan.spec };
+  return { experimentId: plan.spec.id, title: plan.spec.title, hypothesis: plan.spec.hypothesis, source: plan.source, startedAt: state.startedAt, trigger: triggerOf(input), spec: plan.spec };
 }
 
 /** The journal without its samples (they are in the store): small whatever the run's length. */

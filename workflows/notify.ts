@@ -1,10 +1,7 @@
-import { defineSearchAttributeKey } from '@temporalio/common';
-import { ApplicationFailure, log, ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, ParentClosePolicy, patched, proxyActivities, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Notice } from '../src/notify/message';
 import { deliveryLabel, type Delivery } from '../src/notify/delivery';
-import type { NotifyTrigger } from '../src/notify/rules';
-import type { RunTrigger } from '../src/types';
 
 /** Runs since this marker have their verdict told to the webhooks that want it. */
 export const NOTIFY_PATCH = 'notify';
@@ -12,17 +9,8 @@ export const NOTIFY_PATCH = 'notify';
 // Bounded: 6 tries over about a minute and a half (1 + 2 + 4 + 8 + 16 s apart, 10 s each at most).
 const { sendNotification } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6, nonRetryableErrorTypes: ['WebhookRejected', 'InvalidConfig'] },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6, nonRetryableErrorTypes: ['WebhookRejected', 'InvalidConfig', 'SecretMissing'] },
 });
-
-/** Set by the server on every run a Temporal Schedule starts, ours or one made by hand. */
-const SCHEDULED_BY = defineSearchAttributeKey('TemporalScheduledById', 'KEYWORD');
-
-/** How the run was started, in the words of `notify.triggers`: anything but a schedule or the CLI is the Web UI. */
-export function triggerOf(input: RunTrigger): NotifyTrigger {
-  if (input.trigger === 'schedule' || workflowInfo().typedSearchAttributes.get(SCHEDULED_BY)) return 'schedule';
-  return input.trigger === 'cli' ? 'cli' : 'ui';
-}
 
 /**
  * Tells one notice to every delivery, each retried on its own. A delivery that gave up is logged

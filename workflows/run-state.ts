@@ -24,7 +24,7 @@ export class RunState {
   rollbackFailing: ExperimentStatus['rollbackFailing'];
   plan?: ExperimentPlan;
   /** How the run was started: which webhooks want to hear of it. */
-  trigger: NotifyTrigger = 'ui';
+  trigger: NotifyTrigger = 'web-ui';
   targets: ResolvedTarget[] = [];
   readonly faults: PlannedFault[] = [];
   readonly events: Journal['events'] = [];

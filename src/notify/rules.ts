@@ -13,8 +13,8 @@ export type { Delivery } from './delivery';
 export const NOTIFY_EVENTS = ['passed', 'failed', 'error', 'aborted', 'not-run', 'skipped', 'rollbackFailing'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
-/** How a run was started: a Temporal Schedule, `gameday run`, or anything else (the Web UI, a client). */
-export const NOTIFY_TRIGGERS = ['schedule', 'cli', 'ui'] as const;
+/** How a run was started (RunTriggerName): a Temporal Schedule, `gameday run`, or anything else (the Web UI, a client). */
+export const NOTIFY_TRIGGERS = ['schedule', 'cli', 'web-ui'] as const;
 export type NotifyTrigger = (typeof NOTIFY_TRIGGERS)[number];
 
 export const NOTIFY_FORMATS = ['slack', 'json'] as const;

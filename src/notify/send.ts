@@ -1,4 +1,4 @@
-import { GamedayError } from '../errors';
+import { resolveSecrets } from '../secrets';
 import { SECRET_REF } from './rules';
 
 /** How long one POST may take: a receiver that never answers costs this much, then a retry. */
@@ -20,15 +20,11 @@ export function maskUrl(url: string): string {
 }
 
 /**
- * The URL with a `${env:NAME}` reference replaced by the worker's variable.
- * @throws GamedayError InvalidConfig naming the variable when it is unset.
+ * The URL with its `${env:NAME}` reference replaced by the worker's variable (src/secrets.ts).
+ * @throws GamedayError SecretMissing naming the variable when it is unset.
  */
 export function resolveWebhookUrl(url: string, env: NodeJS.ProcessEnv = process.env): string {
-  const ref = SECRET_REF.exec(url);
-  if (!ref) return url;
-  const value = env[ref[1]];
-  if (!value) throw new GamedayError('InvalidConfig', `notify: the environment variable ${ref[1]} is not set on the worker`);
-  return value;
+  return resolveSecrets(url, env, 'notify').value;
 }
 
 /** A receiver's answer that a retry will not change (4xx but timeout and rate limit). */

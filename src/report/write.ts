@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { maskPasswords, maskPasswordsIn } from '../mask';
 import { maskUrl } from '../notify/send';
 import type { Journal } from '../types';
 import { renderMarkdown } from './markdown';
@@ -13,8 +14,10 @@ export function reportDirFor(reportsDir: string, workflowId: string): string {
 export async function writeReport(reportsDir: string, journal: Journal): Promise<string> {
   const dir = reportDirFor(reportsDir, journal.workflowId);
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'journal.json'), JSON.stringify(withMaskedWebhooks(journal), null, 2) + '\n');
-  await writeFile(path.join(dir, 'report.md'), renderMarkdown(journal));
+  // A password typed into a URL of the spec is shown as *** in both (secret references stay as written).
+  const shown = withMaskedWebhooks(maskPasswordsIn(journal));
+  await writeFile(path.join(dir, 'journal.json'), JSON.stringify(shown, null, 2) + '\n');
+  await writeFile(path.join(dir, 'report.md'), maskPasswords(renderMarkdown(shown)));
   return dir;
 }
 

@@ -3,6 +3,7 @@ import { createActivities, type ActivityDeps } from '../../activities';
 import type { Config } from '../config';
 import { closeEvents } from '../events';
 import { connectDocker } from '../faults/docker';
+import { DueReverts } from '../faults/due-reverts';
 import { closePublishers } from '../probes/nats';
 import { migrateResultsStore } from '../store/migrate';
 import { openResultsStore } from '../store/postgres';
@@ -71,6 +72,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
   const writer = setup.deps?.writer ?? new StoreWriter(store);
   // In the background: a store that is down must never keep a worker from reverting faults.
   void migrateWhenReachable(config.resultsUrl);
+  const dueReverts = new DueReverts();
   const deps: ActivityDeps = {
     docker: connectDocker(),
     client,
@@ -82,6 +84,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     freezeFileRequired: config.freezeFileRequired,
     store,
     writer,
+    dueReverts,
     notify: config.notify,
     uiUrl: config.uiUrl,
     namespace: config.namespace,
@@ -111,6 +114,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     connection,
     close: async () => {
       janitor.stop();
+      dueReverts.close();
       // Samples still on their way get a moment to reach the store; a retried activity resamples the rest.
       await writer.drained(5000);
       writer.close();

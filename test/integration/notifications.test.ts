@@ -10,6 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import Docker from 'dockerode';
 import type { Experiment } from '../../src/spec/schema';
 import type { NotifySpec } from '../../src/notify/rules';
+import { TRIGGER_MEMO } from '../../src/search-attributes';
 import { dockerProxy } from '../docker-proxy';
 import { containerState, eventually, recordHistory, removeContainer, startOkServer, startSleeper, startWorker, type ExperimentResult, type TestWorker } from '../helpers';
 import { startReceiver } from '../webhook-receiver';
@@ -96,7 +97,8 @@ describe('notifications', () => {
 
   test('a receiver that answers 500 twice gets the notification on the third try (the worker’s Slack webhook, for a passed run from the CLI)', async () => {
     workerAnswers = [500, 500, 200];
-    const handle = await w.start({ spec: spec('h-ntf-retried', []), trigger: 'cli' }, id('retried'));
+    // Marked as `gameday run` marks its runs.
+    const handle = await w.client.workflow.start('experiment', { taskQueue: w.taskQueue, workflowId: id('retried'), args: [{ spec: spec('h-ntf-retried', []) }], memo: { [TRIGGER_MEMO]: 'cli' } });
     assert.equal(((await handle.result()) as ExperimentResult).verdict, 'passed');
     const child = notifyChild(handle, await runIdOf(handle));
     await child.result();
@@ -110,7 +112,7 @@ describe('notifications', () => {
 
   test('a receiver that never answers does not hold up the result: the run ends while its notification is still being tried', async () => {
     const hook = await receiver(() => 'hang');
-    const handle = await w.start({ spec: spec('h-ntf-hang', [{ url: hook.url, on: ['passed'], triggers: ['ui'] }]) }, id('hang'));
+    const handle = await w.start({ spec: spec('h-ntf-hang', [{ url: hook.url, on: ['passed'], triggers: ['web-ui'] }]) }, id('hang'));
     assert.equal(((await handle.result()) as ExperimentResult).verdict, 'passed');
     const child = notifyChild(handle, await runIdOf(handle));
     assert.equal((await child.describe()).status.name, 'RUNNING', 'the notification is still being tried after the run ended');

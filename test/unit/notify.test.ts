@@ -51,7 +51,7 @@ describe('the notify field of an experiment file', () => {
     const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
     assert.match(byPath['notify.0.format'], /slack.*json/);
     assert.match(byPath['notify.0.on.1'], /passed, failed, error, aborted, not-run, skipped, rollbackFailing/);
-    assert.match(byPath['notify.0.triggers.0'], /schedule, cli, ui/);
+    assert.match(byPath['notify.0.triggers.0'], /schedule, cli, web-ui/);
     assert.equal(problems.length, 3);
   });
 
@@ -66,7 +66,7 @@ describe("the worker's GAMEDAY_NOTIFY_* variables", () => {
   test('Unset, the worker notifies no one; set, it notifies with the defaults: failed, error, aborted of scheduled runs, and a failing rollback.', () => {
     assert.equal(loadConfig({}).notify, undefined);
     assert.deepEqual(loadConfig({ GAMEDAY_NOTIFY_URL: SLACK, GAMEDAY_NOTIFY_FORMAT: 'slack' }).notify, { url: SLACK, format: 'slack', on: ['failed', 'error', 'aborted', 'rollbackFailing'], triggers: ['schedule'] });
-    assert.deepEqual(loadConfig({ GAMEDAY_NOTIFY_URL: SLACK, GAMEDAY_NOTIFY_ON: 'passed, failed', GAMEDAY_NOTIFY_TRIGGERS: 'cli,ui' }).notify?.on, ['passed', 'failed']);
+    assert.deepEqual(loadConfig({ GAMEDAY_NOTIFY_URL: SLACK, GAMEDAY_NOTIFY_ON: 'passed, failed', GAMEDAY_NOTIFY_TRIGGERS: 'cli,web-ui' }).notify?.on, ['passed', 'failed']);
   });
 
   test('Every problem is named by its variable at once, and the rejected URL is not repeated in the message.', () => {
@@ -74,7 +74,7 @@ describe("the worker's GAMEDAY_NOTIFY_* variables", () => {
     assert.match(message, /GAMEDAY_NOTIFY_URL: expected an http\(s\) URL/);
     assert.match(message, /GAMEDAY_NOTIFY_FORMAT: expected slack or json/);
     assert.match(message, /GAMEDAY_NOTIFY_ON: 'sometimes', 'never' not one of passed, failed/);
-    assert.match(message, /GAMEDAY_NOTIFY_TRIGGERS: name at least one of schedule, cli, ui/);
+    assert.match(message, /GAMEDAY_NOTIFY_TRIGGERS: name at least one of schedule, cli, web-ui/);
     assert.doesNotMatch(message, /SECRET/);
   });
 
@@ -90,7 +90,7 @@ describe('who is told of what', () => {
   test('By default a failed scheduled run is told, a failed run from the CLI or the Web UI is not, a passed one never.', () => {
     assert.deepEqual(deliveriesFor({ worker, event: 'failed', trigger: 'schedule' }), [{ to: 'worker' }]);
     assert.deepEqual(deliveriesFor({ worker, event: 'failed', trigger: 'cli' }), []);
-    assert.deepEqual(deliveriesFor({ worker, event: 'aborted', trigger: 'ui' }), []);
+    assert.deepEqual(deliveriesFor({ worker, event: 'aborted', trigger: 'web-ui' }), []);
     assert.deepEqual(deliveriesFor({ worker, event: 'passed', trigger: 'schedule' }), []);
   });
 
@@ -113,7 +113,7 @@ describe('what a notification shows', () => {
 
   test('A ${env:NAME} URL is read from the environment; a missing variable is named.', () => {
     assert.equal(resolveWebhookUrl('${env:HOOK}', { HOOK: SLACK }), SLACK);
-    assert.throws(() => resolveWebhookUrl('${env:HOOK}', {}), /notify: the environment variable HOOK is not set on the worker/);
+    assert.throws(() => resolveWebhookUrl('${env:HOOK}', {}), /notify: environment variable HOOK is not set on the worker/);
   });
 
   test('The Slack body has the verdict and title in its text, and the run link, workflow id and report path in its blocks.', () => {

@@ -1,0 +1,127 @@
+/**
+ * A fault is reverted at its due time by the worker that injected it, even when no workflow task
+ * can run then: the workflow's worker is stopped after the inject, so its timer's task waits
+ * unprocessed, and the fault worker's due-time revert unpauses the container all the same. When
+ * workflows run again, the run's own revert finds the fault reverted and says by whom.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../../activities';
+import { loadConfig } from '../../src/config';
+import { connectDocker } from '../../src/faults/docker';
+import { DueReverts } from '../../src/faults/due-reverts';
+import { FAULTS_MEMO } from '../../src/search-attributes';
+import type { Experiment } from '../../src/spec/schema';
+import { openResultsStore } from '../../src/store/postgres';
+import { StoreWriter } from '../../src/store/writer';
+import { faultQueueOf } from '../../src/task-queues';
+import type { ExperimentResult, PlannedFault } from '../../src/types';
+import { containerState, eventually, removeContainer, startOkServer, startSleeper, workflowBundle } from '../helpers';
+
+const TARGET = 'gameday-test-revert-at-due';
+
+function experiment(url: string): Experiment {
+  return {
+    id: 'revert-at-due',
+    title: 'pause a container for 4 s',
+    hypothesis: 'the server answers throughout',
+    targets: { box: { kind: 'docker', container: TARGET } },
+    steadyState: [{ name: 'server answers', probe: { kind: 'http', url, timeout: '1s' }, expect: { status: { equals: 200 } } }],
+    method: [{ fault: { kind: 'docker-pause', target: 'box' }, duration: '4s' }],
+    observe: { interval: '200ms', probes: [{ name: 'server during the pause', probe: { kind: 'http', url, timeout: '1s' } }] },
+    recovery: { within: '10s', interval: '200ms' },
+  };
+}
+
+describe('reverts at the due time', () => {
+  const config = loadConfig();
+  const taskQueue = `test-revert-at-due-${process.pid}-${Date.now()}`;
+  let server: Awaited<ReturnType<typeof startOkServer>>;
+  let client: Client;
+  let connection: NativeConnection;
+  let deps: ActivityDeps;
+  let faults: Worker;
+  let faultsRunning: Promise<void>;
+
+  before(async () => {
+    server = await startOkServer();
+    await startSleeper(TARGET);
+    client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
+    connection = await NativeConnection.connect({ address: config.temporalAddress });
+    const store = openResultsStore(config.resultsUrl);
+    const reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-due-'));
+    deps = { docker: connectDocker(), client, experimentsDir: config.experimentsDir, reportsDir, allowedTargets: [], store, writer: new StoreWriter(store), dueReverts: new DueReverts() };
+    // The fault queue's worker runs throughout; the workflows' worker is started and stopped by the test.
+    faults = await Worker.create({ connection, namespace: config.namespace, taskQueue: faultQueueOf(taskQueue), activities: createActivities(deps) });
+    faultsRunning = faults.run();
+  });
+  after(async () => {
+    faults?.shutdown();
+    await faultsRunning;
+    deps?.dueReverts?.close();
+    deps?.writer.close();
+    await deps?.store.close();
+    await connection?.close();
+    await client?.connection.close();
+    server?.close();
+    await removeContainer(TARGET);
+  });
+
+  async function workflowWorker(): Promise<{ stop: () => Promise<void> }> {
+    const w = await Worker.create({
+      connection,
+      namespace: config.namespace,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: createActivities(deps),
+      stickyQueueScheduleToStartTimeout: '1s',
+    });
+    const running = w.run();
+    return {
+      stop: async () => {
+        w.shutdown();
+        await running;
+      },
+    };
+  }
+
+  test('the container is unpaused at its due time while the workflow cannot run a task, and the run says so', async () => {
+    let workflows = await workflowWorker();
+    const handle = await client.workflow.start('experiment', { workflowTaskTimeout: '2s', taskQueue, workflowId: `revert-at-due-${Date.now()}`, args: [{ spec: experiment(server.url) }] });
+    const fault = await eventually(
+      'the fault injected and recorded',
+      async () => {
+        const d = await handle.describe();
+        const f = ((d.memo?.[FAULTS_MEMO] ?? []) as PlannedFault[])[0];
+        return f?.status === 'injected' && f.dueAt ? f : undefined;
+      },
+      30_000,
+    );
+    assert.equal((await containerState(TARGET)).Paused, true, 'paused after the inject');
+    await workflows.stop();
+
+    const dueAt = Date.parse(fault.dueAt!);
+    await eventually('the container unpaused with no workflow worker running', async () => !(await containerState(TARGET)).Paused, dueAt - Date.now() + 15_000);
+    const unpausedAt = Date.now();
+    assert.ok(unpausedAt >= dueAt, `not unpaused before it was due (${unpausedAt - dueAt} ms)`);
+    const history = JSON.stringify((await handle.fetchHistory()).events);
+    assert.equal(history.includes('"revertFault"'), false, 'the workflow has not scheduled its own revert: the worker reverted it');
+    assert.equal((await handle.describe()).status.name, 'RUNNING');
+
+    workflows = await workflowWorker();
+    try {
+      const result = (await handle.result()) as ExperimentResult;
+      assert.equal(result.rollback, 'complete');
+      const report = await readFile(path.join(result.reportDir, 'report.md'), 'utf8');
+      assert.match(report, /reverted at its due time by the worker that injected it/);
+      assert.equal((await containerState(TARGET)).Paused, false);
+    } finally {
+      await workflows.stop();
+    }
+  });
+});
