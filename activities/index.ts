@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { GamedayError } from '../src/errors';
 import { publishEvent as publish } from '../src/events';
 import { createJanitorActivities } from './janitor';
+import { createNotifyActivities, notifyRollbackFailing, type RevertRun } from './notify';
 import { injectFault as inject, revertFault as revert } from '../src/faults';
 import { dueKey, DueReverts } from '../src/faults/due-reverts';
 import { stillInPlace } from './due-check';
@@ -15,6 +16,7 @@ import { planStages } from '../src/spec/plan-scenario';
 import { writeScenarioReport as writeScenario } from '../src/report/scenario';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
 import { checkSecrets, resolveTargets as resolve } from '../src/targets';
+import type { NotifyRule } from '../src/notify/rules';
 import type { ResultsStore } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
 import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, PlannedFault, ProbeSample, ProbeWindow, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
@@ -42,6 +44,12 @@ export interface ActivityDeps {
   writer: StoreWriter;
   /** The worker's due-time reverts (src/faults/due-reverts.ts); one of its own when absent. */
   dueReverts?: DueReverts;
+  /** The worker's own webhook (GAMEDAY_NOTIFY_URL …); none when unset. */
+  notify?: NotifyRule;
+  /** The Temporal Web UI's address (links in notifications); default http://127.0.0.1:8233. */
+  uiUrl?: string;
+  /** The namespace, for those links; default `default`. */
+  namespace?: string;
 }
 
 /**
@@ -85,8 +93,10 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
  */
 export function createActivities(deps: ActivityDeps) {
   const dueReverts = deps.dueReverts ?? new DueReverts();
+  const notifyDeps = { notify: deps.notify, uiUrl: deps.uiUrl ?? 'http://127.0.0.1:8233', namespace: deps.namespace ?? 'default', env: deps.env };
   return {
-    ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir }),
+    ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify }),
+    ...createNotifyActivities(notifyDeps),
     /** Validates the input (a catalog id or a whole spec) and fills in its defaults. */
     async planExperiment(input: ExperimentInput): Promise<ExperimentPlan> {
       return permanent(async () => {
@@ -162,8 +172,10 @@ export function createActivities(deps: ActivityDeps) {
      * newer runs give it a retry policy without limit and `tell: true`: at a few attempts
      * (tellsWorkflowAt) the activity signals the workflow that its rollback is failing, and
      * publishes the event, so a revert failing for hours costs a handful of history events.
+     * With `run` (runs since notifications), it also tells the webhooks that want rollbackFailing,
+     * in the background: no receiver can delay the next attempt.
      */
-    async revertFault(f: PlannedFault, opts: { tell?: boolean } = {}): Promise<string[]> {
+    async revertFault(f: PlannedFault, opts: { tell?: boolean; run?: RevertRun } = {}): Promise<string[]> {
       const ctx = Context.current();
       ctx.log.info(`revert ${f.id}: ${f.description}`);
       const due = ctx.info.workflowExecution ? await dueReverts.disarm(dueKey(ctx.info.workflowExecution, f.id)) : undefined;
@@ -174,6 +186,12 @@ export function createActivities(deps: ActivityDeps) {
         const { attempt, workflowExecution } = ctx.info;
         if (opts.tell && workflowExecution && tellsWorkflowAt(attempt)) {
           const failing = { faultId: f.id, description: f.description, attempts: attempt, error: (err as Error).message, since: new Date(ctx.info.scheduledTimestampMs).toISOString() };
+          notifyRollbackFailing(notifyDeps, opts.run, {
+            ...workflowExecution,
+            reason: failing.error,
+            fault: { id: f.id, description: f.description, attempts: attempt, since: failing.since },
+            at: new Date().toISOString(),
+          });
           await Promise.allSettled([
             deps.client?.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId).signal(rollbackFailingSignal, failing),
             deps.eventsNatsUrl ? publish(deps.eventsNatsUrl, 'rollback-failing', { workflowId: workflowExecution.workflowId, ...failing }) : undefined,

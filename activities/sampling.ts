@@ -5,6 +5,7 @@ import type { ProbeContext } from '../src/probes';
 import { revalidationFor } from '../src/report/revalidation';
 import { writeReportFrom } from '../src/report/stream';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
+import { deliveriesFor, type Delivery, type NotifyRule, type NotifyTrigger } from '../src/notify/rules';
 import type { ResultsStore, RunKey } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
 import type { Journal, ProbeSample, ProbeWindow } from '../src/types';
@@ -14,6 +15,8 @@ export interface SamplingDeps {
   store: ResultsStore;
   writer: StoreWriter;
   reportsDir: string;
+  /** The worker's own webhook, when it has one. */
+  notify?: NotifyRule;
 }
 
 /** How long the report waits for samples still on their way to the store before it says they are missing. */
@@ -72,10 +75,11 @@ export function createSamplingActivities(deps: SamplingDeps) {
 
     /**
      * Records the run's outcome in the results store and renders its report from the store
-     * (journal.json with every sample, report.md, report.html). While the store is down this fails and
-     * Temporal retries it; the report then says how long it waited.
+     * (journal.json with every sample, report.md). While the store is down this fails and
+     * Temporal retries it; the report then says how long it waited. Given the run's `trigger`,
+     * it also says which webhooks want to hear of the verdict (the workflow has them told).
      */
-    async reportRun(args: { journal: Journal; expectedSamples?: number }): Promise<{ reportDir: string }> {
+    async reportRun(args: { journal: Journal; expectedSamples?: number; trigger?: NotifyTrigger }): Promise<{ reportDir: string; notify?: Delivery[] }> {
       const info = Context.current().info;
       const { journal } = args;
       await deps.store.finishRun(journal);
@@ -103,7 +107,8 @@ export function createSamplingActivities(deps: SamplingDeps) {
         });
       });
       if (!reportDir) throw new Error(`the results store lost run ${journal.workflowId} right after it was written`);
-      return { reportDir };
+      if (!args.trigger) return { reportDir };
+      return { reportDir, notify: deliveriesFor({ specs: journal.plan?.spec.notify, worker: deps.notify, event: journal.verdict, trigger: args.trigger }) };
     },
   };
 }

@@ -11,6 +11,7 @@ import { acquireLocks, releaseLocks } from './lock';
 import { observeWhileFaulted, type Observed } from './observation';
 import { experimentIdOf, failedReason, failureMessage } from './failure';
 import { faultQueue, rollBack } from './rollback';
+import { tellFinished } from './notify';
 import { RunState } from './run-state';
 import { freezeFor, frozenReason, resultForTrigger, triggerOf } from './scheduled';
 
@@ -79,6 +80,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   if (!patched(BOUNDED_HISTORY_PATCH)) return experimentV1(input);
   const local = patched(LOCAL_START_PATCH);
   const state = new RunState();
+  state.trigger = triggerOf(input);
   let locks: Awaited<ReturnType<typeof acquireLocks>>['held'] = [];
   let observed: Observed | undefined;
   let freeze: FreezeHit | undefined;
@@ -154,9 +156,13 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     // Rolled back and verified: the targets are free for other experiments while the report is written.
     const quickEnd = patched(QUICK_END_PATCH);
     const released = quickEnd ? releaseLocks(locks) : undefined;
-    const { reportDir } = await reportRun({ journal, expectedSamples: expectedSamples(state.plan, observed, verification) });
+    const { reportDir, notify } = await reportRun({ journal, expectedSamples: expectedSamples(state.plan, observed, verification), trigger: state.trigger });
     upsertSearchAttributes([{ key: searchAttributes.verdict, value: verdict }]);
     await (quickEnd ? publishEventHere : publishEvent)({ kind: 'experiment-finished', payload: { workflowId: state.run.workflowId, experimentId: journal.experimentId, verdict, reason: state.reason, reportDir } }).catch(() => false);
+    await tellFinished(
+      { event: verdict, experimentId: journal.experimentId, title: journal.title, workflowId: state.run.workflowId, runId: state.run.runId, trigger: state.trigger, reason: state.reason, reportDir, rollback: journal.rollback.status, at: journal.finishedAt },
+      notify,
+    );
     await (released ?? releaseLocks(locks));
     state.enter('done');
     return resultForTrigger(input, { workflowId: state.run.workflowId, experimentId: journal.experimentId, verdict, reason: state.reason, rollback: journal.rollback.status, reportDir });

@@ -16,7 +16,7 @@ import { DigestBuilder, type SampleDigest } from './digest';
 import { renderMarkdown } from './markdown';
 import type { ReportOptions } from './sections';
 import { ChartThinner } from './thin';
-import { reportDirFor, safeHtml } from './write';
+import { reportDirFor, safeHtml, withMaskedWebhooks } from './write';
 
 /** Written to the file in pieces of about this many characters. */
 const CHUNK = 1 << 16;
@@ -51,7 +51,7 @@ export async function writeReportFrom(
       if (value !== undefined) await out.write(key(name) + JSON.stringify(maskPasswordsIn(value), null, 2).replace(/\n/g, '\n  '));
     };
     await out.write('{\n');
-    for (const [name, value] of Object.entries(run.head)) {
+    for (const [name, value] of Object.entries(withMaskedWebhooks(run.head))) {
       if (sampleFields.has(name)) break;
       await entry(name, value);
     }
@@ -76,7 +76,7 @@ export async function writeReportFrom(
     await out.write('\n}\n');
     await out.close();
     await rename(partial, target);
-    const shown = maskPasswordsIn(journal);
+    const shown = withMaskedWebhooks(maskPasswordsIn(journal));
     await writeFile(path.join(dir, 'report.md'), maskPasswords(renderMarkdown(shown, opts, done)));
     // The charts draw from the samples thinned in the same pass: as many points as a whole journal would give them.
     const thin = thinner.done();

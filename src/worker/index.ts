@@ -86,6 +86,9 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     store,
     writer,
     dueReverts,
+    notify: config.notify,
+    uiUrl: config.uiUrl,
+    namespace: config.namespace,
     ...setup.deps,
   };
   const taskQueue = setup.taskQueue ?? config.taskQueue;
