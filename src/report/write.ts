@@ -36,6 +36,8 @@ export function safeHtml(journal: Journal, opts: HtmlReportOptions): string {
   } catch (e) {
     return `<!doctype html><meta charset="utf-8"><title>report of ${escapeHtml(journal.workflowId)}</title><p>The HTML report could not be rendered: ${escapeHtml((e as Error).message)}. report.md beside this file has the whole report.</p>\n`;
   }
+}
+
 /** The journal with the experiment's webhook URLs masked: a Slack hook's URL is its secret. */
 export function withMaskedWebhooks(journal: Journal): Journal {
   const plan = journal.plan;
