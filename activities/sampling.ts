@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { duringRows, steadyStateRows } from '../src/judge';
 import { guardUntil, observeUntil, probeOnce, verifyUntilHeld, type GuardSummary, type ObserveSummary, type SamplingEnv, type SamplingProgress, type VerifySummary } from '../src/observe/sampling';
 import type { ProbeContext } from '../src/probes';
+import { revalidationFor } from '../src/report/revalidation';
 import { writeReport } from '../src/report/write';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
 import type { ResultsStore, RunKey } from '../src/store/types';
@@ -95,6 +96,9 @@ export function createSamplingActivities(deps: SamplingDeps) {
           ...(args.expectedSamples !== undefined && count < args.expectedSamples ? { missingSamples: args.expectedSamples - count } : {}),
         },
       };
+      // The report's rows, during the fault included, are what history and the next run compare.
+      await deps.store.recordExpectations(journal, full.hypothesisVsReality);
+      full.revalidation = await revalidationFor(deps.store, full);
       return { reportDir: await writeReport(deps.reportsDir, full) };
     },
   };

@@ -16,6 +16,7 @@ const configSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().optional(),
   DOCKER_HOST: z.string().optional(),
   GAMEDAY_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  GAMEDAY_TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'expected the Temporal Web UI\'s base URL such as http://127.0.0.1:8233' }).optional(),
   GAMEDAY_EXPERIMENTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'experiments')),
   GAMEDAY_REPORTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'reports')),
   GAMEDAY_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
@@ -35,6 +36,11 @@ export interface Config {
   temporalCliPath?: string;
   dockerHost?: string;
   uiPort: number;
+  /**
+   * Where the Temporal Web UI is, for links to runs (history, reports): GAMEDAY_TEMPORAL_UI_URL,
+   * default the local dev server's, http://127.0.0.1:<GAMEDAY_UI_PORT>. No trailing slash.
+   */
+  temporalUiUrl: string;
   experimentsDir: string;
   reportsDir: string;
   /** The worker's log level; WARN keeps the CLI's progress readable. */
@@ -83,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     dockerHost: e.DOCKER_HOST,
     uiPort: e.GAMEDAY_UI_PORT,
+    temporalUiUrl: (e.GAMEDAY_TEMPORAL_UI_URL ?? `http://127.0.0.1:${e.GAMEDAY_UI_PORT}`).replace(/\/+$/, ''),
     experimentsDir: path.resolve(e.GAMEDAY_EXPERIMENTS_DIR),
     reportsDir: path.resolve(e.GAMEDAY_REPORTS_DIR),
     logLevel: e.GAMEDAY_LOG_LEVEL,

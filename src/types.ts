@@ -17,6 +17,14 @@ export interface RunTrigger {
   scheduleId?: string;
 }
 
+/**
+ * How a run was started, as history lists it: `cli` (`gameday run`, `gameday demo`: the CLI marks
+ * its runs with a memo), `schedule` (a Temporal Schedule: Gameday's, or any that sets
+ * `TemporalScheduledById`), or `web-ui`: neither, so the Temporal Web UI or another Temporal
+ * client. A scenario's stages take the scenario's.
+ */
+export type RunTriggerName = 'cli' | 'schedule' | 'web-ui';
+
 /** What the `experiment` workflow accepts: an id from the catalog (experiments/), or a whole spec. */
 export type ExperimentInput = ({ experiment: string } | { spec: unknown; source?: string }) & RunTrigger;
 
@@ -230,6 +238,27 @@ export interface Journal {
    * waited for a store that was down, and samples that never reached it. Absent when all was well.
    */
   store?: { waitedMs?: number; attempts?: number; missingSamples?: number };
+  /** This run's expectations beside the previous run's of the same experiment (src/report/revalidation.ts). */
+  revalidation?: Revalidation;
+}
+
+/** How an expectation changed since the previous run: met now and not then is `fixed`. */
+export type RevalidationStatus = 'fixed' | 'regressed' | 'unchanged' | 'new' | 'removed';
+
+/** One expectation in both runs; `previous` or `current` is absent for one that is `new` or `removed`. */
+export interface RevalidationRow {
+  expectation: string;
+  when: HypothesisRow['when'];
+  status: RevalidationStatus;
+  expected: string;
+  previous?: { observed: string; ok: boolean };
+  current?: { observed: string; ok: boolean };
+}
+
+/** A run compared with the previous closed run of its experiment; `previous` absent when there is none. */
+export interface Revalidation {
+  previous?: { workflowId: string; runId: string; startedAt: string; verdict: Verdict | null };
+  rows: RevalidationRow[];
 }
 
 /** The guardrail that stopped an experiment: which, the value that breached it, and when. */

@@ -12,7 +12,7 @@ import { observeWhileFaulted, type Observed } from './observation';
 import { experimentIdOf, failedReason, failureMessage } from './failure';
 import { faultQueue, rollBack } from './rollback';
 import { RunState } from './run-state';
-import { freezeFor, frozenReason, resultForTrigger } from './scheduled';
+import { freezeFor, frozenReason, resultForTrigger, triggerOf } from './scheduled';
 
 export { abortSignal, statusQuery };
 
@@ -203,7 +203,7 @@ function kindOf(state: RunState, ref: { id: string }): string {
 
 /** What the run's row in the results store says from the start. */
 function startRecord(state: RunState, plan: ExperimentPlan, input: ExperimentInput) {
-  return { experimentId: plan.spec.id, title: plan.spec.title, hypothesis: plan.spec.hypothesis, source: plan.source, startedAt: state.startedAt, trigger: input.trigger ?? 'manual', spec: plan.spec };
+  return { experimentId: plan.spec.id, title: plan.spec.title, hypothesis: plan.spec.hypothesis, source: plan.source, startedAt: state.startedAt, trigger: triggerOf(input), spec: plan.spec };
 }
 
 /** The journal without its samples (they are in the store): small whatever the run's length. */

@@ -11,11 +11,11 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { searchAttributes } from '../src/search-attributes';
+import { searchAttributes, TRIGGER_MEMO } from '../src/search-attributes';
 import type { ScenarioInput, ScenarioJournal, ScenarioStageRecord, Verdict } from '../src/types';
 import { type experiment } from './experiment';
 import { abortSignal } from './definitions';
-import { freezeFor, frozenReason, resultForTrigger } from './scheduled';
+import { freezeFor, frozenReason, resultForTrigger, triggerOf } from './scheduled';
 
 import { abortScenarioSignal, scenarioStatusQuery } from './definitions';
 
@@ -36,6 +36,8 @@ const SEVERITY: Verdict[] = ['passed', 'skipped', 'not-run', 'failed', 'error', 
  */
 export async function scenario(input: ScenarioInput): Promise<ScenarioJournal['result']> {
   const info = workflowInfo();
+  // Its stages are started by Temporal, not by whoever started the scenario: the memo tells them.
+  const trigger = triggerOf(input);
   const iteration = input.iteration ?? 1;
   const startedAt = new Date().toISOString();
   const plan = await planScenario(input);
@@ -65,7 +67,7 @@ export async function scenario(input: ScenarioInput): Promise<ScenarioJournal['r
     // Children get a cancellation request when the scenario closes, terminated or not: their
     // rollback then runs. Started outside any cancellable scope so an abort controls them.
     const handle = await CancellationScope.nonCancellable(() =>
-      startChild<typeof experiment>('experiment', { workflowId, args: [plan.stages[index].input], parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL }),
+      startChild<typeof experiment>('experiment', { workflowId, args: [plan.stages[index].input], parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL, memo: { [TRIGGER_MEMO]: trigger } }),
     );
     children.set(name, handle);
     started.push(name);

@@ -1,6 +1,7 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { FreezeHit, RunTrigger, Verdict } from '../src/types';
+import { SCHEDULED_BY, TRIGGER_MEMO } from '../src/search-attributes';
+import type { FreezeHit, RunTrigger, RunTriggerName, Verdict } from '../src/types';
 
 /**
  * What a run started by a Temporal Schedule does beyond a run by hand. Both steps happen only
@@ -35,4 +36,16 @@ export const FAILING_VERDICTS: readonly Verdict[] = ['failed', 'error', 'aborted
 export function resultForTrigger<R extends { verdict: Verdict; reason: string }>(input: RunTrigger, result: R): R {
   if (input.trigger !== 'schedule' || !FAILING_VERDICTS.includes(result.verdict)) return result;
   throw ApplicationFailure.create({ type: 'ScheduledRunFailed', nonRetryable: true, message: `verdict ${result.verdict}: ${result.reason}`, details: [result] });
+}
+
+/**
+ * Who started this run (see RunTriggerName): a schedule when the input or the search attribute a
+ * schedule sets says so, else what the memo of the CLI (or of a parent scenario) says, else the
+ * Web UI. Read from the workflow's start, so it is the same on every replay.
+ */
+export function triggerOf(input: RunTrigger): RunTriggerName {
+  const info = workflowInfo();
+  if (input.trigger === 'schedule' || info.typedSearchAttributes.get(SCHEDULED_BY) !== undefined) return 'schedule';
+  const memo = info.memo?.[TRIGGER_MEMO];
+  return memo === 'cli' || memo === 'schedule' ? memo : 'web-ui';
 }

@@ -22,7 +22,7 @@ async function runWorker(config: Config): Promise<void> {
 }
 
 function uiUrl(config: Config): string {
-  return `http://127.0.0.1:${config.uiPort}/namespaces/${config.namespace}/workflows`;
+  return `${config.temporalUiUrl}/namespaces/${config.namespace}/workflows`;
 }
 
 /** Connections to close when the command ends, so that the process exits at once. */
@@ -133,6 +133,25 @@ export function buildProgram(): Command {
       if (!status) return;
       out(`active faults: ${status.activeFaults.map((f) => `${f.description} (due ${f.dueAt ?? '?'})`).join('; ') || 'none'}`);
       for (const [check, p] of Object.entries(status.lastProbes)) out(`  ${p.ok ? 'ok  ' : 'MISS'} ${check}: ${p.error || JSON.stringify(p.measurement)}`);
+    });
+
+  program
+    .command('history [experimentId]')
+    .description('runs from the results store, newest first: verdict, rollback, duration, trigger, score and a Web UI link; then the resilience scores')
+    .option('--since <duration>', 'only runs started this long ago or since (e.g. 24h, 7d)')
+    .option('--limit <n>', 'runs listed at most', '50')
+    .option('--runs <n>', 'scored runs per experiment in a score (N)', '10')
+    .option('--json', 'print JSON: { runs, experiments, systems }')
+    .action(async (experimentId: string | undefined, opts: { since?: string; limit: string; runs: string; json?: boolean }) => {
+      const [{ loadConfig }, { parseSince }, { formatHistory, historyFromStore }] = await Promise.all([import('../config'), import('../history'), import('./history')]);
+      const count = (name: string, v: string): number => {
+        if (!/^[1-9]\d*$/.test(v)) throw new Error(`${name}: expected a whole number from 1, not '${v}'`);
+        return Number(v);
+      };
+      const q = { experimentId, sinceMs: opts.since === undefined ? undefined : parseSince(opts.since), limit: count('--limit', opts.limit), scoreRuns: count('--runs', opts.runs) };
+      const history = await historyFromStore(loadConfig(), q);
+      if (opts.json) out(JSON.stringify(history));
+      else formatHistory(history, q.scoreRuns).forEach(out);
     });
 
   program

@@ -4,6 +4,7 @@ import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowH
 import type { Duration, QueryDefinition } from '@temporalio/common';
 import type { Config } from '../config';
 import { findScenario, loadSpecFile } from '../spec/loader';
+import { TRIGGER_MEMO } from '../search-attributes';
 import { newWorkflowId } from '../temporal';
 import { samplingProgress, transitionPrinter } from './progress';
 import type { ExperimentInput, ExperimentResult, ExperimentStatus, ScenarioInput, ScenarioJournal } from '../types';
@@ -41,6 +42,8 @@ export async function startRun(client: Client, config: Config, run: RunTarget, w
     workflowTaskTimeout: config.workflowTaskTimeout as Duration,
     workflowId: workflowId ?? newWorkflowId(run.id),
     args: [run.input],
+    // How history tells the CLI's runs from the Web UI's: the workflow reads it at its start.
+    memo: { [TRIGGER_MEMO]: 'cli' },
     // Shown on the run's page in the Web UI.
     staticSummary: `${run.workflowType} ${run.id}`,
     staticDetails: 'spec' in run.input ? `**Hypothesis:** ${(run.input.spec as { hypothesis?: string }).hypothesis ?? ''}\n\n**Source:** ${run.input.source ?? 'inline'}` : `From the catalog: ${run.id}`,

@@ -1,4 +1,5 @@
 import type { ResultsStore } from '../store/types';
+import { revalidationFor } from './revalidation';
 import { writeReport } from './write';
 
 /**
@@ -11,5 +12,5 @@ import { writeReport } from './write';
 export async function exportReport(store: ResultsStore, reportsDir: string, workflowId: string, runId?: string): Promise<string> {
   const journal = await store.readJournal(workflowId, runId);
   if (!journal) throw new Error(`the results store has no run ${workflowId}${runId ? ` (run ${runId})` : ''} to export`);
-  return writeReport(reportsDir, journal);
+  return writeReport(reportsDir, { ...journal, revalidation: await revalidationFor(store, journal) });
 }

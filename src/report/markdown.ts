@@ -2,6 +2,7 @@ import { describeTolerance } from '../probes/tolerance';
 import type { ProbeSpec } from '../spec/schema';
 import { manualRevert, targetRefs } from '../faults/describe';
 import type { Journal, ProbeSample } from '../types';
+import { revalidationMarkdown } from './revalidation';
 
 /** Samples the report lists from the start and from the end of a long observation. */
 const SAMPLES_SHOWN = 200;
@@ -15,6 +16,7 @@ export function renderMarkdown(j: Journal): string {
     designSection(j),
     resultsSection(j),
     hypothesisSection(j),
+    revalidationMarkdown(j),
     section('Remediation', remediation(j)),
     rollbackSection(j),
     summarySection(j),

@@ -104,6 +104,11 @@ export const experimentSchema = z
     description: z.string().optional(),
     hypothesis: z.string({ error: 'an experiment states its hypothesis before it runs' }).trim().min(1, { error: 'an experiment states its hypothesis before it runs' }),
     blastRadius: z.string().optional(),
+    /**
+     * The target system the experiment tests, for its resilience score (`gameday history`);
+     * default: derived from the targets (src/spec/system.ts).
+     */
+    system: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'expected a name of letters, digits, dots, dashes and underscores, e.g. demo-target' }).optional(),
     remediation: z.string().optional(),
     targets: boundedRecord(targetSchema, 'targets', z.string().regex(/^[A-Za-z0-9_-]+$/)),
     steadyState: boundedList(steadyStateCheckSchema, 'checks', { min: 1, minError: 'define the steady state with at least one check' }),

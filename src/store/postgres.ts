@@ -1,7 +1,8 @@
 import pg from 'pg';
 import type { Journal } from '../types';
 import { storeFailure } from './errors';
-import { type BreachRow, type EventRow, type ExpectationRow, type FaultRow, finishRows, journalFromRows, type RunRead, sampleRows, type SampleRow, eventRows } from './rows';
+import { listRuns, previousRun } from './history';
+import { type BreachRow, type EventRow, type ExpectationRow, type FaultRow, finishRows, journalFromRows, type RunRead, sampleRows, type SampleRow, eventRows, expectationRows, systemOfSpec } from './rows';
 import type { ResultsStore } from './types';
 import { maskUrl, POSTGRES_URL } from './url';
 
@@ -74,7 +75,7 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
   return {
     startRun: (run_) =>
       run(`start the run ${run_.workflowId}`, async (c) => {
-        await c.query(SQL.startRun, [run_.workflowId, run_.runId, run_.experimentId, run_.title, run_.hypothesis, run_.source, run_.trigger ?? null, json(run_.spec ?? null), run_.startedAt]);
+        await c.query(SQL.startRun, [run_.workflowId, run_.runId, run_.experimentId, run_.title, run_.hypothesis, run_.source, run_.trigger ?? null, json(run_.spec ?? null), run_.startedAt, systemOfSpec(run_.spec)]);
       }),
     writeSamples: async (key, samples) => {
       const rows = sampleRows(samples);
@@ -92,7 +93,7 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
       const r = rows.run;
       return run(`finish the run ${journal.workflowId}`, (c) =>
         inTransaction(c, async () => {
-          await c.query(SQL.finishRun, [...key, r.experiment_id, r.title, r.hypothesis, r.source, json(r.spec), r.started_at, r.finished_at, r.verdict, r.reason, r.rollback_status, json(r.details)]);
+          await c.query(SQL.finishRun, [...key, r.experiment_id, r.title, r.hypothesis, r.source, json(r.spec), r.started_at, r.finished_at, r.verdict, r.reason, r.rollback_status, json(r.details), r.target_system]);
           // Replaced whole, so that finishing twice (a retry) leaves exactly the journal's rows.
           for (const table of ['faults', 'expectations', 'breaches']) await c.query(`DELETE FROM ${table} WHERE workflow_id = $1 AND run_id = $2`, key);
           if (rows.faults.length) await c.query(SQL.insertFaults, [...key, json(rows.faults)]);
@@ -103,6 +104,17 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
       );
     },
     readJournal: (workflowId, runId) => run(`read the journal of ${workflowId}`, (c) => readJournal(c, workflowId, runId)),
+    recordExpectations: (key, hypothesisRows) => {
+      const rows = expectationRows(hypothesisRows);
+      return run(`record the expectations of ${key.workflowId}`, (c) =>
+        inTransaction(c, async () => {
+          await c.query('DELETE FROM expectations WHERE workflow_id = $1 AND run_id = $2', [key.workflowId, key.runId]);
+          if (rows.length) await c.query(SQL.insertExpectations, [key.workflowId, key.runId, json(rows)]);
+        }),
+      );
+    },
+    listRuns: (filter) => run('list runs', (c) => listRuns(c, filter)),
+    previousRun: (key) => run(`find the run before ${key.workflowId}`, (c) => previousRun(c, key)),
     close: () => pool.end(),
   } satisfies ResultsStore;
 }
@@ -137,16 +149,18 @@ const RUN_COLUMNS = `workflow_id, run_id, experiment_id, title, hypothesis, sour
 
 const SQL = {
   startRun: `
-    INSERT INTO runs (workflow_id, run_id, experiment_id, title, hypothesis, source, trigger, spec, started_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+    INSERT INTO runs (workflow_id, run_id, experiment_id, title, hypothesis, source, trigger, spec, started_at, target_system)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
     ON CONFLICT (workflow_id, run_id) DO UPDATE SET
+      target_system = COALESCE(EXCLUDED.target_system, runs.target_system),
       experiment_id = EXCLUDED.experiment_id, title = EXCLUDED.title, hypothesis = EXCLUDED.hypothesis,
       source = EXCLUDED.source, started_at = EXCLUDED.started_at,
       trigger = COALESCE(EXCLUDED.trigger, runs.trigger), spec = COALESCE(EXCLUDED.spec, runs.spec)`,
   finishRun: `
-    INSERT INTO runs (workflow_id, run_id, experiment_id, title, hypothesis, source, spec, started_at, finished_at, verdict, reason, rollback_status, details)
-    VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13::json)
+    INSERT INTO runs (workflow_id, run_id, experiment_id, title, hypothesis, source, spec, started_at, finished_at, verdict, reason, rollback_status, details, target_system)
+    VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13::json, $14)
     ON CONFLICT (workflow_id, run_id) DO UPDATE SET
+      target_system = COALESCE(EXCLUDED.target_system, runs.target_system),
       experiment_id = EXCLUDED.experiment_id, title = EXCLUDED.title, hypothesis = EXCLUDED.hypothesis,
       source = EXCLUDED.source, spec = COALESCE(EXCLUDED.spec, runs.spec), started_at = EXCLUDED.started_at,
       finished_at = EXCLUDED.finished_at, verdict = EXCLUDED.verdict, reason = EXCLUDED.reason,

@@ -3,6 +3,8 @@
  * back into a Journal. No I/O, so that the mapping is unit-tested on its own.
  */
 import type { ExpectationResult, GuardrailBreach, HypothesisRow, Journal, Measurement, PlannedFault, ProbeSample, Stage, Verdict } from '../types';
+import type { Experiment } from '../spec/schema';
+import { targetSystemOf } from '../spec/system';
 import type { SamplePhase, StoredEvent, StoredSample } from './types';
 
 /** A `samples` row, as sent to PostgreSQL in one JSON array per batch. */
@@ -74,6 +76,7 @@ export interface FinishRows {
     hypothesis: string;
     source: string;
     spec: unknown;
+    target_system: string | null;
     started_at: string;
     finished_at: string | null;
     verdict: Verdict;
@@ -134,6 +137,7 @@ export function finishRows(j: Journal): FinishRows {
       hypothesis: j.hypothesis,
       source: j.source,
       spec: j.plan?.spec ?? null,
+      target_system: systemOfSpec(j.plan?.spec),
       started_at: timestamp(j.startedAt, 'the journal startedAt'),
       finished_at: optionalTimestamp(j.finishedAt),
       verdict: j.verdict,
@@ -157,10 +161,21 @@ export function finishRows(j: Journal): FinishRows {
       last_error: f.lastRevertError ?? f.error ?? null,
       planned: f,
     })),
-    expectations: j.hypothesisVsReality.map((r, idx) => ({ idx, expectation: r.expectation, checked_when: r.when, expected: r.expected, observed: r.observed, ok: r.ok })),
+    expectations: expectationRows(j.hypothesisVsReality),
     breaches: j.breach ? [{ guardrail: j.breach.guardrail, at: timestamp(j.breach.at, 'the breach at'), condition: j.breach.condition, observed: j.breach.observed }] : [],
     events: j.events.map((e, seq) => ({ source: WORKFLOW_SOURCE, seq, at: timestamp(e.at, `the workflow event #${seq}'s at`), stage: e.stage, message: e.message })),
   };
+}
+
+/** The hypothesis-vs-reality rows as `expectations` rows, numbered in order. */
+export function expectationRows(rows: HypothesisRow[]): ExpectationRow[] {
+  return rows.map((r, idx) => ({ idx, expectation: r.expectation, checked_when: r.when, expected: r.expected, observed: r.observed, ok: r.ok }));
+}
+
+/** The target system of a run's spec (an experiment's); null when there is no spec to tell. */
+export function systemOfSpec(spec: unknown): string | null {
+  const e = spec as Partial<Experiment> | null | undefined;
+  return e && typeof e.id === 'string' && e.targets && typeof e.targets === 'object' ? targetSystemOf({ id: e.id, targets: e.targets, system: e.system }) : null;
 }
 
 /** A `runs` row as read back (timestamps already ISO strings). */

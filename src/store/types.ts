@@ -3,7 +3,7 @@
  * any machine reads a whole run back (the report is rendered from it). Types only: the activities
  * depend on this, the PostgreSQL implementation (src/store/postgres.ts) provides it.
  */
-import type { Journal, ProbeSample, Stage } from '../types';
+import type { HypothesisRow, Journal, ProbeSample, RollbackRecord, Stage, Verdict } from '../types';
 
 /** Which part of a run a sample belongs to. */
 export type SamplePhase = 'baseline' | 'observe' | 'guardrail' | 'verify';
@@ -71,6 +71,50 @@ export interface ResultsStore {
    * with a reason saying it has none, so that what it wrote can still be rendered.
    */
   readJournal(workflowId: string, runId?: string): Promise<Journal | undefined>;
+  /**
+   * Replaces the run's hypothesis-vs-reality rows with the report's (which adds the rows checked
+   * during the fault from every stored observation), so that history, scores and the next run's
+   * re-validation compare what the reports showed.
+   */
+  recordExpectations(run: RunKey, rows: HypothesisRow[]): Promise<void>;
+  /** Runs matching the filter, newest first, at most `filter.limit`. */
+  listRuns(filter: RunFilter): Promise<RunSummary[]>;
+  /**
+   * The run of the same experiment that closed (has a verdict) and started last before this one,
+   * with its hypothesis-vs-reality rows; undefined when there is none.
+   */
+  previousRun(run: RunKey & { experimentId: string; startedAt: string }): Promise<{ run: RunSummary; expectations: HypothesisRow[] } | undefined>;
   /** Closes the store's connections; no call may follow. */
   close(): Promise<void>;
+}
+
+/** One run as `gameday history` lists it. */
+export interface RunSummary extends RunKey {
+  experimentId: string;
+  title: string;
+  /** The target system it tested (src/spec/system.ts); null for runs recorded before it was kept. */
+  system: string | null;
+  /** `cli`, `schedule`, `web-ui`; `manual` for runs recorded before the CLI marked its own; null when unknown. */
+  trigger: string | null;
+  startedAt: string;
+  /** Null while the run has no outcome in the store. */
+  finishedAt: string | null;
+  verdict: Verdict | null;
+  rollback: RollbackRecord['status'] | null;
+  /** Its hypothesis-vs-reality rows checked during the fault and after recovery (baseline rows left out). */
+  expectations: { met: number; total: number };
+}
+
+/** Which runs `listRuns` returns. */
+export interface RunFilter {
+  experimentId?: string;
+  system?: string;
+  /** Only runs started at or after this instant (ISO 8601). */
+  since?: string;
+  /** Runs at most. */
+  limit: number;
+  /** At most this many runs of each experiment (its newest). */
+  perExperiment?: number;
+  /** Only runs with one of these verdicts, or whose rollback is incomplete. */
+  verdictsOrRollbackIncomplete?: Verdict[];
 }

@@ -58,7 +58,7 @@ test('migrations apply twice in a row, and from two callers at once, without err
     const applied = await c.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`);
     const tables = await c.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
     await c.end();
-    assert.deepEqual(applied.rows.map((r) => r.name), ['001_results-store']);
+    assert.deepEqual(applied.rows.map((r) => r.name), ['001_results-store', '004_history']);
     assert.deepEqual(tables.rows.map((r) => r.table_name), ['breaches', 'events', 'expectations', 'faults', MIGRATIONS_TABLE, 'runs', 'samples']);
   } finally {
     await dropDatabase(fresh);
@@ -185,19 +185,47 @@ test('a report exported from the store alone is the report the worker would have
   await store.finishRun({ ...j, baseline: [], observations: [], guardrails: [], verification: [] });
   const reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-store-reports-'));
   try {
-    const written = await writeReport(reportsDir, j);
+    // The worker's report compares with the run before; this DB holds none of this experiment that started earlier.
+    const worker: Journal = { ...j, revalidation: { rows: [] } };
+    const written = await writeReport(reportsDir, worker);
     await rm(path.join(written, 'journal.json'));
     await rm(path.join(written, 'report.md'));
 
     const dir = await exportReport(store, reportsDir, j.workflowId);
     assert.equal(dir, reportDirFor(reportsDir, j.workflowId));
-    assert.equal(await readFile(path.join(dir, 'report.md'), 'utf8'), renderMarkdown(j));
+    assert.equal(await readFile(path.join(dir, 'report.md'), 'utf8'), renderMarkdown(worker));
     const exported = JSON.parse(await readFile(path.join(dir, 'journal.json'), 'utf8')) as Journal;
     assert.equal(exported.observations.length, j.observations.length);
     assert.equal(exported.guardrails.length, j.guardrails.length);
-    assert.deepEqual(exported, JSON.parse(JSON.stringify(j)));
+    assert.deepEqual(exported, JSON.parse(JSON.stringify(worker)));
     await assert.rejects(exportReport(store, reportsDir, 'no-such-workflow'), /the results store has no run no-such-workflow to export/);
   } finally {
     await rm(reportsDir, { recursive: true, force: true });
   }
+});
+
+test("the previous run is the experiment's closed run that started last before this one; history lists runs newest first, bounded", async () => {
+  const exp = 'store-history';
+  const run = (n: number, verdict: Journal['verdict']): Journal => ({ ...journalFixture(`store-history-${n}`, 'r'), experimentId: exp, startedAt: at(1_000_000 + n * 1000), finishedAt: at(1_000_000 + n * 1000 + 500), verdict });
+  await store.finishRun(run(1, 'failed'));
+  await store.finishRun(run(2, 'passed'));
+  await start(run(3, 'passed')); // still going: no outcome yet
+  await store.finishRun({ ...run(4, 'passed'), experimentId: 'store-history-other' });
+  const fifth = run(5, 'passed');
+  await store.finishRun(fifth);
+
+  const prev = await store.previousRun(fifth);
+  assert.equal(prev?.run.workflowId, 'store-history-2', 'not the run still going, nor another experiment');
+  assert.deepEqual(prev?.expectations, fifth.hypothesisVsReality.map((r) => ({ ...r })));
+  assert.equal((await store.previousRun(run(1, 'failed')))?.run.workflowId, undefined, 'the first has none');
+
+  await store.recordExpectations(fifth, [{ expectation: 'x', when: 'after recovery', expected: 'y', observed: 'z', ok: false }]);
+  const listed = await store.listRuns({ experimentId: exp, limit: 10 });
+  assert.deepEqual(listed.map((r) => [r.workflowId, r.verdict, r.trigger]), [['store-history-5', 'passed', null], ['store-history-3', null, 'schedule'], ['store-history-2', 'passed', null], ['store-history-1', 'failed', null]]);
+  assert.deepEqual(listed[0].expectations, { met: 0, total: 1 }, 'the rows the report recorded, baseline left out');
+  assert.equal(listed[0].system, 'store', 'derived from the container store-nats');
+  assert.deepEqual((await store.listRuns({ experimentId: exp, limit: 2 })).map((r) => r.workflowId), ['store-history-5', 'store-history-3']);
+  assert.deepEqual((await store.listRuns({ experimentId: exp, since: at(1_002_000), limit: 10 })).map((r) => r.workflowId), ['store-history-5', 'store-history-3', 'store-history-2']);
+  const perExperiment = await store.listRuns({ since: at(1_000_000), limit: 10, perExperiment: 1, verdictsOrRollbackIncomplete: ['passed', 'failed'] });
+  assert.deepEqual(perExperiment.map((r) => r.workflowId), ['store-history-5', 'store-history-4']);
 });
