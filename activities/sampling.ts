@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { duringRows, steadyStateRows } from '../src/judge';
 import { guardUntil, observeUntil, probeOnce, verifyUntilHeld, type GuardSummary, type ObserveSummary, type SamplingEnv, type SamplingProgress, type VerifySummary } from '../src/observe/sampling';
 import type { ProbeContext } from '../src/probes';
 import { revalidationFor } from '../src/report/revalidation';
+import { judgedJournal } from '../src/report/export';
 import { writeReport } from '../src/report/write';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
 import type { ResultsStore, RunKey } from '../src/store/types';
@@ -72,7 +72,7 @@ export function createSamplingActivities(deps: SamplingDeps) {
 
     /**
      * Records the run's outcome in the results store and renders its report from the store
-     * (journal.json with every sample, report.md). While the store is down this fails and
+     * (journal.json with every sample, report.md, report.html). While the store is down this fails and
      * Temporal retries it; the report then says how long it waited.
      */
     async reportRun(args: { journal: Journal; expectedSamples?: number }): Promise<{ reportDir: string }> {
@@ -87,10 +87,7 @@ export function createSamplingActivities(deps: SamplingDeps) {
         throw ApplicationFailure.retryable(`${args.expectedSamples - count} samples are still on their way to the results store`, 'SamplesPending');
       }
       const full: Journal = {
-        ...stored,
-        hypothesisVsReality: stored.plan
-          ? [...steadyStateRows(stored.plan, stored.baseline, 'baseline'), ...duringRows(stored.plan, stored.observations), ...(stored.verification.length ? steadyStateRows(stored.plan, stored.verification, 'after recovery') : [])]
-          : journal.hypothesisVsReality,
+        ...judgedJournal(stored.plan ? stored : { ...stored, hypothesisVsReality: journal.hypothesisVsReality }),
         store: {
           ...(info.attempt > 1 ? { waitedMs: waited, attempts: info.attempt } : {}),
           ...(args.expectedSamples !== undefined && count < args.expectedSamples ? { missingSamples: args.expectedSamples - count } : {}),

@@ -155,6 +155,30 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('report <workflowId>')
+    .description('render a run from the results store (GAMEDAY_RESULTS_URL), on any machine that reaches it: Markdown by default')
+    .option('--md', 'the Markdown report (the default)')
+    .option('--html', 'the HTML report: one self-contained file with a timeline per probe')
+    .option('--json', 'the journal: every sample, event and fault, as JSON')
+    .option('--run-id <runId>', 'a run of the workflow id other than its newest')
+    .option('--out <file>', 'write it to this file instead of standard output')
+    .action(async (workflowId: string, opts: { md?: boolean; html?: boolean; json?: boolean; runId?: string; out?: string }) => {
+      const formats = (['md', 'html', 'json'] as const).filter((f) => opts[f]);
+      if (formats.length > 1) throw new Error(`report takes one of --md, --html, --json, not ${formats.map((f) => `--${f}`).join(' and ')}`);
+      const [{ loadConfig }, { openResultsStore }, { readStoredRun, renderReport }] = await Promise.all([import('../config'), import('../store/postgres'), import('../report/export')]);
+      const config = loadConfig();
+      const store = openResultsStore(config.resultsUrl);
+      cleanup.push(() => store.close());
+      const text = renderReport(await readStoredRun(store, config.resultsUrl, workflowId, opts.runId), formats[0] ?? 'md');
+      if (!opts.out) return void process.stdout.write(text);
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(opts.out, text).catch((e: Error) => {
+        throw new Error(`cannot write the report to ${opts.out}: ${e.message}`);
+      });
+      err(`wrote ${opts.out}`);
+    });
+
+  program
     .command('abort [workflowId]')
     .description('halt a run (or, with --all, every running experiment and scenario): every active fault is reverted at once')
     .requiredOption('--reason <text>', 'why, for the report')

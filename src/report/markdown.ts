@@ -3,12 +3,17 @@ import type { ProbeSpec } from '../spec/schema';
 import { manualRevert, targetRefs } from '../faults/describe';
 import type { Journal, ProbeSample } from '../types';
 import { revalidationMarkdown } from './revalidation';
+import { maskPasswords, rollbackProcedure } from './procedure';
+import { lessonsOf, nextExperimentsOf, type ReportOptions } from './sections';
 
 /** Samples the report lists from the start and from the end of a long observation. */
 const SAMPLES_SHOWN = 200;
 
-/** Renders the run as the Markdown report of the method (METHOD.md): one section per heading. */
-export function renderMarkdown(j: Journal): string {
+/**
+ * Renders the run as the Markdown report of the method (METHOD.md): one section per heading,
+ * the sections of `opts` (re-validation) after Remediation.
+ */
+export function renderMarkdown(j: Journal, opts: ReportOptions = {}): string {
   return [
     header(j),
     section('Hypothesis', j.hypothesis || '_none: the experiment did not load_'),
@@ -16,15 +21,19 @@ export function renderMarkdown(j: Journal): string {
     designSection(j),
     resultsSection(j),
     hypothesisSection(j),
-    revalidationMarkdown(j),
     section('Remediation', remediation(j)),
+    revalidationMarkdown(j),
+    ...(opts.sections ?? []).map((x) => section(x.title, x.markdown)),
     rollbackSection(j),
+    procedureSection(j),
     summarySection(j),
+    section('Lessons learned', bullets(lessonsOf(j), '_none recorded: add `lessonsLearned` to the experiment file_')),
+    section('Next experiments', bullets(nextExperimentsOf(j).map((n) => (n.experiment ? `**${n.experiment}**: ${n.description}` : n.description)), '_none planned: add `nextExperiments` to the experiment file_')),
   ].join('\n\n') + '\n';
 }
 
 /** success / partial / failure, as the method's summary reads. */
-function outcome(j: Journal): string {
+export function outcome(j: Journal): string {
   switch (j.verdict) {
     case 'passed':
       return 'success';
@@ -234,7 +243,7 @@ function rollbackSection(j: Journal): string {
     f.dueAt ?? '',
     f.revertedAt ?? 'NOT REVERTED',
     f.revertAttempts ? `${f.revertAttempts} failed round(s); last error: ${f.lastRevertError ?? ''}` : 'first',
-    `\`${manualRevert(f)}\``,
+    `\`${maskPasswords(manualRevert(f))}\``,
   ]);
   return section(
     'Rollback record',
@@ -244,6 +253,17 @@ function rollbackSection(j: Journal): string {
       'Every fault whose injection was attempted is reverted, newest first, whatever ends the run; reverts are idempotent and retried until they succeed.',
     ].join('\n'),
   );
+}
+
+function bullets(items: string[], none: string): string {
+  return items.length ? items.map((i) => `- ${i.replace(/\n/g, ' ')}`).join('\n') : none;
+}
+
+function procedureSection(j: Journal): string {
+  const steps = rollbackProcedure(j.rollback.faults);
+  if (steps.length === 0) return section('Rollback procedure', 'Nothing was injected: nothing to undo.');
+  const lines = steps.map((s, i) => [`${i + 1}. **${s.id}** ${s.description} (${s.state})`, `   - undo: \`${s.revert}\``, ...(s.check ? [`   - check: \`${s.check.command}\` ${s.check.shows}`] : [])].join('\n'));
+  return section('Rollback procedure', ['Should a revert ever fail, undo the faults by hand, newest first:', '', ...lines].join('\n'));
 }
 
 function summarySection(j: Journal): string {

@@ -97,9 +97,16 @@ export const guardrailSchema = z
 
 // ---------------------------------------------------------------- experiment
 
+const experimentId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected lower-case letters, digits and dashes, e.g. chaos-001-nats-broker-pause' });
+
+/** An experiment to run next: a sentence, or one with the id of the experiment that does it. */
+export const nextExperimentSchema = z.union([name, z.strictObject({ description: name, experiment: experimentId.optional() })], {
+  error: 'expected a sentence, or { description, experiment } with an experiment id',
+});
+
 export const experimentSchema = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected lower-case letters, digits and dashes, e.g. chaos-001-nats-broker-pause' }),
+    id: experimentId,
     title: name,
     description: z.string().optional(),
     hypothesis: z.string({ error: 'an experiment states its hypothesis before it runs' }).trim().min(1, { error: 'an experiment states its hypothesis before it runs' }),
@@ -110,6 +117,10 @@ export const experimentSchema = z
      */
     system: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'expected a name of letters, digits, dots, dashes and underscores, e.g. demo-target' }).optional(),
     remediation: z.string().optional(),
+    /** What the team learned from earlier runs, for the report (the method's last section). */
+    lessonsLearned: boundedList(name, 'lessons').optional(),
+    /** What to try next: a sentence, or `{ description, experiment }` naming an experiment id. */
+    nextExperiments: boundedList(nextExperimentSchema, 'next experiments').optional(),
     targets: boundedRecord(targetSchema, 'targets', z.string().regex(/^[A-Za-z0-9_-]+$/)),
     steadyState: boundedList(steadyStateCheckSchema, 'checks', { min: 1, minError: 'define the steady state with at least one check' }),
     method: boundedList(methodStepSchema, 'faults', { min: 1, minError: 'the method needs at least one fault' }),
@@ -159,6 +170,7 @@ export const experimentSchema = z
   });
 
 export type Experiment = z.infer<typeof experimentSchema>;
+export type NextExperiment = z.infer<typeof nextExperimentSchema>;
 export type TargetSpec = z.infer<typeof targetSchema>;
 export type DockerTargetSpec = z.infer<typeof dockerTargetSchema>;
 export type ProbeSpec = z.infer<typeof probeSchema>;
