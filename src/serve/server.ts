@@ -39,7 +39,8 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
   const { config, store } = deps;
   const links: PageLinks = { temporalUi: `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows` };
   const scheduleUrl = (id: string) => `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/schedules/${encodeURIComponent(id)}`;
-  const app = Fastify({ logger: false });
+  // Ctrl-C stops at once: a browser's idle keep-alive connections would otherwise hold the close.
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   const html = (reply: FastifyReply, page: string, csp = PAGE_CSP) => reply.header('content-security-policy', csp).header('x-content-type-options', 'nosniff').type('text/html; charset=utf-8').send(page);
 
   const runs = (q: Query) => readHistory(store, config, historyQuery(runsFilter(q))).then((h) => h.runs);
