@@ -55,8 +55,9 @@ function serve(args: string[], env: Record<string, string> = {}): Promise<Served
     const timer = setTimeout(() => reject(new Error(`gameday serve printed no URL in 30 s: ${stderr}`)), 30_000);
     child.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
+      // Its last line at start-up, so the ones before it are in too.
       const url = /gameday dashboard: (http:\/\/\S+)/.exec(stderr)?.[1];
-      if (!url) return;
+      if (!url || !stderr.includes('Ctrl-C to stop')) return;
       clearTimeout(timer);
       const served: Served = { url, stderr: () => stderr, child, stop: () => (child.kill('SIGTERM'), exited) };
       serving.push(served);
