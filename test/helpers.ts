@@ -216,6 +216,15 @@ export async function gameday(args: string[], env: Record<string, string> = {}):
   );
 }
 
+/** Runs the CLI as `gameday` does, and lists every module the process loaded (test/loaded-modules.ts). */
+export async function gamedayLoading(args: string[], env: Record<string, string> = {}): Promise<{ run: CliRun; loaded: string[] }> {
+  const { readFile } = await import('node:fs/promises');
+  const list = path.join(await mkdtemp(path.join(os.tmpdir(), 'gameday-modules-')), 'loaded.json');
+  const hook = path.join(__dirname, 'loaded-modules.js');
+  const run = await gameday(args, { ...env, NODE_OPTIONS: `--require ${hook}`, GAMEDAY_LOADED_MODULES_FILE: list });
+  return { run, loaded: JSON.parse(await readFile(list, 'utf8')) as string[] };
+}
+
 /** An HTTP server on 127.0.0.1 that answers `ok`, for probes that must be cheap; its URL and a close. */
 export async function startOkServer(): Promise<{ url: string; close: () => void }> {
   const { createServer } = await import('node:http');

@@ -9,6 +9,11 @@ export async function historyFromStore(config: Config, q: HistoryQuery): Promise
   const store = openResultsStore(config.resultsUrl);
   try {
     return await readHistory(store, config, q);
+  } catch (e) {
+    // Undefined column or table: a store no worker of this version has migrated yet.
+    const code = (e as { cause?: { code?: string } }).cause?.code;
+    if (code === '42703' || code === '42P01') throw new Error(`${(e as Error).message}: the store's schema is older than this gameday; a worker of this version migrates it at start (or run scripts/provision.sh)`);
+    throw e;
   } finally {
     await store.close();
   }

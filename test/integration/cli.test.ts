@@ -10,17 +10,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import YAML from 'yaml';
 import type { ExperimentResult } from '../../src/types';
-import { containerState, eventually, gameday, pauseExperiment, startNats, startWorker, type CliRun, type TestWorker } from '../helpers';
+import { containerState, eventually, gameday, gamedayLoading, pauseExperiment, startNats, startWorker, type TestWorker } from '../helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /** Runs the CLI with test/loaded-modules preloaded: what it printed, and every module file it loaded. */
-async function gamedayLoading(args: string[], env: Record<string, string> = {}): Promise<{ run: CliRun; loaded: string[] }> {
-  const list = path.join(await mkdtemp(path.join(os.tmpdir(), 'gameday-modules-')), 'loaded.json');
-  const hook = path.join(__dirname, '..', 'loaded-modules.js');
-  const run = await gameday(args, { ...env, NODE_OPTIONS: `--require ${hook}`, GAMEDAY_LOADED_MODULES_FILE: list });
-  return { run, loaded: JSON.parse(await readFile(list, 'utf8')) as string[] };
-}
 const NATS = 'gameday-test-cli-nats';
 const PORT = 14302;
 

@@ -17,7 +17,7 @@ import YAML from 'yaml';
 import type { History } from '../../src/history';
 import { syncSchedules } from '../../src/schedules/sync';
 import type { ExperimentResult } from '../../src/types';
-import { eventually, gameday, startWorker, type TestWorker } from '../helpers';
+import { eventually, gameday, gamedayLoading, startWorker, type TestWorker } from '../helpers';
 
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const ID = `h-hist-${RUN}`;
@@ -148,8 +148,9 @@ test('gameday history lists each run with its verdict, rollback, duration, trigg
   const n2 = JSON.parse((await cli(['history', ID, '--json', '--runs', '2'])).stdout) as History;
   assert.deepEqual([n2.experiments[0].score, n2.experiments[0].trend], [100, 50]);
 
-  const table = await cli(['history', ID]);
+  const { run: table, loaded } = await gamedayLoading(['history', ID], { GAMEDAY_RESULTS_URL: RESULTS_URL });
   assert.equal(table.code, 0, table.stderr);
+  for (const heavy of ['@temporalio/', 'dockerode', 'nats', 'webpack']) assert.deepEqual(loaded.filter((f) => f.includes(`/node_modules/${heavy}`)), [], `history loads no ${heavy}`);
   const lines = table.stdout.split('\n');
   assert.match(lines[0], /^STARTED \(UTC\)\s+EXPERIMENT\s+VERDICT\s+ROLLBACK\s+DURATION\s+TRIGGER\s+SCORE\s+WORKFLOW\s+TEMPORAL WEB UI$/);
   assert.match(lines.find((l) => l.includes(first.workflowId)) ?? '', new RegExp(`${ID}\\s+failed\\s+complete\\s+\\d+\\.\\d s\\s+cli\\s+0\\s+${first.workflowId}\\s+http://127\\.0\\.0\\.1:8233/namespaces/default/workflows/${first.workflowId}/`));
