@@ -12,6 +12,7 @@
  *   guardrails   detection latency (BENCH_GUARDRAIL_INTERVALS_MS=100,1000; BENCH_GUARDRAIL_RUNS=5)
  *                and sampling gaps (BENCH_GAP_GUARDRAIL_MS=20, BENCH_GAP_OBSERVE_MS=100, BENCH_GAP_SECONDS=10)
  *   cli          `gameday run --wait` on a 10 s pause, `gameday --help`, Chaos Toolkit (BENCH_CLI_RUNS=5)
+ *   report       rendering the HTML and Markdown reports of a 24 h run (BENCH_REPORT_SAMPLES=100000,1000000)
  */
 import os from 'node:os';
 import { provisionStack } from '../src/stack';
@@ -23,6 +24,7 @@ import { detectionLatency, samplingGaps } from './guardrails';
 import { historyPerDuration } from './history';
 import { startHttpTarget, type HttpTarget } from './http-target';
 import { cleanUpOnSignal, removeLeftovers } from './leftovers';
+import { reportRendering } from './report';
 import { envNumber, envNumbers, round, runContext, writeResults } from './lib';
 import type { Client } from '@temporalio/client';
 
@@ -38,6 +40,7 @@ const PARTS: Record<string, Part> = {
     gaps: await samplingGaps(client, http, envNumber('BENCH_GAP_GUARDRAIL_MS', 20), envNumber('BENCH_GAP_OBSERVE_MS', 100), envNumber('BENCH_GAP_SECONDS', 10)),
   }),
   cli: async (client, http) => cliOverhead(client, http, envNumber('BENCH_CLI_RUNS', 5)),
+  report: async () => reportRendering(envNumbers('BENCH_REPORT_SAMPLES', [100_000, 1_000_000])),
 };
 
 /** The parts asked for, in the order of PARTS. */

@@ -92,7 +92,7 @@ export function buildProgram(): Command {
       }
       const result = await watch(handle, err);
       if (opts.json) out(JSON.stringify(result));
-      else out(`verdict: ${result.verdict} — ${result.reason}\nrollback: ${result.rollback}\nreport: ${result.reportDir}/report.md`);
+      else out(`verdict: ${result.verdict} — ${result.reason}\nrollback: ${result.rollback}\nreport: ${result.reportDir}/report.md\nHTML report: ${result.reportDir}/report.html`);
       process.exitCode = result.verdict === 'passed' ? 0 : result.verdict === 'failed' ? 3 : 4;
     });
 
@@ -258,7 +258,7 @@ export function buildProgram(): Command {
         return watch(handle, err);
       });
       await Promise.all([close(), client.connection.close()]);
-      out(`verdict: ${result.verdict} — ${result.reason}\nrollback: ${result.rollback}\nreport: ${result.reportDir}/report.md\nTemporal Web UI: ${uiUrl(config)}`);
+      out(`verdict: ${result.verdict} — ${result.reason}\nrollback: ${result.rollback}\nreport: ${result.reportDir}/report.md\nHTML report: ${result.reportDir}/report.html (open it in a browser; it works offline)\nTemporal Web UI: ${uiUrl(config)}`);
     });
 
   return program;

@@ -152,7 +152,12 @@ function designSection(j: Journal): string {
 function resultsSection(j: Journal): string {
   const events = j.events.map((e) => `- ${e.at} [${e.stage}] ${e.message}`);
   const byCheck = new Map<string, ProbeSample[]>();
-  for (const s of j.observations) byCheck.set(s.check, [...(byCheck.get(s.check) ?? []), s]);
+  // Pushed, not copied: a day of samples must not take a square of them.
+  for (const s of j.observations) {
+    const list = byCheck.get(s.check);
+    if (list) list.push(s);
+    else byCheck.set(s.check, [s]);
+  }
   const summary = [...byCheck.entries()].map(([check, samples]) => {
     const failed = samples.filter((s) => s.error);
     const latencies = samples.map((s) => Number(s.measurement.latencyMs)).filter(Number.isFinite);
@@ -160,7 +165,8 @@ function resultsSection(j: Journal): string {
       check,
       String(samples.length),
       String(failed.length),
-      latencies.length ? `${Math.min(...latencies)}–${Math.max(...latencies)}` : '',
+      // reduce, not Math.min(...): a million arguments overflow the stack.
+      latencies.length ? `${latencies.reduce((a, b) => Math.min(a, b))}–${latencies.reduce((a, b) => Math.max(a, b))}` : '',
       [...new Set(failed.map((s) => s.error))].slice(0, 3).join('; '),
     ];
   });
