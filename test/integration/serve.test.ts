@@ -189,6 +189,16 @@ describe('gameday serve in a real browser', () => {
       assert.ok(drawn.length > 0 && drawn.every((n) => n > 20), `every chart drew its series: ${drawn.join(', ')} pixels of its colour`);
       const verdicts = await page.$$eval('#hypothesis-vs-reality tbody tr td:last-child', (tds) => tds.map((td) => td.textContent));
       assert.ok(verdicts.length > 0 && verdicts.every((v) => v === 'PASS'), verdicts.join(', '));
+      assert.match((await page.textContent('#re-validation')) ?? '', /No earlier closed run of `?h-srv-pause-\S+ in the results store: this is the first/);
+
+      // The second run, against the first: its observation expected a status the server never sends.
+      await page.goto(`${dashboard.url}runs/${encodeURIComponent(runs[1].workflowId)}`);
+      const revalidation = (await page.textContent('#re-validation')) ?? '';
+      assert.match(revalidation, new RegExp(`Compared with the previous run of ${ID}: workflow ${runs[0].workflowId} \\(run ${runs[0].runId}\\), started \\S+, verdict passed\\.`));
+      const during = await page.$$eval('#re-validation tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')).find((c) => c[0] === 'server during the pause'));
+      assert.deepEqual(during?.slice(2, 4), ['every sample: status equals 201', 'regressed'], 'the expectation changed to 201: met then, not now');
+      assert.match(during[4], /^met: /);
+      assert.match(during[5], /^not met: /);
     });
   });
 
