@@ -5,7 +5,7 @@
  * file's own, and `gameday serve` started through the CLI. The runs page filtered by the
  * experiment's id lists both runs with their verdicts; a click opens a run's HTML report, whose
  * chart draws; /experiments shows the score the score function gives for those runs; /schedules
- * shows the schedule's next run. Then the errors: a busy port, an unknown run, a store that is down.
+ * shows the schedule's next run and, once triggered, its last run and verdict. Then the errors: a busy port, an unknown run, a store that is down.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,7 +20,7 @@ import type { Experiment } from '../../src/spec/schema';
 import { openResultsStore } from '../../src/store/postgres';
 import type { ExperimentResult } from '../../src/types';
 import { launchHeadlessChromium, screenshotOnFailure, type HeadlessBrowser } from '../browser';
-import { removeContainer, startOkServer, startSleeper, startWorker, type TestWorker } from '../helpers';
+import { eventually, removeContainer, startOkServer, startSleeper, startWorker, type TestWorker } from '../helpers';
 
 // The page's globals these tests touch: the project compiles without the DOM library.
 interface Context2d {
@@ -94,7 +94,8 @@ describe('gameday serve in a real browser', () => {
   before(async () => {
     okServer = await startOkServer();
     await startSleeper(BOX);
-    w = await startWorker('h-srv');
+    // No freeze window may hold the scheduled run back.
+    w = await startWorker('h-srv', { deps: { freezeFile: path.join(os.tmpdir(), `h-srv-no-freeze-windows-${RUN}.yaml`) } });
     browser = await launchHeadlessChromium();
     await browser.page.setViewportSize({ width: 1300, height: 900 });
     root = await mkdtemp(path.join(os.tmpdir(), 'h-srv-'));
@@ -218,7 +219,7 @@ describe('gameday serve in a real browser', () => {
     });
   });
 
-  test('/schedules shows the schedule with its next run time as Temporal has it, and no run yet', { timeout: 60_000 }, async () => {
+  test('/schedules shows the schedule with its next run time as Temporal has it; once triggered, its last run and verdict', { timeout: 60_000 }, async () => {
     assert.ok(dashboard, 'the dashboard of the test before');
     const next = (await w.client.schedule.getHandle(SCHEDULE_ID).describe()).info.nextActionTimes[0];
     const { page } = browser;
@@ -229,6 +230,13 @@ describe('gameday serve in a real browser', () => {
       assert.equal(shown, next.toISOString().replace('T', ' ').slice(0, 19));
       assert.match(shown, / 03:00:00$/);
       assert.equal(await row.locator('td.last-run').textContent(), 'no run yet');
+
+      await w.client.schedule.getHandle(SCHEDULE_ID).trigger();
+      const started = await eventually('the triggered run to start', async () => (await w.client.schedule.getHandle(SCHEDULE_ID).describe()).info.recentActions[0]?.action.workflow.workflowId, 30_000);
+      assert.equal(((await w.client.workflow.getHandle(started).result()) as ExperimentResult).verdict, 'passed');
+      await page.reload();
+      assert.equal(await row.locator('td.last-run').textContent(), `${started} completed, passed`);
+      assert.equal(await row.locator('td.last-run a').getAttribute('href'), `/runs/${encodeURIComponent(started)}`);
     });
   });
 
