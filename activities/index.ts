@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { GamedayError } from '../src/errors';
 import { publishEvent as publish } from '../src/events';
 import { createJanitorActivities } from './janitor';
+import { createNotifyActivities, notifyRollbackFailing, type RevertRun } from './notify';
 import { injectFault as inject, revertFault as revert } from '../src/faults';
 import { dueKey, DueReverts } from '../src/faults/due-reverts';
 import { stillInPlace } from './due-check';
@@ -14,7 +15,8 @@ import { activeFreeze, loadFreezeWindows } from '../src/spec/freeze-windows';
 import { planStages } from '../src/spec/plan-scenario';
 import { writeScenarioReport as writeScenario } from '../src/report/scenario';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
-import { resolveTargets as resolve } from '../src/targets';
+import { checkSecrets, resolveTargets as resolve } from '../src/targets';
+import type { NotifyRule } from '../src/notify/rules';
 import type { ResultsStore } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
 import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, PlannedFault, ProbeSample, ProbeWindow, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
@@ -35,11 +37,19 @@ export interface ActivityDeps {
   freezeFile?: string;
   /** A missing freeze file is an error (it was named explicitly), not "no windows". */
   freezeFileRequired?: boolean;
+  /** Where secret references are resolved from. @default process.env */
+  env?: NodeJS.ProcessEnv;
   /** The results store, and the worker's queue of writes to it. */
   store: ResultsStore;
   writer: StoreWriter;
   /** The worker's due-time reverts (src/faults/due-reverts.ts); one of its own when absent. */
   dueReverts?: DueReverts;
+  /** The worker's own webhook (GAMEDAY_NOTIFY_URL …); none when unset. */
+  notify?: NotifyRule;
+  /** The Temporal Web UI's address (links in notifications); default http://127.0.0.1:8233. */
+  uiUrl?: string;
+  /** The namespace, for those links; default `default`. */
+  namespace?: string;
 }
 
 /**
@@ -83,8 +93,10 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
  */
 export function createActivities(deps: ActivityDeps) {
   const dueReverts = deps.dueReverts ?? new DueReverts();
+  const notifyDeps = { notify: deps.notify, uiUrl: deps.uiUrl ?? 'http://127.0.0.1:8233', namespace: deps.namespace ?? 'default', env: deps.env };
   return {
-    ...createSamplingActivities({ probe: { docker: deps.docker }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir }),
+    ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify }),
+    ...createNotifyActivities(notifyDeps),
     /** Validates the input (a catalog id or a whole spec) and fills in its defaults. */
     async planExperiment(input: ExperimentInput): Promise<ExperimentPlan> {
       return permanent(async () => {
@@ -97,9 +109,15 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Resolves every target, enforcing opt-in and blast radius before anything is injected. */
+    /**
+     * Checks that this worker sets every secret the experiment references, then resolves every
+     * target, enforcing opt-in and blast radius: all before anything is injected.
+     */
     async resolveTargets(p: ExperimentPlan): Promise<ResolvedTarget[]> {
-      return permanent(() => resolve(deps, p.spec, { allowlist: deps.allowedTargets }));
+      return permanent(async () => {
+        checkSecrets(p.spec, p.source, deps.env);
+        return resolve(deps, p.spec, { allowlist: deps.allowedTargets });
+      });
     },
 
     /**
@@ -108,13 +126,13 @@ export function createActivities(deps: ActivityDeps) {
      * the first fault began, for probes that count since then (docker-logs).
      */
     async runChecks(args: { checks: (SteadyStateCheck | ObserveCheck)[]; stage: Stage; window?: ProbeWindow }): Promise<ProbeSample[]> {
-      const ctx = { docker: deps.docker, window: args.window };
+      const ctx = { docker: deps.docker, env: deps.env, window: args.window };
       return heartbeating(() => Promise.all(args.checks.map((c) => runCheck(c, args.stage, ctx))));
     },
 
     /** One sample of a guardrail: its `abortWhen` conditions judged (an expectation met is a breach). */
     async probeGuardrail(g: Guardrail, window?: ProbeWindow): Promise<ProbeSample> {
-      return heartbeating(() => runCheck({ name: g.name, probe: g.probe, expect: g.abortWhen }, 'observe', { docker: deps.docker, window }));
+      return heartbeating(() => runCheck({ name: g.name, probe: g.probe, expect: g.abortWhen }, 'observe', { docker: deps.docker, env: deps.env, window }));
     },
 
     /** Returns what the inject did, in lines for the run's events (may be none). */
@@ -154,8 +172,10 @@ export function createActivities(deps: ActivityDeps) {
      * newer runs give it a retry policy without limit and `tell: true`: at a few attempts
      * (tellsWorkflowAt) the activity signals the workflow that its rollback is failing, and
      * publishes the event, so a revert failing for hours costs a handful of history events.
+     * With `run` (runs since notifications), it also tells the webhooks that want rollbackFailing,
+     * in the background: no receiver can delay the next attempt.
      */
-    async revertFault(f: PlannedFault, opts: { tell?: boolean } = {}): Promise<string[]> {
+    async revertFault(f: PlannedFault, opts: { tell?: boolean; run?: RevertRun } = {}): Promise<string[]> {
       const ctx = Context.current();
       ctx.log.info(`revert ${f.id}: ${f.description}`);
       const due = ctx.info.workflowExecution ? await dueReverts.disarm(dueKey(ctx.info.workflowExecution, f.id)) : undefined;
@@ -166,6 +186,12 @@ export function createActivities(deps: ActivityDeps) {
         const { attempt, workflowExecution } = ctx.info;
         if (opts.tell && workflowExecution && tellsWorkflowAt(attempt)) {
           const failing = { faultId: f.id, description: f.description, attempts: attempt, error: (err as Error).message, since: new Date(ctx.info.scheduledTimestampMs).toISOString() };
+          notifyRollbackFailing(notifyDeps, opts.run, {
+            ...workflowExecution,
+            reason: failing.error,
+            fault: { id: f.id, description: f.description, attempts: attempt, since: failing.since },
+            at: new Date().toISOString(),
+          });
           await Promise.allSettled([
             deps.client?.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId).signal(rollbackFailingSignal, failing),
             deps.eventsNatsUrl ? publish(deps.eventsNatsUrl, 'rollback-failing', { workflowId: workflowExecution.workflowId, ...failing }) : undefined,
@@ -182,12 +208,16 @@ export function createActivities(deps: ActivityDeps) {
     /** Validates a scenario (an id or a whole spec) and gives each stage its experiment input. */
     async planScenario(input: ScenarioInput): Promise<ScenarioPlan> {
       return permanent(async () => {
-        if ('scenario' in input) {
-          const { spec, file } = await findScenario(deps.experimentsDir, input.scenario);
-          return planStages(spec, file);
+        const { spec, file } = 'scenario' in input ? await findScenario(deps.experimentsDir, input.scenario) : { spec: parseScenario(input.spec, input.source ?? '<input>'), file: input.source ?? '<input>' };
+        const plan = planStages(spec, file);
+        // Every stage's secrets before the first stage injects anything. A stage that does not load
+        // is left to fail as its own child run does, as before.
+        for (const stage of plan.stages) {
+          const stageInput = stage.input;
+          const staged = await (async () => ('experiment' in stageInput ? findExperiment(deps.experimentsDir, stageInput.experiment) : { spec: parseExperiment(stageInput.spec, stageInput.source), file: stageInput.source ?? file }))().catch(() => undefined);
+          if (staged) checkSecrets(staged.spec, `stage ${stage.name} of scenario ${spec.id}, ${staged.file}`, deps.env);
         }
-        const source = input.source ?? '<input>';
-        return planStages(parseScenario(input.spec, source), source);
+        return plan;
       });
     },
 

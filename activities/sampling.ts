@@ -1,10 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { duringRowsFrom, steadyStateRows } from '../src/judge';
 import { guardUntil, observeUntil, probeOnce, verifyUntilHeld, type GuardSummary, type ObserveSummary, type SamplingEnv, type SamplingProgress, type VerifySummary } from '../src/observe/sampling';
 import type { ProbeContext } from '../src/probes';
 import { revalidationFor } from '../src/report/revalidation';
-import { judgedJournal } from '../src/report/export';
-import { writeReport } from '../src/report/write';
+import { writeReportFrom } from '../src/report/stream';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
+import { deliveriesFor, type Delivery, type NotifyRule, type NotifyTrigger } from '../src/notify/rules';
 import type { ResultsStore, RunKey } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
 import type { Journal, ProbeSample, ProbeWindow } from '../src/types';
@@ -14,6 +15,8 @@ export interface SamplingDeps {
   store: ResultsStore;
   writer: StoreWriter;
   reportsDir: string;
+  /** The worker's own webhook, when it has one. */
+  notify?: NotifyRule;
 }
 
 /** How long the report waits for samples still on their way to the store before it says they are missing. */
@@ -72,31 +75,40 @@ export function createSamplingActivities(deps: SamplingDeps) {
 
     /**
      * Records the run's outcome in the results store and renders its report from the store
-     * (journal.json with every sample, report.md, report.html). While the store is down this fails and
-     * Temporal retries it; the report then says how long it waited.
+     * (journal.json with every sample, report.md). While the store is down this fails and
+     * Temporal retries it; the report then says how long it waited. Given the run's `trigger`,
+     * it also says which webhooks want to hear of the verdict (the workflow has them told).
      */
-    async reportRun(args: { journal: Journal; expectedSamples?: number }): Promise<{ reportDir: string }> {
+    async reportRun(args: { journal: Journal; expectedSamples?: number; trigger?: NotifyTrigger }): Promise<{ reportDir: string; notify?: Delivery[] }> {
       const info = Context.current().info;
       const { journal } = args;
       await deps.store.finishRun(journal);
-      const stored = await deps.store.readJournal(journal.workflowId, journal.runId);
-      if (!stored) throw new Error(`the results store lost run ${journal.workflowId} right after it was written`);
-      const count = stored.observations.length + stored.guardrails.length + stored.verification.length;
-      const waited = Date.now() - info.scheduledTimestampMs;
-      if (args.expectedSamples !== undefined && count < args.expectedSamples && waited < REPORT_WAITS_FOR_SAMPLES_MS) {
-        throw ApplicationFailure.retryable(`${args.expectedSamples - count} samples are still on their way to the results store`, 'SamplesPending');
-      }
-      const full: Journal = {
-        ...judgedJournal(stored.plan ? stored : { ...stored, hypothesisVsReality: journal.hypothesisVsReality }),
-        store: {
-          ...(info.attempt > 1 ? { waitedMs: waited, attempts: info.attempt } : {}),
-          ...(args.expectedSamples !== undefined && count < args.expectedSamples ? { missingSamples: args.expectedSamples - count } : {}),
-        },
-      };
-      // The report's rows, during the fault included, are what history and the next run compare.
-      await deps.store.recordExpectations(journal, full.hypothesisVsReality);
-      full.revalidation = await revalidationFor(deps.store, full);
-      return { reportDir: await writeReport(deps.reportsDir, full) };
+      // Streamed from the store: the worker holds a batch of samples at a time, however long the run.
+      const reportDir = await deps.store.readRun(journal.workflowId, journal.runId, async (run) => {
+        const count = run.counts.observe + run.counts.guardrail + run.counts.verify;
+        const waited = Date.now() - info.scheduledTimestampMs;
+        const missing = args.expectedSamples !== undefined && count < args.expectedSamples ? args.expectedSamples - count : 0;
+        if (missing && waited < REPORT_WAITS_FOR_SAMPLES_MS) throw ApplicationFailure.retryable(`${missing} samples are still on their way to the results store`, 'SamplesPending');
+        return writeReportFrom(deps.reportsDir, run, async (stored, d) => {
+          const full: Journal = {
+            ...stored,
+            hypothesisVsReality: stored.plan
+              ? [...steadyStateRows(stored.plan, d.baseline, 'baseline'), ...duringRowsFrom(stored.plan, d.observations.aggregates), ...(d.verification.count ? steadyStateRows(stored.plan, [...d.verification.last.values()], 'after recovery') : [])]
+              : journal.hypothesisVsReality,
+            store: {
+              ...stored.store,
+              ...(info.attempt > 1 ? { waitedMs: waited, attempts: info.attempt } : {}),
+              ...(missing ? { missingSamples: missing } : {}),
+            },
+          };
+          // The report's rows, during the fault included, are what history and the next run compare.
+          await deps.store.recordExpectations(journal, full.hypothesisVsReality);
+          return { ...full, revalidation: await revalidationFor(deps.store, full) };
+        });
+      });
+      if (!reportDir) throw new Error(`the results store lost run ${journal.workflowId} right after it was written`);
+      if (!args.trigger) return { reportDir };
+      return { reportDir, notify: deliveriesFor({ specs: journal.plan?.spec.notify, worker: deps.notify, event: journal.verdict, trigger: args.trigger }) };
     },
   };
 }

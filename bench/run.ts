@@ -13,6 +13,9 @@
  *                and sampling gaps (BENCH_GAP_GUARDRAIL_MS=20, BENCH_GAP_OBSERVE_MS=100, BENCH_GAP_SECONDS=10)
  *   cli          `gameday run --wait` on a 10 s pause, `gameday --help`, Chaos Toolkit (BENCH_CLI_RUNS=5)
  *   report       rendering the HTML and Markdown reports of a 24 h run (BENCH_REPORT_SAMPLES=100000,1000000)
+ *   daylong      a 24 h journal's report, streamed and whole in memory: time, peak RSS and heap
+ *                (BENCH_DAYLONG_SAMPLES=345600,1000000), and the StoreWriter with 100 runs at
+ *                10 ms, then with the store down (BENCH_DAYLONG_WRITER_S=20); see bench/daylong.ts
  */
 import os from 'node:os';
 import { provisionStack } from '../src/stack';
@@ -20,6 +23,7 @@ import { connectTestClient, killSpawnedWorkers } from '../test/helpers';
 import { cliOverhead } from './cli-overhead';
 import { concurrencyCurve } from './concurrency';
 import { core } from './core';
+import { dayLong } from './daylong';
 import { detectionLatency, samplingGaps } from './guardrails';
 import { historyPerDuration } from './history';
 import { startHttpTarget, type HttpTarget } from './http-target';
@@ -41,6 +45,7 @@ const PARTS: Record<string, Part> = {
   }),
   cli: async (client, http) => cliOverhead(client, http, envNumber('BENCH_CLI_RUNS', 5)),
   report: async () => reportRendering(envNumbers('BENCH_REPORT_SAMPLES', [100_000, 1_000_000])),
+  daylong: async () => dayLong(),
 };
 
 /** The parts asked for, in the order of PARTS. */
@@ -51,19 +56,23 @@ function chosenParts(): string[] {
   return Object.keys(PARTS).filter((p) => asked.length === 0 || asked.includes(p));
 }
 
+/** Parts that need neither Temporal nor the bench's endpoint: run alone, they leave every run on the server alone. */
+const STANDALONE = new Set(['daylong']);
+
 async function main(): Promise<void> {
   const parts = chosenParts();
   cleanUpOnSignal();
   await provisionStack();
-  const client = await connectTestClient();
-  const http = await startHttpTarget();
+  const standalone = parts.every((p) => STANDALONE.has(p));
+  const client = standalone ? undefined : await connectTestClient();
+  const http = standalone ? undefined : await startHttpTarget();
   try {
-    await removeLeftovers(client);
+    if (client) await removeLeftovers(client);
     for (const part of parts) {
       process.stderr.write(`bench: ${part}\n`);
       const context = await runContext();
       const t = performance.now();
-      const results = await PARTS[part](client, http);
+      const results = await PARTS[part](client as Client, http as HttpTarget);
       // core writes its own keys (as it always has); the others write one key each.
       if (part !== 'core') await writeResults({ [part]: { ...context, loadAverageAtEnd: os.loadavg().map(round), partSeconds: Math.round((performance.now() - t) / 1000), ...(results as object) } });
       process.stderr.write(`bench: ${part} done in ${Math.round((performance.now() - t) / 1000)} s\n`);
@@ -71,8 +80,8 @@ async function main(): Promise<void> {
     }
   } finally {
     killSpawnedWorkers();
-    await http.close();
-    await client.connection.close();
+    await http?.close();
+    await client?.connection.close();
   }
 }
 

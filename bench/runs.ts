@@ -16,7 +16,7 @@ import type { Journal, PlannedFault } from '../src/types';
 
 const run = promisify(execFile);
 
-type History = temporal.api.history.v1.IHistory;
+export type History = temporal.api.history.v1.IHistory;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /** The largest payload of a history: its size, and where it was. */

@@ -186,7 +186,8 @@ find_pg_bin() {
 # migration applied (idempotent; workers do the same at start). The migration code is compiled
 # TypeScript: before the first build there is nothing to run it with yet.
 migrate_results_store() {
-  local url="postgres://postgres@127.0.0.1:$PG_PORT/gameday"
+  # GAMEDAY_RESULTS_URL, when set, names the database to migrate (another one on this server, say).
+  local url="${GAMEDAY_RESULTS_URL:-postgres://postgres@127.0.0.1:$PG_PORT/gameday}"
   if [ ! -f "$ROOT/dist/src/store/migrate.js" ]; then
     log "postgres: results store not migrated: dist/ is missing (npm run build); workers migrate it at start"
     return

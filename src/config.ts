@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { FailureType, GamedayError } from './errors';
+import { DEFAULT_RETENTION, parseRetention, type Retention } from './store/retention';
+import { DEFAULT_NOTIFY_ON, DEFAULT_NOTIFY_TRIGGERS, isWebhookUrl, NOTIFY_EVENTS, NOTIFY_FORMATS, NOTIFY_TRIGGERS, type NotifyRule } from './notify/rules';
 import { POSTGRES_URL } from './store/url';
 
 /** The project's root folder (where experiments/ and reports/ live by default). */
@@ -24,9 +26,39 @@ const configSchema = z.object({
   GAMEDAY_WORKFLOW_TASK_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, { error: 'expected a duration such as "2s"' }).default('2s'),
   GAMEDAY_FREEZE_FILE: z.string().min(1).optional(),
   GAMEDAY_RESULTS_URL: z.string().regex(POSTGRES_URL, { error: 'expected a PostgreSQL URL such as postgres://user@host:5432/gameday' }).default(DEFAULT_RESULTS_URL),
+  GAMEDAY_RESULTS_RETENTION: z
+    .string()
+    .default(DEFAULT_RETENTION)
+    .transform((v, ctx) => {
+      try {
+        return parseRetention(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
   GAMEDAY_JANITOR: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
   GAMEDAY_EVENTS_NATS_URL: z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }).optional(),
+  GAMEDAY_UI_URL: z.string().regex(/^https?:\/\/[^\s]+$/, { error: 'expected the Temporal Web UI\'s address, e.g. http://127.0.0.1:8233' }).optional(),
+  // Never printed: a Slack hook's URL is its secret (messages name the variable only).
+  GAMEDAY_NOTIFY_URL: z.string().refine((u) => isWebhookUrl(u) && !u.startsWith('$'), { error: 'expected an http(s) URL' }).optional(),
+  GAMEDAY_NOTIFY_FORMAT: z.enum(NOTIFY_FORMATS, { error: 'expected slack or json' }).default('json'),
+  GAMEDAY_NOTIFY_ON: commaList(NOTIFY_EVENTS).optional(),
+  GAMEDAY_NOTIFY_TRIGGERS: commaList(NOTIFY_TRIGGERS).optional(),
 });
+
+/** A comma-separated list of words from `allowed`; every unknown one is named. */
+function commaList<T extends string>(allowed: readonly T[]) {
+  return z
+    .string()
+    .transform((s) => s.split(',').map((w) => w.trim()).filter(Boolean))
+    .superRefine((words, ctx) => {
+      const unknown = words.filter((w) => !allowed.includes(w as T));
+      if (unknown.length) ctx.addIssue({ code: 'custom', message: `${unknown.map((w) => `'${w}'`).join(', ')} not one of ${allowed.join(', ')}` });
+      else if (words.length === 0) ctx.addIssue({ code: 'custom', message: `name at least one of ${allowed.join(', ')}, or leave it unset for the default` });
+    })
+    .transform((words) => words as T[]);
+}
 
 /** Gameday's configuration, read from the environment once. */
 export interface Config {
@@ -65,10 +97,23 @@ export interface Config {
    */
   resultsUrl: string;
   /**
+   * How long the results store keeps the samples of finished runs (GAMEDAY_RESULTS_RETENTION,
+   * default 30d), in ms, or `off`; every worker prunes older ones in the background. Run rows
+   * (verdict, expectations, rollback record) are kept.
+   */
+  resultsRetention: Retention;
+  /**
    * Whether a worker keeps the janitor's schedule (GAMEDAY_JANITOR=on, the default), so that the
    * faults of a terminated or timed-out run are reverted within seconds with nothing typed.
    */
   janitorSchedule: boolean;
+  /** The Temporal Web UI that links in notifications point to (GAMEDAY_UI_URL, default http://127.0.0.1:<uiPort>). */
+  uiUrl: string;
+  /**
+   * The webhook every experiment run on this worker notifies (GAMEDAY_NOTIFY_URL, _FORMAT, _ON,
+   * _TRIGGERS); none when unset. Its URL is read only by the activity that sends.
+   */
+  notify?: NotifyRule;
 }
 
 /**
@@ -96,9 +141,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedTargets: e.GAMEDAY_ALLOWED_TARGETS.split(',').map((t) => t.trim()).filter(Boolean),
     eventsNatsUrl: e.GAMEDAY_EVENTS_NATS_URL,
     resultsUrl: e.GAMEDAY_RESULTS_URL,
+    resultsRetention: e.GAMEDAY_RESULTS_RETENTION,
     freezeFile: path.resolve(e.GAMEDAY_FREEZE_FILE ?? path.join(e.GAMEDAY_EXPERIMENTS_DIR, 'freeze-windows.yaml')),
     freezeFileRequired: e.GAMEDAY_FREEZE_FILE !== undefined,
     workflowTaskTimeout: e.GAMEDAY_WORKFLOW_TASK_TIMEOUT,
     janitorSchedule: e.GAMEDAY_JANITOR === 'on',
+    uiUrl: e.GAMEDAY_UI_URL ?? `http://127.0.0.1:${e.GAMEDAY_UI_PORT}`,
+    notify: e.GAMEDAY_NOTIFY_URL
+      ? { url: e.GAMEDAY_NOTIFY_URL, format: e.GAMEDAY_NOTIFY_FORMAT, on: e.GAMEDAY_NOTIFY_ON ?? DEFAULT_NOTIFY_ON, triggers: e.GAMEDAY_NOTIFY_TRIGGERS ?? DEFAULT_NOTIFY_TRIGGERS }
+      : undefined,
   };
 }

@@ -24,6 +24,8 @@ export const FailureType = {
   InvalidFreezeWindows: 'InvalidFreezeWindows',
   /** A schedule command names a schedule Gameday does not own (or none at all). */
   ScheduleNotOwned: 'ScheduleNotOwned',
+  /** A secret reference `${env:NAME}` names a variable the worker's environment does not set. */
+  SecretMissing: 'SecretMissing',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from 'nats';
+import { maskPasswordsIn } from './mask';
 
 let shared: { url: string; nc: Promise<NatsConnection> } | undefined;
 
@@ -13,7 +14,7 @@ export async function publishEvent(url: string, kind: string, payload: Record<st
     shared = undefined;
     throw e;
   });
-  nc.publish(`gameday.events.${kind}`, new TextEncoder().encode(JSON.stringify({ kind, at: new Date().toISOString(), ...payload })));
+  nc.publish(`gameday.events.${kind}`, new TextEncoder().encode(JSON.stringify(maskPasswordsIn({ kind, at: new Date().toISOString(), ...payload }))));
   await nc.flush();
 }
 

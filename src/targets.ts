@@ -1,6 +1,8 @@
 import { FailureType, GamedayError } from './errors';
 import { FAMILIES, type FaultDeps, type TargetPolicy } from './faults';
+import { missingError, missingSecrets, withSecrets } from './secrets';
 import type { FaultFamily } from './faults/family';
+import { maskPasswords } from './mask';
 import type { Experiment, TargetSpec } from './spec/schema';
 import type { ResolvedTarget } from './types';
 
@@ -21,8 +23,9 @@ export async function resolveTargets(deps: FaultDeps, spec: Experiment, policy: 
   const resolved: ResolvedTarget[] = [];
   for (const [name, target] of Object.entries(spec.targets)) {
     const family = FAMILIES[target.kind] as FaultFamily<TargetSpec['kind']>;
-    const { selector, refs } = await family.resolve(deps, name, target as never, policy);
-    resolved.push({ name, kind: target.kind, selector, refs, spec: target });
+    // Resolved with its secrets for this call only; the record keeps the spec as written (references, not values).
+    const { selector, refs } = await withSecrets(target, deps.env ?? process.env, (t) => family.resolve(deps, name, t as never, policy), `target '${name}'`);
+    resolved.push({ name, kind: target.kind, selector: maskPasswords(selector), refs: refs.map((r) => ({ ...r, name: maskPasswords(r.name) })), spec: target });
   }
   spec.method.forEach((step, i) => {
     const max = step.maxTargets ?? DEFAULT_MAX_TARGETS;
@@ -35,4 +38,15 @@ export async function resolveTargets(deps: FaultDeps, spec: Experiment, policy: 
     }
   });
   return resolved;
+}
+
+/**
+ * The preflight of a run's secrets: every `${env:NAME}` of the experiment (its targets, probes,
+ * faults, guardrails) must be set in `env`, the environment of the worker that runs it.
+ * @throws GamedayError SecretMissing naming each unset variable, its field and the experiment,
+ *   before anything is injected.
+ */
+export function checkSecrets(spec: Experiment, source: string, env: NodeJS.ProcessEnv = process.env): void {
+  const missing = missingSecrets(spec, env);
+  if (missing.length > 0) throw missingError(missing, `experiment ${spec.id} (${source})`, 'nothing was injected');
 }

@@ -235,9 +235,10 @@ export interface Journal {
   events: { at: string; stage: Stage; message: string }[];
   /**
    * How the results store served the report (runs with bounded histories): how long the report
-   * waited for a store that was down, and samples that never reached it. Absent when all was well.
+   * waited for a store that was down, samples that never reached it, and when retention pruned
+   * the run's samples. Absent when all was well.
    */
-  store?: { waitedMs?: number; attempts?: number; missingSamples?: number };
+  store?: { waitedMs?: number; attempts?: number; missingSamples?: number; samplesPrunedAt?: string };
   /** This run's expectations beside the previous run's of the same experiment (src/report/revalidation.ts). */
   revalidation?: Revalidation;
 }

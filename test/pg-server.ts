@@ -31,6 +31,8 @@ export interface PrivatePostgres {
   /** postgres://postgres@127.0.0.1:<port>/postgres (a superuser). */
   url: string;
   port: number;
+  /** The folder of its Unix socket, where the superuser connects without a password whatever `hostAuth` says. */
+  socketDir: string;
   /** The server's processes (the postmaster and its children), for a test that pauses them. */
   pids(): Promise<number[]>;
   stop(): Promise<void>;
@@ -39,8 +41,9 @@ export interface PrivatePostgres {
 /**
  * Starts a throwaway server with `maxConnections` slots (3 of them reserved for superusers), on
  * `opts.port` when given (a server back on the port of one stopped before), else a free port.
+ * `opts.hostAuth: 'scram-sha-256'` makes TCP connections need a password (the Unix socket stays trusted).
  */
-export async function startPrivatePostgres(maxConnections: number, opts: { port?: number } = {}): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(maxConnections: number, opts: { port?: number; hostAuth?: 'trust' | 'scram-sha-256' } = {}): Promise<PrivatePostgres> {
   const bin = await pgBin();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gameday-pg-'));
   const asPostgres = process.getuid?.() === 0;
@@ -51,12 +54,13 @@ export async function startPrivatePostgres(maxConnections: number, opts: { port?
     await chown(dir, Number(stdout.trim()), Number(gid.trim()));
   }
   const data = path.join(dir, 'data');
-  await sudo(`${bin}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres']);
+  await sudo(`${bin}/initdb`, ['-D', data, '--auth-local=trust', `--auth-host=${opts.hostAuth ?? 'trust'}`, '-U', 'postgres']);
   const port = opts.port ?? (await freePort());
   await sudo(`${bin}/pg_ctl`, ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-o', `-p ${port} -k ${dir} -h 127.0.0.1 -c max_connections=${maxConnections} -c superuser_reserved_connections=3`, 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    socketDir: dir,
     async pids() {
       const postmaster = Number((await readFile(path.join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
       const children: number[] = [];

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { planFault, targetRefs } from '../src/faults/describe';
 import { allHeld, duringRowsFrom, steadyStateRows } from '../src/judge';
@@ -11,6 +11,7 @@ import { acquireLocks, releaseLocks } from './lock';
 import { observeWhileFaulted, type Observed } from './observation';
 import { experimentIdOf, failedReason, failureMessage } from './failure';
 import { faultQueue, rollBack } from './rollback';
+import { tellFinished } from './notify';
 import { RunState } from './run-state';
 import { freezeFor, frozenReason, resultForTrigger, triggerOf } from './scheduled';
 
@@ -18,13 +19,18 @@ export { abortSignal, statusQuery };
 
 /** Runs started since this marker sample in long activities; older ones replay as experimentV1. */
 export const BOUNDED_HISTORY_PATCH = 'bounded-history';
+/** Runs started since this marker plan and resolve their targets in local activities. */
+export const LOCAL_START_PATCH = 'local-start';
+/** Runs that reach the report since this marker release their locks while it is written and publish their end locally. */
+export const QUICK_END_PATCH = 'quick-end';
 
 const PERMANENT = ['InvalidExperiment', 'ExperimentNotFound', 'TargetNotFound', 'TargetNotAllowed', 'BlastRadiusExceeded'];
 
-const { planExperiment, resolveTargets } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT },
-});
+const START_OPTIONS = { startToCloseTimeout: '30s', retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT } } as const;
+const { planExperiment, resolveTargets } = proxyActivities<Activities>(START_OPTIONS);
+// Short and before any fault: run inside the workflow task, each saves an activity task's round
+// trip through the server and the workflow task that would follow it.
+const { planExperiment: planHere, resolveTargets: resolveHere } = proxyLocalActivities<Activities>(START_OPTIONS);
 const { probeBaseline } = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: '5s', retry: { maximumAttempts: 3, initialInterval: '200ms' } });
 const injectActivities = (f: PlannedFault) =>
   proxyActivities<Activities>({
@@ -57,6 +63,9 @@ async function injectOne(planned: PlannedFault, durationMs: number): Promise<str
 // The report waits for the results store as long as it is down: retried without limit.
 const { reportRun } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumInterval: '10s' } });
 const { publishEvent } = proxyActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } });
+// Best effort and quick (false at once without NATS): run inside the workflow task, it costs no
+// activity round trip and no workflow task of its own before the run can close.
+const { publishEvent: publishEventHere } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } });
 
 /**
  * One chaos experiment: resolve → baseline → inject → observe → rollback → verify → report.
@@ -69,18 +78,20 @@ const { publishEvent } = proxyActivities<Activities>({ startToCloseTimeout: '10s
  */
 export async function experiment(input: ExperimentInput): Promise<ExperimentResult> {
   if (!patched(BOUNDED_HISTORY_PATCH)) return experimentV1(input);
+  const local = patched(LOCAL_START_PATCH);
   const state = new RunState();
+  state.trigger = triggerOf(input);
   let locks: Awaited<ReturnType<typeof acquireLocks>>['held'] = [];
   let observed: Observed | undefined;
   let freeze: FreezeHit | undefined;
   let baseline: ProbeSample[] = [];
 
   const carryOut = async (): Promise<void> => {
-    const plan = (state.plan = await planExperiment(input));
+    const plan = (state.plan = await (local ? planHere : planExperiment)(input));
     upsertSearchAttributes([{ key: searchAttributes.experimentId, value: plan.spec.id }]);
     if ((freeze = await freezeFor(input))) return conclude('skipped', frozenReason(freeze));
 
-    state.targets = await resolveTargets(plan);
+    state.targets = await (local ? resolveHere : resolveTargets)(plan);
     upsertSearchAttributes([{ key: searchAttributes.targets, value: state.targets.flatMap((t) => targetRefs(t).map((c) => c.name)) }]);
     state.note(`resolved ${state.targets.map((t) => `${t.name} → ${targetRefs(t).map((c) => c.name).join(', ')}`).join('; ')}`);
     const wait = plan.spec.lock?.whenBusy === 'wait';
@@ -142,10 +153,17 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     const verdict = (state.verdict ??= 'error');
     state.enter('report');
     const journal = journalOf(state, input, baseline, verification, freeze);
-    const { reportDir } = await reportRun({ journal, expectedSamples: expectedSamples(state.plan, observed, verification) });
+    // Rolled back and verified: the targets are free for other experiments while the report is written.
+    const quickEnd = patched(QUICK_END_PATCH);
+    const released = quickEnd ? releaseLocks(locks) : undefined;
+    const { reportDir, notify } = await reportRun({ journal, expectedSamples: expectedSamples(state.plan, observed, verification), trigger: state.trigger });
     upsertSearchAttributes([{ key: searchAttributes.verdict, value: verdict }]);
-    await publishEvent({ kind: 'experiment-finished', payload: { workflowId: state.run.workflowId, experimentId: journal.experimentId, verdict, reason: state.reason, reportDir } }).catch(() => false);
-    await releaseLocks(locks);
+    await (quickEnd ? publishEventHere : publishEvent)({ kind: 'experiment-finished', payload: { workflowId: state.run.workflowId, experimentId: journal.experimentId, verdict, reason: state.reason, reportDir } }).catch(() => false);
+    await tellFinished(
+      { event: verdict, experimentId: journal.experimentId, title: journal.title, workflowId: state.run.workflowId, runId: state.run.runId, trigger: state.trigger, reason: state.reason, reportDir, rollback: journal.rollback.status, at: journal.finishedAt },
+      notify,
+    );
+    await (released ?? releaseLocks(locks));
     state.enter('done');
     return resultForTrigger(input, { workflowId: state.run.workflowId, experimentId: journal.experimentId, verdict, reason: state.reason, rollback: journal.rollback.status, reportDir });
   });

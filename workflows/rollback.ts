@@ -1,5 +1,6 @@
 import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { RevertRun } from '../activities/notify';
 import { faultQueueOf } from '../src/task-queues';
 import type { PlannedFault } from '../src/types';
 import type { RunState } from './run-state';
@@ -15,7 +16,7 @@ export function faultQueue(): string {
  * (3, 6, 12 …) so that the status shows a rollback failing without a history that grows with it.
  * Reverts run on the fault task queue: they never wait behind probes for a worker's slot.
  */
-function revertActivity(f: PlannedFault): (f: PlannedFault, opts: { tell: boolean }) => Promise<string[]> {
+function revertActivity(f: PlannedFault): (f: PlannedFault, opts: { tell: boolean; run: RevertRun }) => Promise<string[]> {
   return proxyActivities<Activities>({
     taskQueue: faultQueue(),
     startToCloseTimeout: '1m',
@@ -25,9 +26,15 @@ function revertActivity(f: PlannedFault): (f: PlannedFault, opts: { tell: boolea
   }).revertFault;
 }
 
+/** What the revert activity needs to tell the webhooks of a rollback that keeps failing (activity input only: replay-safe). */
+function revertRunOf(state: RunState): RevertRun {
+  const spec = state.plan?.spec;
+  return { experimentId: spec?.id ?? '', title: spec?.title ?? '', trigger: state.trigger, ...(spec?.notify ? { notify: spec.notify } : {}) };
+}
+
 /** Reverts one fault, however long that takes; the run's state records it. */
 export async function revert(state: RunState, f: PlannedFault): Promise<void> {
-  const lines = await CancellationScope.nonCancellable(() => revertActivity(f)(f, { tell: true }));
+  const lines = await CancellationScope.nonCancellable(() => revertActivity(f)(f, { tell: true, run: revertRunOf(state) }));
   state.reverted(f, lines);
 }
 

@@ -1,6 +1,7 @@
 import { log, setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { FAULTS_MEMO, searchAttributes } from '../src/search-attributes';
 import type { ExperimentPlan, ExperimentStatus, GuardrailBreach, Journal, PlannedFault, ProbeSample, ProbeWindow, ResolvedTarget, Stage, Verdict } from '../src/types';
+import type { NotifyTrigger } from '../src/notify/rules';
 import type { RunKey } from '../src/store/types';
 import { abortSignal, rollbackFailingSignal, statusQuery } from './definitions';
 
@@ -22,6 +23,8 @@ export class RunState {
   breach?: GuardrailBreach;
   rollbackFailing: ExperimentStatus['rollbackFailing'];
   plan?: ExperimentPlan;
+  /** How the run was started: which webhooks want to hear of it. */
+  trigger: NotifyTrigger = 'web-ui';
   targets: ResolvedTarget[] = [];
   readonly faults: PlannedFault[] = [];
   readonly events: Journal['events'] = [];

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Config } from '../config';
 import { InvalidExperimentError, formatProblem } from '../errors';
+import { maskPasswords } from '../mask';
 import { addScheduleCommands } from './schedule';
 
 /*
@@ -60,20 +61,21 @@ export function buildProgram(): Command {
     .option('--dry-run', 'resolve the targets and print the plan; inject nothing')
     .addOption(new Option('--workflow-id <id>', 'the workflow id to use'))
     .action(async (fileOrId: string, opts: { wait?: boolean; json?: boolean; workflowId?: string; dryRun?: boolean }) => {
-      const [{ loadConfig }, { connectClient }, { inputFor, looksLikeFile, startRun, watch, watchScenario }] = await Promise.all([import('../config'), import('../temporal'), import('./run')]);
+      const [{ loadConfig }, { connectClient }] = await Promise.all([import('../config'), import('../temporal')]);
       const config = loadConfig();
-      if (opts.dryRun) {
+      // Connecting goes on while the rest of the command loads and the file is read and validated.
+      const connecting = opts.dryRun ? undefined : connectClient(config);
+      // Handled here too: a refusal while the file is still being read must not be an unhandled rejection.
+      connecting?.catch(() => undefined);
+      if (connecting) cleanup.push(() => connecting.then((c) => c.connection.close()));
+      const { inputFor, looksLikeFile, startRun, watch, watchScenario } = await import('./run');
+      if (!connecting) {
         const { dryRun, formatDryRun } = await import('./dry-run');
         const plan = await dryRun(config, fileOrId, looksLikeFile(fileOrId));
         if (opts.json) out(JSON.stringify(plan));
         else formatDryRun(plan).forEach(out);
         return;
       }
-      // Connecting goes on while the file is read and validated.
-      const connecting = connectClient(config);
-      // Handled here too: a refusal while the file is still being read must not be an unhandled rejection.
-      connecting.catch(() => undefined);
-      cleanup.push(() => connecting.then((c) => c.connection.close()));
       const target = await inputFor(fileOrId, config.experimentsDir);
       const client = await connecting;
       const handle = await startRun(client, config, target, opts.workflowId);
@@ -101,7 +103,7 @@ export function buildProgram(): Command {
     .description('validate experiment files; one line per problem')
     .action(async (files: string[]) => {
       const { validateFiles } = await import('./validate');
-      const problems = await validateFiles(files);
+      const problems = await validateFiles(files, err);
       problems.forEach(err);
       if (problems.length === 0) out(`${files.length} file${files.length === 1 ? '' : 's'} valid`);
       process.exitCode = problems.length === 0 ? 0 : 1;
@@ -270,7 +272,7 @@ export async function main(argv = process.argv): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     if (e instanceof InvalidExperimentError) e.problems.map(formatProblem).forEach(err);
-    else err(`gameday: ${(e as Error).message}`);
+    else err(`gameday: ${maskPasswords((e as Error).message)}`);
     process.exitCode = 1;
   } finally {
     await Promise.all(cleanup.map((close) => close().catch(() => undefined)));

@@ -8,7 +8,12 @@ import { TRIGGER_MEMO } from '../search-attributes';
 import { newWorkflowId } from '../temporal';
 import { samplingProgress, transitionPrinter } from './progress';
 import type { ExperimentInput, ExperimentResult, ExperimentStatus, ScenarioInput, ScenarioJournal } from '../types';
-import { abortScenarioSignal, abortSignal, scenarioStatusQuery, statusQuery } from '../../workflows/definitions';
+
+/**
+ * The workflows' signals and queries, loaded when first used: they bring in @temporalio/workflow,
+ * which `run` needs only once the run has started and the CLI waits anyway.
+ */
+const definitions = () => import('../../workflows/definitions');
 
 /** A path to a file (rather than a catalog id): it exists, has an extension, or has a slash. */
 export function looksLikeFile(fileOrId: string): boolean {
@@ -57,18 +62,22 @@ export async function startRun(client: Client, config: Config, run: RunTarget, w
  * replayed its whole history), so that the wait ends the moment the result arrives.
  */
 function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number): () => void {
-  const abort = new AbortController();
+  let stopped = false;
+  // One controller a query: the SDK adds a listener to the signal for each call it wraps.
+  let inFlight: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
   const tick = async (): Promise<void> => {
+    const abort = (inFlight = new AbortController());
     const status = await handle.client.withAbortSignal(abort.signal, () => handle.query(query)).catch(() => undefined);
-    if (abort.signal.aborted) return;
+    if (stopped) return;
     if (status) await onStatus(status);
-    if (abort.signal.aborted) return;
+    if (stopped) return;
     timer = setTimeout(() => void tick(), pollMs);
   };
   void tick();
   return () => {
-    abort.abort();
+    stopped = true;
+    inFlight?.abort();
     clearTimeout(timer);
   };
 }
@@ -91,7 +100,7 @@ export async function watchScenario(handle: WorkflowHandle, print: (line: string
   const seen = new Map<string, string>();
   return resultWithProgress(
     handle,
-    scenarioStatusQuery,
+    (await definitions()).scenarioStatusQuery,
     (status) => {
       for (const s of status.stages) {
         const line = s.status === 'done' ? `${s.result?.verdict}: ${s.result?.reason}` : s.status === 'skipped' ? `skipped: ${s.skippedBecause}` : s.status;
@@ -116,7 +125,7 @@ export async function watch(handle: WorkflowHandle, print: (line: string) => voi
   const transitions = transitionPrinter(print);
   return resultWithProgress(
     handle,
-    statusQuery,
+    (await definitions()).statusQuery,
     async (status) => {
       // The query returns the newest events only; eventCount says how many there were in all.
       const fresh = status.events.slice(Math.max(0, status.events.length - (status.eventCount - printed)));
@@ -133,7 +142,7 @@ export async function describeRun(client: Client, workflowId: string): Promise<{
   const handle = client.workflow.getHandle(workflowId);
   try {
     const desc = await handle.describe();
-    const status = await handle.query(statusQuery).catch(() => undefined);
+    const status = await handle.query((await definitions()).statusQuery).catch(() => undefined);
     // While sampling, the last probe values are in the sampling activities' heartbeats.
     if (status) for (const p of await samplingProgress(handle).catch(() => [])) Object.assign(status.lastProbes, p.lastProbes);
     return { status, state: desc.status.name };
@@ -145,11 +154,12 @@ export async function describeRun(client: Client, workflowId: string): Promise<{
 
 /** Signals `abort` to one run, experiment or scenario (the two signals share their name). */
 export async function abortRun(client: Client, workflowId: string, reason: string): Promise<void> {
-  await client.workflow.getHandle(workflowId).signal(abortSignal, reason);
+  await client.workflow.getHandle(workflowId).signal((await definitions()).abortSignal, reason);
 }
 
 /** Signals `abort` to every running experiment and scenario; returns their workflow ids. */
 export async function abortAll(client: Client, reason: string): Promise<string[]> {
+  const { abortScenarioSignal, abortSignal } = await definitions();
   const ids: string[] = [];
   for await (const wf of client.workflow.list({ query: `WorkflowType IN ('experiment', 'scenario') AND ExecutionStatus = 'Running'` })) {
     await client.workflow.getHandle(wf.workflowId, wf.runId).signal(wf.type === 'scenario' ? abortScenarioSignal : abortSignal, reason);

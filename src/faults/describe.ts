@@ -2,6 +2,7 @@
  * What a fault does, in words, and how to undo it by hand. Pure code: the experiment workflow
  * imports it for the status query, the reports and the search attributes.
  */
+import { maskPasswords } from '../mask';
 import type { FaultSpec } from '../spec/schema';
 import type { PlannedFault, ResolvedTarget, TargetRef } from '../types';
 
@@ -26,8 +27,12 @@ function flow(direction: 'downstream' | 'upstream' | undefined): string {
   return direction === 'upstream' ? 'upstream' : 'downstream';
 }
 
-/** One line for people: "pause container demo-nats". */
+/** One line for people: "pause container demo-nats"; any password in it masked. */
 export function describeFault(fault: FaultSpec, target: ResolvedTarget): string {
+  return maskPasswords(faultInWords(fault, target));
+}
+
+function faultInWords(fault: FaultSpec, target: ResolvedTarget): string {
   switch (fault.kind) {
     case 'docker-pause':
       return `pause ${containers(target)}`;
@@ -72,8 +77,12 @@ export function describeFault(fault: FaultSpec, target: ResolvedTarget): string 
   }
 }
 
-/** The commands that undo a fault by hand, should everything else fail (for the report). */
+/** The commands that undo a fault by hand, should everything else fail (for the report); passwords masked. */
 export function manualRevert(f: PlannedFault): string {
+  return maskPasswords(manualRevertCommand(f));
+}
+
+function manualRevertCommand(f: PlannedFault): string {
   const ids = targetRefs(f.target).map((c) => c.name).join(' ');
   const spec = f.target.spec;
   const tag = f.tag ?? f.id;

@@ -11,6 +11,8 @@ export interface FaultDeps {
    * @default half the duration, at least 10 s and at most 60 s (see selfLimitMs)
    */
   selfLimitGraceMs?: number;
+  /** Where `${env:NAME}` references in targets and faults are resolved from. @default process.env */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** How long a fault without a recorded duration (a run recorded before durations were) may last. */

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { resolveSecrets, scrub, scrubText } from '../secrets';
 import { durationMs } from '../spec/loader';
 import type { ObserveCheck, ProbeSpec, SteadyStateCheck } from '../spec/schema';
 import type { Measurement, ProbeSample, ProbeWindow, Stage } from '../types';
@@ -17,6 +18,8 @@ export interface ProbeContext {
   docker?: Docker;
   /** When the experiment began and its first fault was injected, for docker-logs. */
   window?: ProbeWindow;
+  /** Where `${env:NAME}` references in a probe are resolved from. @default process.env */
+  env?: NodeJS.ProcessEnv;
 }
 
 function dockerOf(ctx: ProbeContext, kind: string): Docker {
@@ -69,7 +72,9 @@ function budgetMs(probe: ProbeSpec, timeoutMs: number): number {
 /**
  * Runs one check's probe and judges its expectations. A probe that fails is a sample with
  * `error` set (and every expectation on a missing field failed), never an exception: during
- * a fault, a failing probe is the observation.
+ * a fault, a failing probe is the observation. Secret references in the probe are resolved here,
+ * for this measurement only, and their values scrubbed from the sample (an unset variable is the
+ * sample's error).
  */
 export async function runCheck(check: SteadyStateCheck | ObserveCheck, stage: Stage, ctx: ProbeContext = {}): Promise<ProbeSample> {
   const timeoutMs = durationMs(check.probe.timeout ?? DEFAULT_TIMEOUT);
@@ -77,12 +82,15 @@ export async function runCheck(check: SteadyStateCheck | ObserveCheck, stage: St
   const started = performance.now();
   let measurement: Measurement;
   let error = '';
+  let secrets: string[] = [];
   // Client libraries honour their timeouts loosely; a little slack before ours fires.
   const guard = deadline(budgetMs(check.probe, timeoutMs) + 500);
   try {
-    measurement = await Promise.race([measure(check.probe, timeoutMs, ctx), guard.promise]);
+    const resolved = resolveSecrets(check.probe, ctx.env ?? process.env, `the probe of '${check.name}'`);
+    secrets = resolved.secrets;
+    measurement = scrub(await Promise.race([measure(resolved.value, timeoutMs, ctx), guard.promise]), secrets);
   } catch (e) {
-    error = errorText(e);
+    error = scrubText(errorText(e), secrets);
     measurement = {};
   } finally {
     guard.clear();

@@ -6,7 +6,7 @@ import type { Journal } from '../types';
 import { renderHtml } from './html';
 import { renderMarkdown } from './markdown';
 import type { ReportOptions } from './sections';
-import { writeReport } from './write';
+import { writeReportFrom } from './stream';
 
 /** What `gameday report` prints: the Markdown report, the HTML report, or the journal as JSON. */
 export type ReportFormat = 'md' | 'html' | 'json';
@@ -66,12 +66,12 @@ export function renderReport(journal: Journal, format: ReportFormat, opts: Repor
 /**
  * Renders a run's report from the results store alone, whichever worker wrote it:
  * `<reportsDir>/<workflowId>/journal.json` (every sample, in `observations` and `guardrails` as
- * ever), report.md and report.html, overwriting an earlier export. The newest run of the workflow
- * id when `runId` is not given. Returns the folder.
+ * ever, streamed: memory does not grow with the run's length) and report.md, overwriting an
+ * earlier export. The newest run of the workflow id when `runId` is not given. Returns the folder.
  * @throws Error when the store has no such run (naming it), or the store's own errors.
  */
 export async function exportReport(store: ResultsStore, reportsDir: string, workflowId: string, runId?: string): Promise<string> {
-  const journal = await store.readJournal(workflowId, runId);
-  if (!journal) throw new Error(`the results store has no run ${workflowId}${runId ? ` (run ${runId})` : ''} to export`);
-  return writeReport(reportsDir, { ...journal, revalidation: await revalidationFor(store, journal) });
+  const dir = await store.readRun(workflowId, runId, (run) => writeReportFrom(reportsDir, run, async (j) => ({ ...j, revalidation: await revalidationFor(store, j) })));
+  if (!dir) throw new Error(`the results store has no run ${workflowId}${runId ? ` (run ${runId})` : ''} to export`);
+  return dir;
 }

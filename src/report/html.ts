@@ -6,7 +6,8 @@
 import type { Journal } from '../types';
 import { escapeHtml as e, inlineCode, scriptJson } from './html-text';
 import { outcome } from './markdown';
-import { maskPasswords, rollbackProcedure } from './procedure';
+import { maskPasswords } from '../mask';
+import { rollbackProcedure } from './procedure';
 import { lessonsOf, nextExperimentsOf, type ReportOptions, type ReportSection } from './sections';
 import { buildTimeline, type ChartData, MAX_POINTS } from './timeline';
 import { TIMELINE_SCRIPT } from './timeline-script';
@@ -17,11 +18,13 @@ import { STYLE } from './html-style';
 export interface HtmlReportOptions extends ReportOptions {
   /** Points a chart holds at most; longer series are downsampled. @default 4000 */
   maxPoints?: number;
+  /** Each probe's true sample count when the journal holds only thinned samples (thin.ts). */
+  counts?: Map<string, number>;
 }
 
 /** The run's report as one HTML document that works offline. */
 export function renderHtml(j: Journal, opts: HtmlReportOptions = {}): string {
-  const timeline = buildTimeline(j, opts.maxPoints ?? MAX_POINTS);
+  const timeline = buildTimeline(j, opts.maxPoints ?? MAX_POINTS, opts.counts);
   const uplot = uplotAssets();
   const title = `${j.experimentId}${j.title ? ` — ${j.title}` : ''}`;
   return `<!doctype html>

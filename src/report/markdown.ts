@@ -3,23 +3,24 @@ import type { ProbeSpec } from '../spec/schema';
 import { manualRevert, targetRefs } from '../faults/describe';
 import type { Journal, ProbeSample } from '../types';
 import { revalidationMarkdown } from './revalidation';
-import { maskPasswords, rollbackProcedure } from './procedure';
+import { maskPasswords } from '../mask';
+import { rollbackProcedure } from './procedure';
 import { lessonsOf, nextExperimentsOf, type ReportOptions } from './sections';
-
-/** Samples the report lists from the start and from the end of a long observation. */
-const SAMPLES_SHOWN = 200;
+import { digestOf, SAMPLES_SHOWN, type SampleDigest } from './digest';
 
 /**
  * Renders the run as the Markdown report of the method (METHOD.md): one section per heading,
- * the sections of `opts` (re-validation) after Remediation.
+ * the sections of `opts` after Remediation. What it shows of the samples comes from `digest`; a
+ * report streamed from the store passes the digest of its one pass (and a journal whose sample
+ * arrays may be empty), any other caller lets it be computed from the journal's arrays.
  */
-export function renderMarkdown(j: Journal, opts: ReportOptions = {}): string {
+export function renderMarkdown(j: Journal, opts: ReportOptions = {}, digest: SampleDigest = digestOf(j)): string {
   return [
     header(j),
     section('Hypothesis', j.hypothesis || '_none: the experiment did not load_'),
-    steadyStateSection(j),
+    steadyStateSection(j, digest),
     designSection(j),
-    resultsSection(j),
+    resultsSection(j, digest),
     hypothesisSection(j),
     section('Remediation', remediation(j)),
     revalidationMarkdown(j),
@@ -111,13 +112,13 @@ function values(s: ProbeSample | undefined): string {
   return (s.error ? [`error: ${s.error}`, ...shown] : shown).join(', ');
 }
 
-function steadyStateSection(j: Journal): string {
+function steadyStateSection(j: Journal, d: SampleDigest): string {
   const checks = j.plan?.spec.steadyState ?? [];
   const rows = checks.map((c) => [
     c.name,
     describeProbe(c.probe),
     Object.entries(c.expect).map(([f, t]) => `${f} ${describeTolerance(t)}`).join(', '),
-    values(j.baseline.find((s) => s.check === c.name)),
+    values(d.baseline.find((s) => s.check === c.name)),
   ]);
   return section('Steady state definition', table(['Indicator', 'Probe', 'Healthy when', 'Baseline value'], rows));
 }
@@ -149,30 +150,19 @@ function designSection(j: Journal): string {
   );
 }
 
-function resultsSection(j: Journal): string {
+function resultsSection(j: Journal, d: SampleDigest): string {
   const events = j.events.map((e) => `- ${e.at} [${e.stage}] ${e.message}`);
-  const byCheck = new Map<string, ProbeSample[]>();
-  // Pushed, not copied: a day of samples must not take a square of them.
-  for (const s of j.observations) {
-    const list = byCheck.get(s.check);
-    if (list) list.push(s);
-    else byCheck.set(s.check, [s]);
-  }
-  const summary = [...byCheck.entries()].map(([check, samples]) => {
-    const failed = samples.filter((s) => s.error);
-    const latencies = samples.map((s) => Number(s.measurement.latencyMs)).filter(Number.isFinite);
-    return [
-      check,
-      String(samples.length),
-      String(failed.length),
-      // reduce, not Math.min(...): a million arguments overflow the stack.
-      latencies.length ? `${latencies.reduce((a, b) => Math.min(a, b))}–${latencies.reduce((a, b) => Math.max(a, b))}` : '',
-      [...new Set(failed.map((s) => s.error))].slice(0, 3).join('; '),
-    ];
-  });
+  const summary = [...d.observations.byCheck.entries()].map(([check, p]) => [
+    check,
+    String(p.samples),
+    String(p.errors),
+    p.latencyMin === undefined ? '' : `${p.latencyMin}–${p.latencyMax}`,
+    p.errorsSeen.join('; '),
+  ]);
   const row = (s: ProbeSample): string[] => [s.at.slice(11, 23), s.check, s.ok ? 'ok' : 'MISS', values(s)];
-  // A long run has tens of thousands of samples: the report shows the first and the last, journal.json has all.
-  const shown = j.observations.length > 2 * SAMPLES_SHOWN ? [...j.observations.slice(0, SAMPLES_SHOWN).map(row), ['…', `${j.observations.length - 2 * SAMPLES_SHOWN} more samples in journal.json`, '', ''], ...j.observations.slice(-SAMPLES_SHOWN).map(row)] : j.observations.map(row);
+  // A long run has up to millions of samples: the report shows the first and the last, journal.json has all.
+  const { count, head, tail } = d.observations;
+  const shown = count > 2 * SAMPLES_SHOWN ? [...head.map(row), ['…', `${count - 2 * SAMPLES_SHOWN} more samples in journal.json`, '', ''], ...tail.map(row)] : [...head, ...tail].map(row);
   return section(
     'Execution results',
     [
@@ -186,11 +176,11 @@ function resultsSection(j: Journal): string {
       '',
       '**Guardrails**',
       '',
-      guardrailsTable(j),
+      guardrailsTable(j, d),
       '',
       '**Before and after**',
       '',
-      beforeAfter(j),
+      beforeAfter(d),
       '',
       '**Samples**',
       '',
@@ -199,22 +189,21 @@ function resultsSection(j: Journal): string {
   );
 }
 
-function guardrailsTable(j: Journal): string {
+function guardrailsTable(j: Journal, d: SampleDigest): string {
   const names = j.plan?.spec.guardrails?.map((g) => g.name) ?? [];
   if (names.length === 0) return '_none defined_';
   const rows = names.map((name) => {
-    const samples = j.guardrails.filter((s) => s.check === name);
     const breached = j.breach?.guardrail === name ? j.breach : undefined;
-    return [name, String(samples.length), breached ? `BREACHED at ${breached.at}: ${breached.observed} (abort when ${breached.condition})` : 'held'];
+    return [name, String(d.guardrails.get(name) ?? 0), breached ? `BREACHED at ${breached.at}: ${breached.observed} (abort when ${breached.condition})` : 'held'];
   });
   return table(['Guardrail', 'Samples', 'Outcome'], rows);
 }
 
 /** Every numeric indicator of the steady state, at baseline and after recovery, with the change. */
-function beforeAfter(j: Journal): string {
+function beforeAfter(d: SampleDigest): string {
   const rows: string[][] = [];
-  for (const before of j.baseline) {
-    const after = j.verification.find((s) => s.check === before.check);
+  for (const before of d.baseline) {
+    const after = d.verification.first.get(before.check);
     for (const [field, value] of Object.entries(before.measurement)) {
       if (typeof value !== 'number' || field === 'latencyMs') continue;
       const later = after?.measurement[field];
@@ -285,6 +274,7 @@ function summarySection(j: Journal): string {
       ...(j.breach ? [`- Stopped by guardrail '${j.breach.guardrail}' at ${j.breach.at}: ${j.breach.observed}`] : []),
       ...(j.store?.waitedMs ? [`- The results store was unreachable when the run ended: this report waited ${Math.round(j.store.waitedMs / 1000)} s for it (${j.store.attempts} attempts); the faults were reverted first`] : []),
       ...(j.store?.missingSamples ? [`- ${j.store.missingSamples} samples never reached the results store (a worker died with them, or the store's queue was full)`] : []),
+      ...(j.store?.samplesPrunedAt ? [`- The run's samples were pruned from the results store at ${j.store.samplesPrunedAt} (GAMEDAY_RESULTS_RETENTION): the verdict, hypothesis rows and rollback record above are as recorded, the sample counts are of what is left`] : []),
     ].join('\n'),
   );
 }

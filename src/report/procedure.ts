@@ -3,6 +3,7 @@
  * hand, newest first as the rollback itself goes, derived from the fault's family.
  */
 import { manualRevert, targetRefs } from '../faults/describe';
+import { maskPasswords } from '../mask';
 import type { PlannedFault } from '../types';
 
 /** One fault to undo by hand, should everything else fail. */
@@ -17,10 +18,6 @@ export interface ProcedureStep {
   check?: { command: string; shows: string };
 }
 
-/** `scheme://user:secret@host` → `scheme://user:***@host`, anywhere in a text. */
-export function maskPasswords(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]*):[^\s@'"]+@/gi, '$1:***@');
-}
 
 /** The steps, newest fault first; empty when nothing was injected. */
 export function rollbackProcedure(faults: PlannedFault[]): ProcedureStep[] {

@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { maskPasswords, maskPasswordsIn } from '../mask';
 import path from 'node:path';
 import type { ScenarioJournal } from '../types';
 import { reportDirFor } from './write';
@@ -51,7 +52,8 @@ export function renderScenarioMarkdown(j: ScenarioJournal): string {
 export async function writeScenarioReport(reportsDir: string, j: ScenarioJournal): Promise<string> {
   const dir = reportDirFor(reportsDir, `${j.workflowId}-${j.iteration}`);
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'scenario.json'), JSON.stringify(j, null, 2) + '\n');
-  await writeFile(path.join(dir, 'report.md'), renderScenarioMarkdown(j));
+  const shown = maskPasswordsIn(j);
+  await writeFile(path.join(dir, 'scenario.json'), JSON.stringify(shown, null, 2) + '\n');
+  await writeFile(path.join(dir, 'report.md'), maskPasswords(renderScenarioMarkdown(shown)));
   return dir;
 }

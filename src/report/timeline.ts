@@ -68,13 +68,18 @@ interface Check {
 
 const seconds = (iso: string): number => Date.parse(iso) / 1000;
 
-/** The timeline of a run, every chart at most `maxPoints` points long. */
-export function buildTimeline(j: Journal, maxPoints = MAX_POINTS): Timeline {
+/**
+ * The timeline of a run, every chart at most `maxPoints` points long. `counts` gives each probe's
+ * true number of samples when `j` holds only the thinned ones (thin.ts, a report streamed from the
+ * store), keyed by seriesKey.
+ */
+export function buildTimeline(j: Journal, maxPoints = MAX_POINTS, counts?: Map<string, number>): Timeline {
   const start = seconds(j.startedAt);
   const end = Math.max(start + 1, seconds(j.finishedAt));
   const charts: ChartData[] = [];
   for (const check of checksOf(j)) {
-    for (const field of fieldsOf(check)) charts.push(chartOf(check, field, [start, end], maxPoints, `c${charts.length}`));
+    const total = counts?.get(seriesKey(check.group, check.name)) ?? check.samples.length;
+    for (const field of fieldsOf(check)) charts.push(chartOf(check, total, field, [start, end], maxPoints, `c${charts.length}`));
   }
   const faults = j.rollback.faults
     .filter((f) => f.injectedAt)
@@ -143,12 +148,12 @@ function valueOf(s: ProbeSample, field: string): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-function chartOf(c: Check, field: string, range: [number, number], maxPoints: number, id: string): ChartData {
+function chartOf(c: Check, total: number, field: string, range: [number, number], maxPoints: number, id: string): ChartData {
   const tolerance = c.tolerances[field];
   const prefix = c.kind === 'abort' ? 'abort when ' : '';
   const bounds = tolerance ? numericBounds(tolerance).map((b) => ({ label: `${prefix}${field} ${b.label}`, value: b.value, kind: c.kind })) : [];
-  const base = { id, group: c.group, check: c.name, field, bounds, samples: c.samples.length };
-  if (c.samples.length <= maxPoints) {
+  const base = { id, group: c.group, check: c.name, field, bounds, samples: total };
+  if (total <= maxPoints) {
     return { ...base, x: c.samples.map((s) => seconds(s.at)), y: c.samples.map((s) => valueOf(s, field)), misses: c.samples.filter((s) => !s.ok).map((s) => seconds(s.at)) };
   }
   return { ...base, ...downsample(c.samples, field, range, Math.max(1, Math.floor(maxPoints / 2))) };
@@ -204,4 +209,9 @@ export function downsample(samples: Iterable<ProbeSample>, field: string, range:
   }
   flush();
   return { x, y, misses, bucketSeconds: width };
+}
+
+/** The key of a probe's sample count in `buildTimeline`'s counts: its chart group and its name. */
+export function seriesKey(group: ChartData['group'], check: string): string {
+  return `${group === 'steady state' ? 'steady' : group}\u0000${check}`;
 }

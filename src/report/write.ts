@@ -1,7 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { maskPasswords, maskPasswordsIn } from '../mask';
+import { maskUrl } from '../notify/send';
 import type { Journal } from '../types';
-import { renderHtml } from './html';
+import { renderHtml, type HtmlReportOptions } from './html';
 import { escapeHtml } from './html-text';
 import { renderMarkdown } from './markdown';
 import type { ReportOptions } from './sections';
@@ -19,16 +21,26 @@ export function reportDirFor(reportsDir: string, workflowId: string): string {
 export async function writeReport(reportsDir: string, journal: Journal, opts: ReportOptions = {}): Promise<string> {
   const dir = reportDirFor(reportsDir, journal.workflowId);
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'journal.json'), JSON.stringify(journal, null, 2) + '\n');
-  await writeFile(path.join(dir, 'report.md'), renderMarkdown(journal, opts));
-  await writeFile(path.join(dir, 'report.html'), safeHtml(journal, opts));
+  // A password typed into a URL of the spec is shown as *** in all three (secret references stay as written), and webhook URLs too.
+  const shown = withMaskedWebhooks(maskPasswordsIn(journal));
+  await writeFile(path.join(dir, 'journal.json'), JSON.stringify(shown, null, 2) + '\n');
+  await writeFile(path.join(dir, 'report.md'), maskPasswords(renderMarkdown(shown, opts)));
+  await writeFile(path.join(dir, 'report.html'), maskPasswords(safeHtml(shown, opts)));
   return dir;
 }
 
-function safeHtml(journal: Journal, opts: ReportOptions): string {
+/** The HTML report, or a page saying why it could not be rendered. */
+export function safeHtml(journal: Journal, opts: HtmlReportOptions): string {
   try {
     return renderHtml(journal, opts);
   } catch (e) {
     return `<!doctype html><meta charset="utf-8"><title>report of ${escapeHtml(journal.workflowId)}</title><p>The HTML report could not be rendered: ${escapeHtml((e as Error).message)}. report.md beside this file has the whole report.</p>\n`;
   }
+}
+
+/** The journal with the experiment's webhook URLs masked: a Slack hook's URL is its secret. */
+export function withMaskedWebhooks(journal: Journal): Journal {
+  const plan = journal.plan;
+  if (!plan?.spec.notify) return journal;
+  return { ...journal, plan: { ...plan, spec: { ...plan.spec, notify: plan.spec.notify.map((n) => ({ ...n, url: maskUrl(n.url) })) } } };
 }

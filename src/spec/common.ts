@@ -27,3 +27,22 @@ export function durationToMs(d: string): number {
   const [, value, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(d)!;
   return Number(value) * UNIT_MS[unit];
 }
+
+const REFERENCE = /\$\{env:[A-Z_][A-Z0-9_]*\}/g;
+
+/**
+ * A string of some format (a URL, a connection string) that may hold secret references
+ * (`${env:NAME}`, src/secrets.ts). A value that is one whole reference is taken as written: the
+ * worker checks its value when it uses it. References inside a value are checked with a stand-in
+ * ("0" fits a password, a user, a host, a port and a path alike), so the rest of it still is.
+ */
+export function referable(format: z.ZodType<string>) {
+  return z.string().superRefine((s, ctx) => {
+    if (/^\$\{env:[A-Z_][A-Z0-9_]*\}$/.test(s)) return;
+    const standIn = s.replace(REFERENCE, '0');
+    // A malformed reference is reported as such by the loader (malformedReferences), not as a bad URL.
+    if (standIn.includes('${env:')) return;
+    const checked = format.safeParse(standIn);
+    if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+  });
+}

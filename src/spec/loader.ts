@@ -5,6 +5,7 @@ import ms from 'ms';
 import type { z } from 'zod';
 import { FailureType, GamedayError, InvalidExperimentError, type SpecProblem } from '../errors';
 import type { ExperimentPlan } from '../types';
+import { malformedReferences } from '../secrets';
 import { documentProblems, parseDocument, tooBig } from './document';
 import { DEFAULTS, LIMITS } from './limits';
 import { scenarioSchema, type Scenario } from './scenario';
@@ -91,15 +92,20 @@ function checkDocument(doc: unknown, file: string): void {
   if (problems.length > 0) throw new InvalidExperimentError(problems);
 }
 
+/** zod's verdict on a document, with its malformed secret references added: every problem at once. */
+function validated<T>(result: z.ZodSafeParseResult<T>, doc: unknown, file: string): T {
+  const problems = [...(result.success ? [] : problemsFromZod(file, result.error)), ...malformedReferences(doc).map((p) => ({ file, ...p }))];
+  if (problems.length > 0 || !result.success) throw new InvalidExperimentError(problems);
+  return result.data;
+}
+
 /**
  * Validates a parsed document as an experiment.
  * @throws InvalidExperimentError listing every problem at once.
  */
 export function parseExperiment(doc: unknown, file = '<input>'): Experiment {
   checkDocument(doc, file);
-  const result = experimentSchema.safeParse(doc, { error: plainMessage });
-  if (!result.success) throw new InvalidExperimentError(problemsFromZod(file, result.error));
-  return result.data;
+  return validated(experimentSchema.safeParse(doc, { error: plainMessage }), doc, file);
 }
 
 /** Reads and validates one experiment file. */
@@ -149,9 +155,7 @@ async function readDocument(file: string): Promise<unknown> {
 /** Validates a parsed document as a scenario. @throws InvalidExperimentError listing every problem. */
 export function parseScenario(doc: unknown, file = '<input>'): Scenario {
   checkDocument(doc, file);
-  const result = scenarioSchema.safeParse(doc, { error: plainMessage });
-  if (!result.success) throw new InvalidExperimentError(problemsFromZod(file, result.error));
-  return result.data;
+  return validated(scenarioSchema.safeParse(doc, { error: plainMessage }), doc, file);
 }
 
 /** Reads and validates a file of either kind. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { name, regexSchema } from './common';
+import { name, referable, regexSchema } from './common';
 import { LIMITS, boundedDuration, boundedRecord, latencyWindow, probeTimeout as timeout } from './limits';
 
 /** The probes of an experiment file, and the fields each measures. */
@@ -8,14 +8,14 @@ const probeTimeout = { timeout: timeout.optional() };
 
 export const httpProbeSchema = z.strictObject({
   kind: z.literal('http'),
-  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8080/health' }),
+  url: referable(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8080/health' })),
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']).optional(),
   headers: boundedRecord(z.string(), 'headers').optional(),
   body: z.string().optional(),
   ...probeTimeout,
 });
 
-const natsUrl = z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' });
+const natsUrl = referable(z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }));
 
 export const natsStreamProbeSchema = z.strictObject({
   kind: z.literal('nats-stream'),
@@ -44,7 +44,7 @@ export const natsPublishProbeSchema = z.strictObject({
 
 export const postgresProbeSchema = z.strictObject({
   kind: z.literal('postgres'),
-  connectionString: z.string().regex(/^postgres(ql)?:\/\//, { error: 'expected a connection string such as postgres://user@127.0.0.1:5432/db' }),
+  connectionString: referable(z.string().regex(/^postgres(ql)?:\/\//, { error: 'expected a connection string such as postgres://user@127.0.0.1:5432/db' })),
   query: name,
   ...probeTimeout,
 });
@@ -87,7 +87,7 @@ export const HTTP_LATENCY_MAX_REQUESTS = 200;
 export const httpLatencyProbeSchema = z
   .strictObject({
     kind: z.literal('http-latency'),
-    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8080/health' }),
+    url: referable(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8080/health' })),
     method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']).optional(),
     /** How many requests (default 10, at most 200). */
     requests: z

@@ -3,6 +3,7 @@ import { name } from './common';
 import { LIMITS, boundedInt, boundedList, boundedRecord, checkRunLength, faultDuration, lockWait, probeInterval, recoveryAfter, recoveryInterval, recoveryWithin } from './limits';
 import { faultSchema, targetKindOf } from './fault-schema';
 import { COMMON_FIELDS, PROBE_FIELDS, probeSchema } from './probe-schema';
+import { notifySchema } from '../notify/rules';
 import { scheduleSchema } from './schedule';
 import { type dockerTargetSchema, targetSchema } from './target-schema';
 
@@ -147,6 +148,8 @@ export const experimentSchema = z
     lock: z.strictObject({ whenBusy: z.enum(['refuse', 'wait']), waitAtMost: lockWait.optional() }).optional(),
     /** When `gameday schedule sync` makes a Temporal Schedule run it (see src/spec/schedule.ts). */
     schedule: scheduleSchema.optional(),
+    /** Webhooks told of this experiment's verdicts and failing rollbacks (see src/notify/rules.ts). */
+    notify: boundedList(notifySchema, 'webhooks').optional(),
   })
   .superRefine((e, ctx) => {
     checkRunLength(e, ctx);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { name } from './common';
+import { name, referable } from './common';
 import { LIMITS, boundedRecord } from './limits';
 
 /** The targets of an experiment file: what a fault acts on, by kind. */
@@ -37,7 +37,7 @@ const loopbackNote = 'Targets on 127.0.0.1 or localhost are allowed; any other a
 export const postgresTargetSchema = z
   .strictObject({
     kind: z.literal('postgres'),
-    connectionString: z.string().regex(/^postgres(ql)?:\/\//, { error: 'expected a connection string such as postgres://postgres@127.0.0.1:5432/app' }),
+    connectionString: referable(z.string().regex(/^postgres(ql)?:\/\//, { error: 'expected a connection string such as postgres://postgres@127.0.0.1:5432/app' })),
   })
   .describe(loopbackNote);
 
@@ -46,7 +46,7 @@ export const toxiproxyTargetSchema = z
   .strictObject({
     kind: z.literal('toxiproxy'),
     /** Toxiproxy's HTTP API. */
-    api: z.url({ protocol: /^https?$/, error: 'expected the Toxiproxy API URL such as http://127.0.0.1:8474' }),
+    api: referable(z.url({ protocol: /^https?$/, error: 'expected the Toxiproxy API URL such as http://127.0.0.1:8474' })),
     proxy: name,
   })
   .describe(loopbackNote);
@@ -77,7 +77,7 @@ export const processTargetSchema = z
 export const httpTargetSchema = z
   .strictObject({
     kind: z.literal('http'),
-    url: z.url({ protocol: /^https?$/, error: 'expected the dependency\'s base URL such as http://127.0.0.1:18082' }),
+    url: referable(z.url({ protocol: /^https?$/, error: 'expected the dependency\'s base URL such as http://127.0.0.1:18082' })),
     /** The dependency's name in reports, e.g. `scoring` (default: the URL's host). */
     name: name.optional(),
     /** Where the fault endpoint is under `url` (default /fault). */

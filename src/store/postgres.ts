@@ -1,9 +1,12 @@
 import pg from 'pg';
+import { maskPasswordsIn } from '../mask';
 import type { Journal } from '../types';
 import { storeFailure } from './errors';
 import { listRuns, previousRun } from './history';
-import { type BreachRow, type EventRow, type ExpectationRow, type FaultRow, finishRows, journalFromRows, type RunRead, sampleRows, type SampleRow, eventRows, expectationRows, systemOfSpec } from './rows';
-import type { ResultsStore } from './types';
+import { finishRows, PHASE_FIELD, sampleRows, eventRows, expectationRows, systemOfSpec } from './rows';
+import { readRun } from './read-run';
+import { pruneSamples } from './retention';
+import type { ResultsStore, RunReader, SamplePhase } from './types';
 import { maskUrl, POSTGRES_URL } from './url';
 
 /** How the store's pool behaves; the defaults make a store that is down fail fast, not hang. */
@@ -45,6 +48,7 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
   // An idle connection that the server drops emits 'error' on the pool; unhandled, it would
   // crash the worker. The next call gets a fresh connection, or the unreachable error.
   pool.on('error', () => undefined);
+  const readOpts = { url, applicationName: RESULTS_APPLICATION_NAME, connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 2000, statementTimeoutMillis: statementTimeout };
 
   async function run<T>(what: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient | undefined;
@@ -103,7 +107,6 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
         }),
       );
     },
-    readJournal: (workflowId, runId) => run(`read the journal of ${workflowId}`, (c) => readJournal(c, workflowId, runId)),
     recordExpectations: (key, hypothesisRows) => {
       const rows = expectationRows(hypothesisRows);
       return run(`record the expectations of ${key.workflowId}`, (c) =>
@@ -115,37 +118,28 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
     },
     listRuns: (filter) => run('list runs', (c) => listRuns(c, filter)),
     previousRun: (key) => run(`find the run before ${key.workflowId}`, (c) => previousRun(c, key)),
+    readRun: (workflowId, runId, work) => readRun(readOpts, workflowId, runId, work),
+    readJournal: (workflowId, runId) => readRun(readOpts, workflowId, runId, collectJournal),
+    pruneSamples: (before, o) => pruneSamples((what, work) => run(what, work), before, o),
     close: () => pool.end(),
   } satisfies ResultsStore;
 }
 
-async function readJournal(c: pg.PoolClient, workflowId: string, runId?: string): Promise<Journal | undefined> {
-  // One snapshot for the whole read: a run still being written reads consistently.
-  await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  try {
-    const found = await c.query<RunRead>(runId === undefined ? SQL.newestRun : SQL.run, runId === undefined ? [workflowId] : [workflowId, runId]);
-    const run = found.rows[0];
-    if (!run) return undefined;
-    const key = [run.workflow_id, run.run_id];
-    const samples = await c.query<SampleRow>(SQL.readSamples, key);
-    const events = await c.query<EventRow>(SQL.readEvents, key);
-    const faults = await c.query<Pick<FaultRow, 'planned'>>(SQL.readFaults, key);
-    const expectations = await c.query<ExpectationRow>(SQL.readExpectations, key);
-    const breaches = await c.query<BreachRow>(SQL.readBreaches, key);
-    return journalFromRows({ run, samples: samples.rows, events: events.rows, faults: faults.rows.map((f) => f.planned), expectations: expectations.rows, breaches: breaches.rows });
-  } finally {
-    await c.query('COMMIT');
-  }
+/** The whole journal, every sample in memory: for short runs and tests; reports stream instead. */
+async function collectJournal(r: RunReader): Promise<Journal> {
+  const journal = r.head;
+  for (const phase of Object.keys(PHASE_FIELD) as SamplePhase[]) for await (const s of r.samples(phase)) journal[PHASE_FIELD[phase]].push(s);
+  return journal;
 }
 
-/** A parameter for a json column: pg would send an array as a PostgreSQL array, not as JSON. */
+/**
+ * A parameter for a json column: pg would send an array as a PostgreSQL array, not as JSON. A
+ * password typed into a URL of the spec is masked: the store keeps what a report shows.
+ */
 function json(value: unknown): string {
-  return JSON.stringify(value);
+  return JSON.stringify(maskPasswordsIn(value));
 }
 
-// Times are read back as text in the journal's form (ISO 8601, UTC, milliseconds).
-const ISO = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-const RUN_COLUMNS = `workflow_id, run_id, experiment_id, title, hypothesis, source, ${ISO('started_at')} AS started_at, ${ISO('finished_at')} AS finished_at, verdict, reason, rollback_status, details`;
 
 const SQL = {
   startRun: `
@@ -191,17 +185,4 @@ const SQL = {
     INSERT INTO breaches (workflow_id, run_id, guardrail, at, condition, observed)
     SELECT $1, $2, r.guardrail, r.at, r.condition, r.observed
     FROM json_to_recordset($3::json) AS r(guardrail text, at timestamptz, condition text, observed text)`,
-  run: `SELECT ${RUN_COLUMNS} FROM runs WHERE workflow_id = $1 AND run_id = $2`,
-  newestRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE workflow_id = $1 ORDER BY started_at DESC, recorded_at DESC LIMIT 1`,
-  readSamples: `
-    SELECT phase, check_name, seq, ${ISO('at')} AS at, stage, ok, error, measurement, expectations
-    FROM samples WHERE workflow_id = $1 AND run_id = $2
-    ORDER BY phase, samples.at, seq, check_name`,
-  // Every source merged by time; within one instant the workflow's own first, then each source's order.
-  readEvents: `
-    SELECT source, seq, ${ISO('at')} AS at, stage, message FROM events WHERE workflow_id = $1 AND run_id = $2
-    ORDER BY events.at, source <> 'workflow', source, seq`,
-  readFaults: `SELECT planned FROM faults WHERE workflow_id = $1 AND run_id = $2 ORDER BY idx`,
-  readExpectations: `SELECT idx, expectation, checked_when, expected, observed, ok FROM expectations WHERE workflow_id = $1 AND run_id = $2 ORDER BY idx`,
-  readBreaches: `SELECT guardrail, ${ISO('at')} AS at, condition, observed FROM breaches WHERE workflow_id = $1 AND run_id = $2 ORDER BY breaches.at, guardrail`,
 } as const;

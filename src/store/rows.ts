@@ -192,6 +192,8 @@ export interface RunRead {
   reason: string | null;
   rollback_status: Journal['rollback']['status'] | null;
   details: Partial<RunDetails>;
+  /** When retention removed the run's samples; null while they are kept. */
+  samples_pruned_at?: string | null;
 }
 
 /** Everything read back for one run, each list already in the store's order. */
@@ -202,9 +204,12 @@ export interface RunReadback {
   faults: PlannedFault[];
   expectations: ExpectationRow[];
   breaches: BreachRow[];
+  /** The newest sample's time, when the samples are not in `samples` (streamed instead). */
+  newestSampleAt?: string | null;
 }
 
-const PHASE_FIELD: Record<SamplePhase, 'baseline' | 'observations' | 'guardrails' | 'verification'> = {
+/** The journal's field for each phase's samples. */
+export const PHASE_FIELD: Record<SamplePhase, 'baseline' | 'observations' | 'guardrails' | 'verification'> = {
   baseline: 'baseline',
   observe: 'observations',
   guardrail: 'guardrails',
@@ -218,7 +223,7 @@ const PHASE_FIELD: Record<SamplePhase, 'baseline' | 'observations' | 'guardrails
  */
 export function journalFromRows(r: RunReadback): Journal {
   const split: Pick<Journal, 'baseline' | 'observations' | 'guardrails' | 'verification'> = { baseline: [], observations: [], guardrails: [], verification: [] };
-  for (const s of r.samples) split[PHASE_FIELD[s.phase]].push(sampleOf(s));
+  for (const s of r.samples) split[PHASE_FIELD[s.phase]].push(sampleFromRow(s));
   const finished = r.run.verdict !== null;
   const breach: GuardrailBreach | undefined = r.breaches[0];
   return {
@@ -241,10 +246,12 @@ export function journalFromRows(r: RunReadback): Journal {
     ...(breach ? { breach: { guardrail: breach.guardrail, at: breach.at, condition: breach.condition, observed: breach.observed } } : {}),
     ...(r.run.details.freeze ? { freeze: r.run.details.freeze } : {}),
     events: r.events.map((e) => ({ at: e.at, stage: e.stage, message: e.message })),
+    ...(r.run.samples_pruned_at ? { store: { samplesPrunedAt: r.run.samples_pruned_at } } : {}),
   };
 }
 
-function sampleOf(s: SampleRow): ProbeSample {
+/** A `samples` row as the journal's sample. */
+export function sampleFromRow(s: SampleRow): ProbeSample {
   const sample: ProbeSample = { check: s.check_name, stage: s.stage, at: s.at, measurement: s.measurement, error: s.error, expectations: s.expectations, ok: s.ok };
   // A guardrail's expectations are its abort conditions: one met is a breach.
   if (s.phase === 'guardrail') sample.breached = s.expectations.some((e) => e.ok);
@@ -252,7 +259,7 @@ function sampleOf(s: SampleRow): ProbeSample {
 }
 
 function newest(r: RunReadback): string {
-  const times = [r.run.started_at, ...r.samples.map((s) => s.at), ...r.events.map((e) => e.at)];
+  const times = [r.run.started_at, ...(r.newestSampleAt ? [r.newestSampleAt] : []), ...r.samples.map((s) => s.at), ...r.events.map((e) => e.at)];
   return times.reduce((a, b) => (b > a ? b : a));
 }
 

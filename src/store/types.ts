@@ -29,6 +29,16 @@ export interface StoredEvent {
   message: string;
 }
 
+/** A run being read by `readRun`. */
+export interface RunReader {
+  /** The journal with empty sample arrays (`finishedAt` of a run with no outcome counts its samples). */
+  head: Journal;
+  /** Samples stored per phase. */
+  counts: Record<SamplePhase, number>;
+  /** The samples of one phase, in order; read each phase at most once, one at a time. */
+  samples(phase: SamplePhase): AsyncIterable<ProbeSample>;
+}
+
 /** Identifies a run in the store: the workflow id and its run id. */
 export interface RunKey {
   workflowId: string;
@@ -84,6 +94,21 @@ export interface ResultsStore {
    * with its hypothesis-vs-reality rows; undefined when there is none.
    */
   previousRun(run: RunKey & { experimentId: string; startedAt: string }): Promise<{ run: RunSummary; expectations: HypothesisRow[] } | undefined>;
+  /**
+   * Reads a run to stream it, whatever its length: hands `work` the journal without its samples,
+   * how many each phase holds, and the samples phase by phase in `readJournal`'s order, fetched in
+   * batches (memory bounded by a batch, not by the run). Everything `work` reads comes from one
+   * snapshot, on a connection of its own, held until `work` settles. Resolves to what `work`
+   * returned; undefined when the run is unknown (then `work` is not called).
+   */
+  readRun<T>(workflowId: string, runId: string | undefined, work: (run: RunReader) => Promise<T>): Promise<T | undefined>;
+  /**
+   * Deletes the samples of runs that ended (or, never finished, started a day) before `before`,
+   * at most `batch` rows a statement and `maxRows` a call, skipping rows another pruner holds;
+   * the run rows, faults, hypothesis rows, breaches and events stay, and the run is marked
+   * pruned once none of its samples is left. Resolves to the samples deleted.
+   */
+  pruneSamples(before: Date, opts?: { batch?: number; maxRows?: number }): Promise<number>;
   /** Closes the store's connections; no call may follow. */
   close(): Promise<void>;
 }

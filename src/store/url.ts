@@ -1,15 +1,16 @@
+import { maskPasswords } from '../mask';
+
 /** What a results-store URL looks like: postgres:// or postgresql://. */
 export const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s]+$/;
 
-/** The URL with any password replaced by `***`, for messages and logs. An unparsable URL is not echoed. */
+/** The URL with any password replaced by `***` (maskPasswords), for messages and logs. An unparsable URL is not echoed. */
 export function maskUrl(url: string): string {
   try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
+    new URL(url);
   } catch {
     return '<an unparsable URL>';
   }
+  return maskPasswords(url);
 }
 
 /** The database a URL names (its path), or `postgres` when it names none. */

@@ -7,6 +7,7 @@ import { DueReverts } from '../faults/due-reverts';
 import { closePublishers } from '../probes/nats';
 import { migrateResultsStore } from '../store/migrate';
 import { openResultsStore } from '../store/postgres';
+import { keepPruning } from '../store/retention';
 import { StoreWriter } from '../store/writer';
 import { faultQueueOf } from '../task-queues';
 import { connectClient, ensureSearchAttributes } from '../temporal';
@@ -85,6 +86,9 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     store,
     writer,
     dueReverts,
+    notify: config.notify,
+    uiUrl: config.uiUrl,
+    namespace: config.namespace,
     ...setup.deps,
   };
   const taskQueue = setup.taskQueue ?? config.taskQueue;
@@ -106,12 +110,15 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
   });
   const faults = await Worker.create({ connection, namespace: config.namespace, taskQueue: faultQueueOf(taskQueue), activities, maxConcurrentActivityTaskExecutions: FAULT_SLOTS });
   const janitor = await keepJanitorFrom(client, setup);
+  // In the worker, not an activity: never on the fault queue, never in a revert's way.
+  const pruner = keepPruning(store, config.resultsRetention, (msg) => Runtime.instance().logger.warn(msg));
   return {
     worker: pair(main, faults),
     connection,
     close: async () => {
       janitor.stop();
       dueReverts.close();
+      pruner.stop();
       // Samples still on their way get a moment to reach the store; a retried activity resamples the rest.
       await writer.drained(5000);
       writer.close();

@@ -11,10 +11,11 @@ import { migrateResultsStore, MIGRATIONS_TABLE } from '../../src/store/migrate';
 import { openResultsStore } from '../../src/store/postgres';
 import type { ResultsStore } from '../../src/store/types';
 import type { Journal } from '../../src/types';
+import { countOf, dropDatabase, PG_SERVER } from '../store-db';
 import { at, journalFixture, sample, samples, storedSamples } from '../store-fixtures';
 
 // A database of this file's own on the stack's server, created by the migrations and dropped after.
-const SERVER = 'postgres://postgres@127.0.0.1:55432';
+const SERVER = PG_SERVER;
 const DB = `gameday_test_${process.pid}`;
 const URL_ = `${SERVER}/${DB}`;
 let store: ResultsStore;
@@ -33,16 +34,7 @@ after(async () => {
   await dropDatabase(DB);
 });
 
-async function dropDatabase(name: string): Promise<void> {
-  const c = new pg.Client({ connectionString: `${SERVER}/postgres` });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  await c.end();
-}
-
-async function count(sql: string, params: unknown[]): Promise<number> {
-  return Number((await admin.query<{ n: string }>(sql, params)).rows[0].n);
-}
+const count = (sql: string, params: unknown[]): Promise<number> => countOf(admin, sql, params);
 
 async function start(j: Journal): Promise<void> {
   await store.startRun({ workflowId: j.workflowId, runId: j.runId, experimentId: j.experimentId, title: j.title, hypothesis: j.hypothesis, source: j.source, startedAt: j.startedAt, trigger: 'schedule', spec: j.plan?.spec });
@@ -58,7 +50,7 @@ test('migrations apply twice in a row, and from two callers at once, without err
     const applied = await c.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`);
     const tables = await c.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
     await c.end();
-    assert.deepEqual(applied.rows.map((r) => r.name), ['001_results-store', '004_history']);
+    assert.deepEqual(applied.rows.map((r) => r.name), ['001_results-store', '003_samples-retention', '004_history']);
     assert.deepEqual(tables.rows.map((r) => r.table_name), ['breaches', 'events', 'expectations', 'faults', MIGRATIONS_TABLE, 'runs', 'samples']);
   } finally {
     await dropDatabase(fresh);
@@ -198,6 +190,8 @@ test('a report exported from the store alone is the report the worker would have
     assert.equal(exported.observations.length, j.observations.length);
     assert.equal(exported.guardrails.length, j.guardrails.length);
     assert.deepEqual(exported, JSON.parse(JSON.stringify(worker)));
+    const inMemory = JSON.stringify({ ...(await store.readJournal(j.workflowId)), revalidation: worker.revalidation }, null, 2) + '\n';
+    assert.equal(await readFile(path.join(dir, 'journal.json'), 'utf8'), inMemory, 'streamed, journal.json is byte for byte the whole journal read into memory');
     await assert.rejects(exportReport(store, reportsDir, 'no-such-workflow'), /the results store has no run no-such-workflow to export/);
   } finally {
     await rm(reportsDir, { recursive: true, force: true });

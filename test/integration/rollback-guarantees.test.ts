@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +17,7 @@ import { loadConfig } from '../../src/config';
 import { createWorker } from '../../src/worker';
 import type { ExperimentResult, ExperimentStatus } from '../../src/types';
 import type { JanitorResult } from '../../workflows/janitor';
+import { dockerProxy } from '../docker-proxy';
 import { containerState, eventually, gameday, pauseExperiment, recordHistory, startNats, startWorker, workflowBundle, type TestWorker } from '../helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -25,35 +25,6 @@ const NATS = 'gameday-test-rollback-nats';
 const PORT = 14305;
 const OTHER = 'gameday-test-rollback-other';
 const OTHER_PORT = 14306;
-
-/** A unix-socket proxy to the real Docker engine that a test can cut and restore. */
-async function dockerProxy(): Promise<{ socketPath: string; cut(): Promise<void>; restore(): Promise<void> }> {
-  const socketPath = path.join(await mkdtemp(path.join(os.tmpdir(), 'gameday-proxy-')), 'docker.sock');
-  const open = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  const restore = async (): Promise<void> => {
-    if (server?.listening) return;
-    await rm(socketPath, { force: true });
-    server = net.createServer((client) => {
-      const upstream = net.connect('/var/run/docker.sock');
-      open.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const drop = (): void => void [client, upstream].forEach((s) => (s.destroy(), open.delete(s)));
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-    });
-    await new Promise<void>((r) => server!.listen(socketPath, r));
-  };
-  const cut = async (): Promise<void> => {
-    if (!server?.listening) return;
-    // close() waits for open connections to end: end them first (keep-alive ones among them).
-    const closed = new Promise<void>((r) => server!.close(() => r()));
-    open.forEach((s) => s.destroy());
-    await closed;
-  };
-  await restore();
-  return { socketPath, cut, restore };
-}
 
 describe('rollback guarantees', () => {
   let w: TestWorker;

@@ -22,3 +22,23 @@ test('every configuration problem is reported at once, naming the variable', () 
       /GAMEDAY_UI_PORT: /.test(e.message),
   );
 });
+
+test('the results store keeps samples 30 days unless GAMEDAY_RESULTS_RETENTION says otherwise', () => {
+  assert.equal(loadConfig({}).resultsRetention, 30 * 86_400_000);
+  assert.equal(loadConfig({ GAMEDAY_RESULTS_RETENTION: '12h' }).resultsRetention, 12 * 3_600_000);
+  assert.equal(loadConfig({ GAMEDAY_RESULTS_RETENTION: '4w' }).resultsRetention, 28 * 86_400_000);
+  assert.equal(loadConfig({ GAMEDAY_RESULTS_RETENTION: 'off' }).resultsRetention, 'off');
+});
+
+test('a retention that is not a duration of at least an hour is refused, naming the variable and the value', () => {
+  for (const bad of ['30 days', '10m', '0d', 'forever', '']) {
+    assert.throws(
+      () => loadConfig({ GAMEDAY_RESULTS_RETENTION: bad }),
+      (e: unknown) =>
+        e instanceof GamedayError &&
+        e.type === 'InvalidConfig' &&
+        e.message.includes(`GAMEDAY_RESULTS_RETENTION: expected how long to keep the samples of finished runs, at least an hour, such as 12h, 30d or 4w (units m, h, d, w), or off to keep them all; not ${JSON.stringify(bad)}`),
+      bad,
+    );
+  }
+});

@@ -11,18 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import { InvalidExperimentError, type SpecProblem } from '../../src/errors';
 import { loadSpecFile, parseDocument, parseExperiment, parseScenario } from '../../src/spec/loader';
 import { scheduleSchema } from '../../src/spec/schedule';
+import { minimalExperiment } from '../spec-fixtures';
 
 type Doc = Record<string, unknown> & { targets: Record<string, Record<string, unknown>>; steadyState: Record<string, unknown>[]; method: Record<string, unknown>[] };
 
 function base(): Doc {
-  return {
-    id: 'bounds',
-    title: 'bounds',
-    hypothesis: 'nothing breaks',
-    targets: { nats: { kind: 'docker', container: 'demo-nats' } },
-    steadyState: [{ name: 'up', probe: { kind: 'http', url: 'http://127.0.0.1:8080/health' }, expect: { status: { equals: 200 } } }],
-    method: [{ fault: { kind: 'docker-pause', target: 'nats' }, duration: '5s' }],
-  };
+  return minimalExperiment({ id: 'bounds', title: 'bounds', hypothesis: 'nothing breaks' }) as Doc;
 }
 
 function problemsOf(fn: () => unknown): SpecProblem[] {

@@ -7,19 +7,12 @@ import { test } from 'node:test';
 import { loadConfig } from '../../src/config';
 import { describeSchedule, scheduleOptionsFor, scheduleSpecFor, specHash, type ScheduledSpec } from '../../src/schedules/options';
 import { parseExperiment } from '../../src/spec/loader';
+import { minimalExperiment } from '../spec-fixtures';
 
 const config = { ...loadConfig({}), taskQueue: 'nightly-queue' };
 
 function wish(schedule: Record<string, unknown>): ScheduledSpec {
-  const spec = parseExperiment({
-    id: 'nightly',
-    title: 'nightly pause',
-    hypothesis: 'it comes back',
-    targets: { app: { kind: 'docker', container: 'demo-nats' } },
-    steadyState: [{ name: 'up', probe: { kind: 'http', url: 'http://127.0.0.1:1/' }, expect: { status: { equals: 200 } } }],
-    method: [{ fault: { kind: 'docker-pause', target: 'app' }, duration: '5s' }],
-    schedule,
-  });
+  const spec = parseExperiment(minimalExperiment({ id: 'nightly', title: 'nightly pause', schedule }));
   return { kind: 'experiment', spec: spec as ScheduledSpec['spec'], file: '/catalog/nightly.yaml' };
 }
 

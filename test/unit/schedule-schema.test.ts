@@ -6,29 +6,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidExperimentError, type SpecProblem } from '../../src/errors';
 import { parseExperiment, parseScenario } from '../../src/spec/loader';
+import { experimentProblems, minimalExperiment } from '../spec-fixtures';
 
 const FILE = 'nightly.yaml';
 
 function experimentWith(schedule: unknown): Record<string, unknown> {
-  return {
-    id: 'nightly',
-    title: 'nightly pause',
-    hypothesis: 'it comes back',
-    targets: { nats: { kind: 'docker', container: 'demo-nats' } },
-    steadyState: [{ name: 'up', probe: { kind: 'http', url: 'http://127.0.0.1:1/' }, expect: { status: { equals: 200 } } }],
-    method: [{ fault: { kind: 'docker-pause', target: 'nats' }, duration: '5s' }],
-    schedule,
-  };
+  return minimalExperiment({ id: 'nightly', title: 'nightly pause', schedule });
 }
 
 function problemsOf(schedule: unknown): SpecProblem[] {
-  try {
-    parseExperiment(experimentWith(schedule), FILE);
-  } catch (e) {
-    assert.ok(e instanceof InvalidExperimentError, String(e));
-    return e.problems;
-  }
-  assert.fail('expected the schedule to be rejected, but it validated');
+  return experimentProblems(experimentWith(schedule), FILE);
 }
 
 function assertOnlyProblem(schedule: unknown, path: string, message: string): void {
