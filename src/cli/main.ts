@@ -181,6 +181,17 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('serve')
+    .description('a web dashboard: runs with filters, their HTML reports, scores and trends, schedules; on 127.0.0.1 unless --host says otherwise')
+    .option('--port <n>', 'the port to listen on (0: any free one)', '8300')
+    .option('--host <address>', 'the address to listen on; 0.0.0.0 shares it with the network', '127.0.0.1')
+    .action(async (opts: { port: string; host: string }) => {
+      const [{ loadConfig }, { parsePort, serveDashboard }] = await Promise.all([import('../config'), import('./serve')]);
+      const port = parsePort(opts.port);
+      await serveDashboard(loadConfig(), { host: opts.host, port }, err);
+    });
+
+  program
     .command('abort [workflowId]')
     .description('halt a run (or, with --all, every running experiment and scenario): every active fault is reverted at once')
     .requiredOption('--reason <text>', 'why, for the report')

@@ -5,7 +5,7 @@
  */
 import ms from 'ms';
 import type { Config } from '../config';
-import type { ResultsStore, RunKey, RunSummary } from '../store/types';
+import type { ResultsStore, RunFilter, RunKey, RunSummary } from '../store/types';
 import { MAX_LISTED_RUNS } from '../store/history';
 import { DEFAULT_SCORE_RUNS, experimentScores, runScore, SCORED_VERDICTS, systemScores, type ExperimentScore, type SystemScore } from './score';
 
@@ -27,6 +27,10 @@ export interface HistoryRun extends RunSummary {
 /** What `gameday history` asks for. */
 export interface HistoryQuery {
   experimentId?: string;
+  /** Only runs with this verdict (the scores are not filtered by it). */
+  verdict?: RunFilter['verdict'];
+  /** Only runs started this way (the scores are not filtered by it). */
+  trigger?: string;
   /** Only runs started since this many ms ago (scores too). */
   sinceMs?: number;
   /** Runs listed at most. @default DEFAULT_HISTORY_LIMIT */
@@ -64,7 +68,7 @@ export function parseSince(value: string): number {
 export async function readHistory(store: Pick<ResultsStore, 'listRuns'>, config: Pick<Config, 'temporalUiUrl' | 'namespace'>, q: HistoryQuery = {}, now = Date.now()): Promise<History> {
   const since = q.sinceMs === undefined ? undefined : new Date(now - q.sinceMs).toISOString();
   const n = q.scoreRuns ?? DEFAULT_SCORE_RUNS;
-  const listed = await store.listRuns({ experimentId: q.experimentId, since, limit: q.limit ?? DEFAULT_HISTORY_LIMIT });
+  const listed = await store.listRuns({ experimentId: q.experimentId, verdict: q.verdict, trigger: q.trigger, since, limit: q.limit ?? DEFAULT_HISTORY_LIMIT });
   // The previous window too, for the trend; unscored runs are not fetched.
   const scoring = { since, limit: MAX_LISTED_RUNS, perExperiment: 2 * n, verdictsOrRollbackIncomplete: SCORED_VERDICTS };
   const system = q.experimentId === undefined ? undefined : listed.find((r) => r.system)?.system;

@@ -34,8 +34,19 @@ export function judgedJournal(stored: Journal): Journal {
  *   store has no such run; the store's own errors (ResultsStoreUnreachable) when it cannot be read.
  */
 export async function readStoredRun(store: ResultsStore, storeUrl: string, workflowId: string, runId?: string): Promise<Journal> {
-  const journal = await store.readJournal(workflowId, runId);
+  const journal = await findStoredRun(store, workflowId, runId);
   if (!journal) throw new Error(`the results store at ${maskUrl(storeUrl)} has no run of workflow ${workflowId}${runId ? ` with run id ${runId}` : ''}`);
+  return journal;
+}
+
+/**
+ * A run from the results store as its report shows it (judged again, compared with the previous
+ * run), or undefined when the store has no such run.
+ * @throws the store's own errors (ResultsStoreUnreachable) when it cannot be read.
+ */
+export async function findStoredRun(store: ResultsStore, workflowId: string, runId?: string): Promise<Journal | undefined> {
+  const journal = await store.readJournal(workflowId, runId);
+  if (!journal) return undefined;
   const judged = judgedJournal(journal);
   return { ...judged, revalidation: await revalidationFor(store, judged) };
 }

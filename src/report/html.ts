@@ -44,6 +44,7 @@ ${section('hypothesis', 'Hypothesis', `<p>${e(j.hypothesis || 'none: the experim
 ${section('timeline', 'Timeline', timelineBody(timeline.charts, timeline.faults.length > 0))}
 ${section('hypothesis-vs-reality', 'Hypothesis vs reality', table(['Expectation', 'When', 'Expected', 'Observed', 'Verdict'], j.hypothesisVsReality.map((r) => [r.expectation, r.when, r.expected, r.observed, { text: r.ok ? 'PASS' : 'FAIL', cls: r.ok ? 'pass' : 'fail' }])))}
 ${section('remediation', 'Remediation', remediation(j))}
+${section('re-validation', 'Re-validation', revalidation(j))}
 ${(opts.sections ?? []).map(extraSection).join('\n')}
 ${section('rollback-record', 'Rollback record', rollbackTable(j))}
 ${section('rollback-procedure', 'Rollback procedure', procedure(j))}
@@ -62,6 +63,18 @@ ${section('events', 'Events', j.events.length ? `<ol class="events">${j.events.m
 }
 
 type Cell = string | { text: string; cls: string };
+
+/** The run beside the previous closed run of its experiment, as the Markdown report's section says it. */
+function revalidation(j: Journal): string {
+  const r = j.revalidation;
+  if (!r) return "<p class=\"none\">Not compared: this report was rendered without the results store's history.</p>";
+  if (!r.previous) return `<p>No earlier closed run of <code>${e(j.experimentId)}</code> in the results store: this is the first, nothing to compare with.</p>`;
+  const p = r.previous;
+  const seen = (x?: { observed: string; ok: boolean }) => (x ? `${x.ok ? 'met' : 'not met'}: ${x.observed}` : '—');
+  const cls = { fixed: 'pass', regressed: 'fail', unchanged: '', new: '', removed: '' };
+  return `<p>Compared with the previous run of <code>${e(j.experimentId)}</code>: workflow <code>${e(p.workflowId)}</code> (run <code>${e(p.runId)}</code>), started ${e(p.startedAt)}, verdict ${e(p.verdict ?? 'unknown')}.</p>
+${table(['Expectation', 'When', 'Expected', 'Change', 'Previous run', 'This run'], r.rows.map((x) => [x.expectation, x.when, x.expected, { text: x.status, cls: cls[x.status] }, seen(x.previous), seen(x.current)]))}`;
+}
 
 function section(id: string, title: string, body: string): string {
   return `<section id="${id}"><h2>${e(title)}</h2>\n${body}\n</section>`;

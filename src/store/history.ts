@@ -48,6 +48,8 @@ export async function listRuns(c: pg.PoolClient, f: RunFilter): Promise<RunSumma
   if (f.experimentId !== undefined) where.push(`experiment_id = ${param(f.experimentId)}`);
   if (f.system !== undefined) where.push(`target_system = ${param(f.system)}`);
   if (f.since !== undefined) where.push(`started_at >= ${param(f.since)}`);
+  if (f.verdict !== undefined) where.push(`verdict = ${param(f.verdict)}`);
+  if (f.trigger !== undefined) where.push(`trigger = ${param(f.trigger)}`);
   if (f.verdictsOrRollbackIncomplete) where.push(`(verdict = ANY(${param(f.verdictsOrRollbackIncomplete)}) OR rollback_status = 'incomplete')`);
   const filtered = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
   const picked =

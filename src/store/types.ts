@@ -136,6 +136,10 @@ export interface RunFilter {
   system?: string;
   /** Only runs started at or after this instant (ISO 8601). */
   since?: string;
+  /** Only runs with this verdict. */
+  verdict?: Verdict;
+  /** Only runs started this way (`cli`, `schedule`, `web-ui`, `manual`). */
+  trigger?: string;
   /** Runs at most. */
   limit: number;
   /** At most this many runs of each experiment (its newest). */
