@@ -260,7 +260,7 @@ export function buildProgram(): Command {
         return watch(handle, err);
       });
       await Promise.all([close(), client.connection.close()]);
-      out(`verdict: ${result.verdict} — ${result.reason}\nrollback: ${result.rollback}\nreport: ${result.reportDir}/report.md\nHTML report: ${result.reportDir}/report.html (open it in a browser; it works offline)\nTemporal Web UI: ${uiUrl(config)}`);
+      out(`verdict: ${result.verdict} — ${result.reason}\nrollback: ${result.rollback}\nreport: ${result.reportDir}/report.md\nHTML report: ${result.reportDir}/report.html (open it in a browser; it works offline)\nTemporal Web UI: ${uiUrl(config)}\ndashboard: npx gameday serve, then open http://127.0.0.1:8300/ (every run, its HTML report, the scores, the schedules)`);
     });
 
   return program;

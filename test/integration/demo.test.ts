@@ -27,6 +27,8 @@ test('gameday demo runs chaos-001 against the demo target system and finds the w
   assert.match(stdout, /^rollback: complete/m);
   assert.match(stdout, /Temporal Web UI: http:\/\/127\.0\.0\.1:8233\//);
   assert.match(stderr, /\[observe\]/);
+  assert.match(stdout, /^HTML report: .*report\.html/m);
+  assert.match(stdout, /^dashboard: npx gameday serve, then open http:\/\/127\.0\.0\.1:8300\//m);
   const reportPath = /^report: (.*)$/m.exec(stdout)?.[1];
   assert.ok(reportPath);
   const report = await readFile(reportPath, 'utf8');
