@@ -160,7 +160,7 @@ export function createActivities(deps: ActivityDeps) {
           key: dueKey(run, f.id),
           dueAtMs,
           stillInPlace: () => stillInPlace(client, run, f.id),
-          revert: async () => void (await revert(deps, f)),
+          revert: () => revert(deps, f),
           onDone: (o) => (o.reverted ? ctx.log.info(`reverted ${f.id} at its due time`) : ctx.log.info(`no due-time revert of ${f.id}: ${o.why}`)),
         });
       }
@@ -181,7 +181,8 @@ export function createActivities(deps: ActivityDeps) {
       const due = ctx.info.workflowExecution ? await dueReverts.disarm(dueKey(ctx.info.workflowExecution, f.id)) : undefined;
       try {
         const lines = await heartbeating(() => revert(deps, f));
-        return due?.reverted ? [`reverted at its due time by the worker that injected it (${due.at.toISOString()})`, ...lines] : lines;
+        // What the due-time revert did is the news; this second, idempotent one finds it done.
+        return due?.reverted ? [`reverted at its due time by the worker that injected it (${due.at.toISOString()})`, ...due.lines, ...lines.map((l) => `then: ${l}`)] : lines;
       } catch (err) {
         const { attempt, workflowExecution } = ctx.info;
         if (opts.tell && workflowExecution && tellsWorkflowAt(attempt)) {

@@ -16,12 +16,13 @@ export interface DueRevert {
    * been injected again since by another run, which this revert must not touch).
    */
   stillInPlace: () => Promise<boolean>;
-  revert: () => Promise<void>;
+  /** Reverts; resolves with what it did, in lines (as a fault family's revert says it). */
+  revert: () => Promise<string[]>;
   /** Told what happened, for the worker's log. */
   onDone?: (outcome: DueOutcome) => void;
 }
 
-export type DueOutcome = { key: string; reverted: true; at: Date } | { key: string; reverted: false; why: string };
+export type DueOutcome = { key: string; reverted: true; at: Date; lines: string[] } | { key: string; reverted: false; why: string };
 
 interface Entry {
   timer?: NodeJS.Timeout;
@@ -97,8 +98,8 @@ export class DueReverts {
 async function fire(d: DueRevert): Promise<DueOutcome> {
   try {
     if (!(await d.stillInPlace())) return { key: d.key, reverted: false, why: 'the run closed or reverted it already' };
-    await d.revert();
-    return { key: d.key, reverted: true, at: new Date() };
+    const lines = await d.revert();
+    return { key: d.key, reverted: true, at: new Date(), lines };
   } catch (e) {
     // The workflow's revert, retried without limit, takes over.
     return { key: d.key, reverted: false, why: (e as Error).message };

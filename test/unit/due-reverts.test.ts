@@ -9,7 +9,10 @@ function due(key: string, inMs: number, inPlace = true): DueRevert & { reverts: 
     dueAtMs: Date.now() + inMs,
     reverts: 0,
     stillInPlace: async () => inPlace,
-    revert: async () => void d.reverts++,
+    revert: async () => {
+      d.reverts++;
+      return ['unpaused container box'];
+    },
   };
   return d;
 }
@@ -24,6 +27,7 @@ test('a fault armed with a due time is reverted once it is due, and the workflow
   assert.equal(reverts.pending, 0);
   const outcome = await reverts.disarm('w/r/f1');
   assert.equal(outcome?.reverted, true);
+  assert.deepEqual(outcome?.reverted && outcome.lines, ['unpaused container box'], "the revert's own lines, for the run's record");
   assert.equal(await reverts.disarm('w/r/f1'), undefined, 'asked once, then forgotten');
 });
 
