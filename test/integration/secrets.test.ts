@@ -158,7 +158,8 @@ describe('secrets by reference', () => {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
     assert.ok(!scheduled.includes('injectFault') && !scheduled.includes('probeBaseline'), `activities scheduled: ${scheduled.join(', ')}`);
-    const failed = (history.events ?? []).map((e) => e.activityTaskFailedEventAttributes?.failure).find(Boolean);
+    // Targets are resolved in a local activity (patch local-start): its failure is in its marker.
+    const failed = (history.events ?? []).map((e) => e.activityTaskFailedEventAttributes?.failure ?? e.markerRecordedEventAttributes?.failure).find(Boolean);
     assert.equal(failed?.applicationFailureInfo?.type, 'SecretMissing');
     assert.equal(failed?.applicationFailureInfo?.nonRetryable, true);
     const state = await containerState(SLEEPER);
