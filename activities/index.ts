@@ -6,7 +6,7 @@ import { publishEvent as publish } from '../src/events';
 import { createJanitorActivities } from './janitor';
 import { createNotifyActivities, notifyRollbackFailing, type RevertRun } from './notify';
 import { injectFault as inject, revertFault as revert } from '../src/faults';
-import { dueKey, DueReverts } from '../src/faults/due-reverts';
+import { dueKey, DueReverts, type DueRevertTimers } from '../src/faults/due-reverts';
 import { stillInPlace } from './due-check';
 import { runCheck } from '../src/probes';
 import { writeReport as write } from '../src/report/write';
@@ -43,7 +43,7 @@ export interface ActivityDeps {
   store: ResultsStore;
   writer: StoreWriter;
   /** The worker's due-time reverts (src/faults/due-reverts.ts); one of its own when absent. */
-  dueReverts?: DueReverts;
+  dueReverts?: DueRevertTimers;
   /** The worker's own webhook (GAMEDAY_NOTIFY_URL …); none when unset. */
   notify?: NotifyRule;
   /** The Temporal Web UI's address (links in notifications); default http://127.0.0.1:8233. */
@@ -159,6 +159,7 @@ export function createActivities(deps: ActivityDeps) {
         dueReverts.arm({
           key: dueKey(run, f.id),
           dueAtMs,
+          fault: f,
           stillInPlace: () => stillInPlace(client, run, f.id),
           revert: () => revert(deps, f),
           onDone: (o) => (o.reverted ? ctx.log.info(`reverted ${f.id} at its due time`) : ctx.log.info(`no due-time revert of ${f.id}: ${o.why}`)),

@@ -38,6 +38,7 @@ const configSchema = z.object({
       }
     }),
   GAMEDAY_JANITOR: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
+  GAMEDAY_REVERTER: z.enum(['process', 'worker'], { error: 'expected process or worker' }).default('process'),
   GAMEDAY_EVENTS_NATS_URL: z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }).optional(),
   GAMEDAY_UI_URL: z.string().regex(/^https?:\/\/[^\s]+$/, { error: 'expected the Temporal Web UI\'s address, e.g. http://127.0.0.1:8233' }).optional(),
   // Never printed: a Slack hook's URL is its secret (messages name the variable only).
@@ -107,6 +108,12 @@ export interface Config {
    * faults of a terminated or timed-out run are reverted within seconds with nothing typed.
    */
   janitorSchedule: boolean;
+  /**
+   * Where a worker keeps its due-time reverts (GAMEDAY_REVERTER): `process`, the default, in a
+   * reverter process of their own at a higher priority (src/faults/reverter.ts); `worker`, in the
+   * worker's own event loop, behind its probes.
+   */
+  reverter: 'process' | 'worker';
   /** The Temporal Web UI that links in notifications point to (GAMEDAY_UI_URL, default http://127.0.0.1:<uiPort>). */
   uiUrl: string;
   /**
@@ -146,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     freezeFileRequired: e.GAMEDAY_FREEZE_FILE !== undefined,
     workflowTaskTimeout: e.GAMEDAY_WORKFLOW_TASK_TIMEOUT,
     janitorSchedule: e.GAMEDAY_JANITOR === 'on',
+    reverter: e.GAMEDAY_REVERTER,
     uiUrl: e.GAMEDAY_UI_URL ?? `http://127.0.0.1:${e.GAMEDAY_UI_PORT}`,
     notify: e.GAMEDAY_NOTIFY_URL
       ? { url: e.GAMEDAY_NOTIFY_URL, format: e.GAMEDAY_NOTIFY_FORMAT, on: e.GAMEDAY_NOTIFY_ON ?? DEFAULT_NOTIFY_ON, triggers: e.GAMEDAY_NOTIFY_TRIGGERS ?? DEFAULT_NOTIFY_TRIGGERS }

@@ -6,11 +6,15 @@
  * as that queue is long; a timer in the process that injected the fault is not.
  */
 
+import type { PlannedFault } from '../types';
+
 /** One fault to revert when it is due. */
 export interface DueRevert {
   /** The run and the fault: `<workflowId>/<runId>/<faultId>`. */
   key: string;
   dueAtMs: number;
+  /** The fault itself, for a reverter in another process (reverter.ts), which cannot call `revert`. */
+  fault?: PlannedFault;
   /**
    * Asked at the due time: false when the run closed or already reverted the fault (it may have
    * been injected again since by another run, which this revert must not touch).
@@ -35,14 +39,30 @@ const DISARM_WAIT_MS = 5_000;
 /** How long a fired entry is kept for the workflow's own revert to ask about it. */
 const KEEP_FIRED_MS = 10 * 60_000;
 
+/** What the activities need of due-time reverts, in this process (DueReverts) or in another (reverter.ts). */
+export interface DueRevertTimers {
+  /** Arms (or re-arms, for an inject that was retried) the revert of one fault at its due time. */
+  arm(d: DueRevert): void;
+  /**
+   * The workflow's own revert of the fault has started: the due-time revert is not needed any
+   * more. Resolves with what it did if it already fired (after it finished, so that the two never
+   * revert at once), undefined if it had not.
+   */
+  disarm(key: string): Promise<DueOutcome | undefined>;
+  /** Faults armed and not yet fired. */
+  readonly pending: number;
+  /** Stops every timer (the worker is closing). */
+  close(): void;
+}
+
 /**
- * The worker's due-time reverts, keyed by run and fault. Bounded by the faults in place on this
- * worker: an entry goes when the workflow's revert asks about it, or ten minutes after it fired.
+ * The worker's due-time reverts, keyed by run and fault, with their timers in this process.
+ * Bounded by the faults in place on this worker: an entry goes when the workflow's revert asks
+ * about it, or ten minutes after it fired.
  */
-export class DueReverts {
+export class DueReverts implements DueRevertTimers {
   private readonly entries = new Map<string, Entry>();
 
-  /** Arms (or re-arms, for an inject that was retried) the revert of one fault at its due time. */
   arm(d: DueRevert): void {
     this.cancel(d.key);
     const entry: Entry = {};
@@ -59,11 +79,6 @@ export class DueReverts {
     this.entries.set(d.key, entry);
   }
 
-  /**
-   * The workflow's own revert of the fault has started: the due-time revert is not needed any
-   * more. Resolves with what it did if it already fired (after it finished, so that the two never
-   * revert at once), undefined if it had not.
-   */
   async disarm(key: string): Promise<DueOutcome | undefined> {
     const entry = this.entries.get(key);
     this.cancel(key);
@@ -78,12 +93,10 @@ export class DueReverts {
     }
   }
 
-  /** Faults armed and not yet fired. */
   get pending(): number {
     return [...this.entries.values()].filter((e) => e.timer).length;
   }
 
-  /** Stops every timer (the worker is closing). */
   close(): void {
     for (const key of [...this.entries.keys()]) this.cancel(key);
   }

@@ -3,7 +3,8 @@ import { createActivities, type ActivityDeps } from '../../activities';
 import type { Config } from '../config';
 import { closeEvents } from '../events';
 import { connectDocker } from '../faults/docker';
-import { DueReverts } from '../faults/due-reverts';
+import { DueReverts, type DueRevertTimers } from '../faults/due-reverts';
+import { ReverterProcess } from '../faults/reverter';
 import { closePublishers } from '../probes/nats';
 import { migrateResultsStore } from '../store/migrate';
 import { openResultsStore } from '../store/postgres';
@@ -73,7 +74,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
   const writer = setup.deps?.writer ?? new StoreWriter(store);
   // In the background: a store that is down must never keep a worker from reverting faults.
   void migrateWhenReachable(config.resultsUrl);
-  const dueReverts = new DueReverts();
+  const dueReverts = dueRevertsFor(config, setup.deps);
   const deps: ActivityDeps = {
     docker: connectDocker(),
     client,
@@ -125,6 +126,17 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
       await Promise.all([connection.close(), client.connection.close(), closePublishers(), closeEvents(), setup.deps?.store ? undefined : store.close()]);
     },
   };
+}
+
+/**
+ * Due-time reverts in a reverter process of their own (src/faults/reverter.ts), unless configured
+ * otherwise or the activities were handed another Docker engine or environment than this
+ * process's (tests), which a separate process would not see: those revert in this process.
+ */
+function dueRevertsFor(config: Config, deps: Partial<ActivityDeps> | undefined): DueRevertTimers {
+  if (deps?.dueReverts) return deps.dueReverts;
+  if (config.reverter === 'worker' || deps?.docker || deps?.env) return new DueReverts();
+  return new ReverterProcess((msg) => Runtime.instance().logger.warn(msg));
 }
 
 /** Runs both workers; when one stops (shut down or failed), the other is shut down too. */

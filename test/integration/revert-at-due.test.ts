@@ -9,12 +9,13 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { loadConfig } from '../../src/config';
 import { connectDocker } from '../../src/faults/docker';
-import { DueReverts } from '../../src/faults/due-reverts';
+import { DueReverts, type DueRevertTimers } from '../../src/faults/due-reverts';
+import { ReverterProcess } from '../../src/faults/reverter';
 import { FAULTS_MEMO } from '../../src/search-attributes';
 import type { Experiment } from '../../src/spec/schema';
 import { openResultsStore } from '../../src/store/postgres';
@@ -24,6 +25,12 @@ import type { ExperimentResult, PlannedFault } from '../../src/types';
 import { containerState, eventually, removeContainer, startOkServer, startSleeper, workflowBundle } from '../helpers';
 
 const TARGET = 'gameday-test-revert-at-due';
+
+/** Where the due-time timers live: the worker's own process, or the reverter process a worker starts by default. */
+const REVERTERS: Record<string, () => DueRevertTimers> = {
+  'in the worker process': () => new DueReverts(),
+  'in the reverter process': () => new ReverterProcess(),
+};
 
 function experiment(url: string): Experiment {
   return {
@@ -38,9 +45,9 @@ function experiment(url: string): Experiment {
   };
 }
 
-describe('reverts at the due time', () => {
+for (const [where, reverter] of Object.entries(REVERTERS)) describe(`reverts at the due time, ${where}`, () => {
   const config = loadConfig();
-  const taskQueue = `test-revert-at-due-${process.pid}-${Date.now()}`;
+  const taskQueue = `test-revert-at-due-${process.pid}-${Date.now()}-${where.split(' ').pop()}`;
   let server: Awaited<ReturnType<typeof startOkServer>>;
   let client: Client;
   let connection: NativeConnection;
@@ -55,7 +62,7 @@ describe('reverts at the due time', () => {
     connection = await NativeConnection.connect({ address: config.temporalAddress });
     const store = openResultsStore(config.resultsUrl);
     const reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-due-'));
-    deps = { docker: connectDocker(), client, experimentsDir: config.experimentsDir, reportsDir, allowedTargets: [], store, writer: new StoreWriter(store), dueReverts: new DueReverts() };
+    deps = { docker: connectDocker(), client, experimentsDir: config.experimentsDir, reportsDir, allowedTargets: [], store, writer: new StoreWriter(store), dueReverts: reverter() };
     // The fault queue's worker runs throughout; the workflows' worker is started and stopped by the test.
     faults = await Worker.create({ connection, namespace: config.namespace, taskQueue: faultQueueOf(taskQueue), activities: createActivities(deps) });
     faultsRunning = faults.run();
@@ -90,8 +97,8 @@ describe('reverts at the due time', () => {
     };
   }
 
-  test('the container is unpaused at its due time while the workflow cannot run a task, and the run says so', async () => {
-    let workflows = await workflowWorker();
+  /** Starts a run and waits for its fault to be injected and recorded with its due time. */
+  async function injected(): Promise<{ handle: WorkflowHandle; fault: PlannedFault }> {
     const handle = await client.workflow.start('experiment', { workflowTaskTimeout: '2s', taskQueue, workflowId: `revert-at-due-${Date.now()}`, args: [{ spec: experiment(server.url) }] });
     const fault = await eventually(
       'the fault injected and recorded',
@@ -102,6 +109,12 @@ describe('reverts at the due time', () => {
       },
       30_000,
     );
+    return { handle, fault };
+  }
+
+  test('the container is unpaused at its due time while the workflow cannot run a task, and the run says so', async () => {
+    let workflows = await workflowWorker();
+    const { handle, fault } = await injected();
     assert.equal((await containerState(TARGET)).Paused, true, 'paused after the inject');
     await workflows.stop();
 
@@ -124,4 +137,28 @@ describe('reverts at the due time', () => {
       await workflows.stop();
     }
   });
+  if (where === 'in the reverter process') {
+    test('a reverter process killed after the inject is started again and still reverts the fault at its due time', async () => {
+      let workflows = await workflowWorker();
+      const { handle, fault } = await injected();
+      await workflows.stop();
+      const reverterPid = (deps.dueReverts as ReverterProcess).pid;
+      assert.ok(reverterPid, 'the reverter process runs once a fault is armed');
+      process.kill(reverterPid, 'SIGKILL');
+      const dueAt = Date.parse(fault.dueAt!);
+      await eventually('the container unpaused by the reverter started again', async () => !(await containerState(TARGET)).Paused, dueAt - Date.now() + 15_000);
+      const newPid = (deps.dueReverts as ReverterProcess).pid;
+      assert.ok(newPid && newPid !== reverterPid, 'another reverter process runs');
+      assert.equal(JSON.stringify((await handle.fetchHistory()).events).includes('"revertFault"'), false, 'the workflow has not reverted it itself');
+      workflows = await workflowWorker();
+      try {
+        const result = (await handle.result()) as ExperimentResult;
+        assert.equal(result.rollback, 'complete');
+        // Not the fault's self-limit, which would unpause it later and say nothing to the run.
+        assert.match(await readFile(path.join(result.reportDir, 'report.md'), 'utf8'), /reverted at its due time by the worker that injected it/);
+      } finally {
+        await workflows.stop();
+      }
+    });
+  }
 });
