@@ -23,6 +23,8 @@ export interface ConcurrencyPoint {
   experiments: number;
   pauseSeconds: number;
   probe: 'http' | 'docker';
+  /** Where the worker kept its due-time reverts (GAMEDAY_REVERTER); points without it predate the reverter process. */
+  reverter?: 'process' | 'worker';
   /** Real unpause (Docker event) − the fault's dueAt, ms. */
   revertLatenessMs: Summary;
   revertLatenessP99: Targeted;
@@ -96,6 +98,7 @@ async function measureN(fleet: Fleet, n: number, url: string, pause: string, pro
     experiments: n,
     pauseSeconds: Number(pause.replace('s', '')),
     probe,
+    reverter: process.env.GAMEDAY_REVERTER === 'worker' ? 'worker' : 'process',
     revertLatenessMs,
     revertLatenessP99: below(revertLatenessMs.p99, 1000, 'ms'),
     injectionSpreadMs: pauses.length ? round(Math.max(...pauses) - Math.min(...pauses)) : NaN,
@@ -115,9 +118,12 @@ async function measureN(fleet: Fleet, n: number, url: string, pause: string, pro
   };
 }
 
-/** The points of `older` whose N is not in `newer`, then `newer`, by N. */
+const reverterOf = (p: ConcurrencyPoint): string => p.reverter ?? 'worker';
+
+/** The points of `older` whose N and reverter are not in `newer`, then `newer`, by N. */
 export function mergePoints(older: ConcurrencyPoint[], newer: ConcurrencyPoint[]): ConcurrencyPoint[] {
-  return [...older.filter((o) => !newer.some((p) => p.experiments === o.experiments)), ...newer].sort((a, b) => a.experiments - b.experiments);
+  const same = (a: ConcurrencyPoint, b: ConcurrencyPoint): boolean => a.experiments === b.experiments && reverterOf(a) === reverterOf(b);
+  return [...older.filter((o) => !newer.some((p) => same(p, o))), ...newer].sort((a, b) => a.experiments - b.experiments || reverterOf(a).localeCompare(reverterOf(b)));
 }
 
 /**
