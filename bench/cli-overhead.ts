@@ -14,7 +14,7 @@ import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { stringify } from 'yaml';
 import type { ContainerEvents } from './containers';
-import { withContainers, withFleet } from './fleet';
+import { withFleet } from './fleet';
 import type { HttpTarget } from './http-target';
 import { below, progress, ROOT, summarize, withTimeout, type Summary, type Targeted } from './lib';
 import { fetchHistory, historyFacts, type History } from './runs';
@@ -68,114 +68,157 @@ export interface ToolOverhead {
   failures: string[];
 }
 
+/** `gameday run --wait`'s figures: wall time, the workflow's own part and where the rest went. */
+type GamedayOverhead = ToolOverhead & { workflowOverheadMs: Summary; cliOwnMs: Summary; phasesMs: Record<keyof Phases, Summary>; how: string };
+
 /** The part's figures. */
 export interface CliResult {
   /** workflowOverheadMs: the run's history, start to close, − 10 s; cliOwnMs: wall time − that history time. */
-  gameday: ToolOverhead & { workflowOverheadMs: Summary; cliOwnMs: Summary; phasesMs: Record<keyof Phases, Summary>; overheadP50: Targeted; how: string };
+  gameday: GamedayOverhead & { overheadP50: Targeted };
+  /** The same command from the plain build (tsc's output, ~450 modules, no code cache), in the same rounds: what the bundle saves. */
+  gamedayPlainBuild: GamedayOverhead;
   helpStartMs: Summary & { p50Target: Targeted };
+  helpStartPlainBuildMs: Summary;
   chaosToolkit: (ToolOverhead & { version: string; helpStartMs: Summary; how: string }) | { notMeasured: string };
   /** The issue author's Chaos Toolkit figure on the same pause, the reference when ours is not measured. */
   issueReferenceMs: number;
+  how: string;
 }
 
-async function gamedayRuns(client: Client, http: HttpTarget, runs: number, dir: string): Promise<Omit<CliResult['gameday'], 'overheadP50'>> {
-  const file = path.join(dir, 'pause-10s.yaml');
-  const spec = pauseSpec({ id: 'bench-cli-pause', container: CONTAINER, duration: `${PAUSE_MS / 1000}s`, url: http.url });
-  await writeFile(file, stringify(spec));
-  return withFleet(client, 'cli', [CONTAINER], async (fleet) => {
-    const overhead: number[] = [];
-    const workflow: number[] = [];
-    const own: number[] = [];
-    const paused: number[] = [];
-    const failures: string[] = [];
-    const phases: Phases[] = [];
-    for (let i = 0; i < runs; i++) {
-      const since = Date.now();
-      const r = await timed(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), 'run', file, '--wait', '--json'], { GAMEDAY_TASK_QUEUE: fleet.taskQueue }, dir);
-      const result = JSON.parse(r.stdout.trim().split('\n').pop() || '{}') as { workflowId?: string; verdict?: string };
-      if (r.code !== 0 || !result.workflowId) {
-        failures.push(`run ${i + 1}: exit ${r.code}, verdict ${result.verdict}: ${r.stderr.slice(-300)}`);
-        continue;
-      }
-      const exitedAt = Date.now();
-      const history = await fetchHistory(client, result.workflowId);
-      const ms = historyFacts(history).workflowMs;
-      const phase = phasesOf(history, since, exitedAt);
-      if (phase) phases.push(phase);
-      overhead.push(r.ms - PAUSE_MS);
-      if (ms !== undefined) workflow.push(ms - PAUSE_MS);
-      if (ms !== undefined) own.push(r.ms - ms);
-      await fleet.events.waitFor('unpause', i + 1, 2_000);
-      const p = pausedMs(fleet.events, since);
-      if (p !== undefined) paused.push(p);
-      progress(`gameday run --wait ${i + 1}/${runs}: ${Math.round(r.ms)} ms wall, workflow ${ms} ms, paused ${p === undefined ? '?' : Math.round(p)} ms`);
-    }
-    const phase = (k: keyof Phases): Summary => summarize(phases.map((p) => p[k]));
+/** One tool's samples, summarized by `overheadOf`. */
+class Samples {
+  overhead: number[] = [];
+  workflow: number[] = [];
+  own: number[] = [];
+  paused: number[] = [];
+  phases: Phases[] = [];
+  failures: string[] = [];
+
+  gameday(runs: number, how: string): GamedayOverhead {
+    const phase = (k: keyof Phases): Summary => summarize(this.phases.map((p) => p[k]));
     return {
-      overheadMs: summarize(overhead),
-      workflowOverheadMs: summarize(workflow),
-      cliOwnMs: summarize(own),
+      overheadMs: summarize(this.overhead),
+      workflowOverheadMs: summarize(this.workflow),
+      cliOwnMs: summarize(this.own),
       phasesMs: { cliBeforeStart: phase('cliBeforeStart'), runBeforeTimer: phase('runBeforeTimer'), runAfterTimer: phase('runAfterTimer'), cliAfterClose: phase('cliAfterClose') },
-      pausedMs: summarize(paused),
+      pausedMs: summarize(this.paused),
       runs,
-      failures,
-      how: '`node bin/gameday.js run <file> --wait --json` against a spawned `gameday worker`; the file pauses one busybox container for 10 s, a steady state of one http probe of the bench, no observe probes',
+      failures: this.failures,
+      how,
     };
-  });
+  }
 }
 
-async function chaosToolkitRuns(runs: number, dir: string): Promise<CliResult['chaosToolkit']> {
-  if (!existsSync(CTK)) return { notMeasured: `Chaos Toolkit not found at ${CTK} (python3 -m venv /tmp/ctk && /tmp/ctk/bin/pip install chaostoolkit)` };
-  const version = (await timed(CTK, ['--version'], {}, dir)).stdout.trim();
+/** The pauses and unpauses so far, shared by every tool pausing the one container. */
+interface Round {
+  events: ContainerEvents;
+  unpauses: number;
+}
+
+/** One `gameday run <file> --wait --json` through `cli` (bin/gameday.js, or the plain build), into `into`. */
+async function gamedayRun(client: Client, taskQueue: string, round: Round, cli: string, file: string, dir: string, into: Samples, label: string): Promise<void> {
+  const since = Date.now();
+  const r = await timed(process.execPath, [cli, 'run', file, '--wait', '--json'], { GAMEDAY_TASK_QUEUE: taskQueue }, dir);
+  const exitedAt = Date.now();
+  const result = JSON.parse(r.stdout.trim().split('\n').pop() || '{}') as { workflowId?: string; verdict?: string };
+  if (r.code !== 0 || !result.workflowId) {
+    into.failures.push(`${label}: exit ${r.code}, verdict ${result.verdict}: ${r.stderr.slice(-300)}`);
+    return;
+  }
+  const history = await fetchHistory(client, result.workflowId);
+  const ms = historyFacts(history).workflowMs;
+  const phase = phasesOf(history, since, exitedAt);
+  if (phase) into.phases.push(phase);
+  into.overhead.push(r.ms - PAUSE_MS);
+  if (ms !== undefined) into.workflow.push(ms - PAUSE_MS);
+  if (ms !== undefined) into.own.push(r.ms - ms);
+  await round.events.waitFor('unpause', ++round.unpauses, 2_000);
+  const p = pausedMs(round.events, since);
+  if (p !== undefined) into.paused.push(p);
+  progress(`${label}: ${Math.round(r.ms)} ms wall, workflow ${ms} ms, paused ${p === undefined ? '?' : Math.round(p)} ms`);
+}
+
+/** The Chaos Toolkit experiment of the same pause, written to `dir`. */
+async function chaosToolkitFile(dir: string): Promise<string> {
   const file = path.join(dir, 'ctk-pause-10s.json');
   const docker = (verb: string): unknown => ({ type: 'action', name: `${verb} ${CONTAINER}`, provider: { type: 'process', path: 'docker', arguments: [verb, CONTAINER] } });
   const experiment = { version: '1.0.0', title: 'pause for 10 s', description: 'Gameday bench', method: [{ ...(docker('pause') as object), pauses: { after: PAUSE_MS / 1000 } }], rollbacks: [docker('unpause')] };
   await writeFile(file, JSON.stringify(experiment, null, 2));
-  return withContainers([CONTAINER], async (events) => {
-    const overhead: number[] = [];
-    const paused: number[] = [];
-    const failures: string[] = [];
-    for (let i = 0; i < runs; i++) {
-      const since = Date.now();
-      const r = await timed(CTK, ['--no-version-check', '--log-file', path.join(dir, 'chaostoolkit.log'), 'run', '--journal-path', path.join(dir, 'journal.json'), file], {}, dir);
-      await events.waitFor('unpause', i + 1, 2_000);
-      const p = pausedMs(events, since);
-      if (r.code !== 0 || p === undefined) failures.push(`run ${i + 1}: exit ${r.code}${p === undefined ? ', no pause/unpause seen' : ''}`);
-      else {
-        overhead.push(r.ms - PAUSE_MS);
-        paused.push(p);
-      }
-      progress(`chaos run ${i + 1}/${runs}: ${Math.round(r.ms)} ms wall, paused ${p === undefined ? '?' : Math.round(p)} ms`);
-    }
-    const help: number[] = [];
-    for (let i = 0; i < runs; i++) help.push((await timed(CTK, ['--help'], {}, dir)).ms);
-    return {
-      version,
-      overheadMs: summarize(overhead),
-      pausedMs: summarize(paused),
-      helpStartMs: summarize(help),
-      runs,
-      failures,
-      how: '`chaos --no-version-check run exp.json` (a venv in /tmp, not committed): a process action `docker pause <c>` with pauses.after 10, a rollback `docker unpause <c>`; wall time − 10 s',
-    };
-  });
+  return file;
 }
 
-/** The part: `runs` runs of each tool, and `gameday --help` started `runs` times. */
+/** One `chaos run` of the same pause, into `into`. */
+async function chaosToolkitRun(round: Round, file: string, dir: string, into: Samples, label: string): Promise<void> {
+  const since = Date.now();
+  const r = await timed(CTK, ['--no-version-check', '--log-file', path.join(dir, 'chaostoolkit.log'), 'run', '--journal-path', path.join(dir, 'journal.json'), file], {}, dir);
+  await round.events.waitFor('unpause', ++round.unpauses, 2_000);
+  const p = pausedMs(round.events, since);
+  if (r.code !== 0 || p === undefined) into.failures.push(`${label}: exit ${r.code}${p === undefined ? ', no pause/unpause seen' : ''}`);
+  else {
+    into.overhead.push(r.ms - PAUSE_MS);
+    into.paused.push(p);
+  }
+  progress(`${label}: ${Math.round(r.ms)} ms wall, paused ${p === undefined ? '?' : Math.round(p)} ms`);
+}
+
+/**
+ * The part: `runs` rounds, each of them `gameday run --wait` (bin/gameday.js: the bundle), the same
+ * from the plain build, `chaos run`, then `--help` of each: interleaved, so that every tool meets
+ * the same load on this shared machine.
+ */
 export async function cliOverhead(client: Client, http: HttpTarget, runs: number): Promise<CliResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gameday-bench-cli-'));
   try {
-    return await withTimeout('cli overhead', runs * 2 * 60_000 + 120_000, (async () => {
-      const gameday = await gamedayRuns(client, http, runs, dir);
-      const help: number[] = [];
-      for (let i = 0; i < runs; i++) help.push((await timed(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), '--help'], {}, dir)).ms);
+    return await withTimeout('cli overhead', runs * 3 * 60_000 + 120_000, (async () => {
+      const file = path.join(dir, 'pause-10s.yaml');
+      await writeFile(file, stringify(pauseSpec({ id: 'bench-cli-pause', container: CONTAINER, duration: `${PAUSE_MS / 1000}s`, url: http.url })));
+      // The plain build as bin/gameday.js ran it before the bundle.
+      const plain = path.join(dir, 'plain-build.js');
+      await writeFile(plain, `require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))}).main();\n`);
+      const bin = path.join(ROOT, 'bin', 'gameday.js');
+      const ctk = existsSync(CTK);
+      const version = ctk ? (await timed(CTK, ['--version'], {}, dir)).stdout.trim() : '';
+      const ctkFile = await chaosToolkitFile(dir);
+      const [bundled, fromPlain, chaos] = [new Samples(), new Samples(), new Samples()];
+      const [help, helpPlain, helpCtk]: number[][] = [[], [], []];
+      await withFleet(client, 'cli', [CONTAINER], async (fleet) => {
+        const round: Round = { events: fleet.events, unpauses: 0 };
+        for (let i = 1; i <= runs; i++) {
+          await gamedayRun(client, fleet.taskQueue, round, bin, file, dir, bundled, `gameday run --wait ${i}/${runs}`);
+          await gamedayRun(client, fleet.taskQueue, round, plain, file, dir, fromPlain, `plain build run --wait ${i}/${runs}`);
+          if (ctk) await chaosToolkitRun(round, ctkFile, dir, chaos, `chaos run ${i}/${runs}`);
+          help.push((await timed(process.execPath, [bin, '--help'], {}, dir)).ms);
+          helpPlain.push((await timed(process.execPath, [plain, '--help'], {}, dir)).ms);
+          if (ctk) helpCtk.push((await timed(CTK, ['--help'], {}, dir)).ms);
+        }
+      });
+      const how = '`node bin/gameday.js run <file> --wait --json` against a spawned `gameday worker`; the file pauses one busybox container for 10 s, a steady state of one http probe of the bench, no observe probes';
+      const gameday = bundled.gameday(runs, how);
       const helpStartMs = summarize(help);
-      progress(`gameday --help: p50 ${helpStartMs.p50} ms`);
-      const chaosToolkit = await chaosToolkitRuns(runs, dir);
-      // Against Chaos Toolkit on this machine in the same bench run when it was measured (the same load), else the issue author's figure.
+      progress(`gameday --help: p50 ${helpStartMs.p50} ms (plain build ${summarize(helpPlain).p50} ms)`);
+      const chaosToolkit: CliResult['chaosToolkit'] = ctk
+        ? {
+            version,
+            overheadMs: summarize(chaos.overhead),
+            pausedMs: summarize(chaos.paused),
+            helpStartMs: summarize(helpCtk),
+            runs,
+            failures: chaos.failures,
+            how: '`chaos --no-version-check run exp.json` (a venv in /tmp, not committed): a process action `docker pause <c>` with pauses.after 10, a rollback `docker unpause <c>`; wall time − 10 s',
+          }
+        : { notMeasured: `Chaos Toolkit not found at ${CTK} (python3 -m venv /tmp/ctk && /tmp/ctk/bin/pip install chaostoolkit)` };
+      // Against Chaos Toolkit on this machine in the same rounds when it was measured (the same load), else the issue author's figure.
       const ctkP50 = 'overheadMs' in chaosToolkit ? chaosToolkit.overheadMs.p50 : undefined;
-      const overheadP50 = ctkP50 === undefined ? below(gameday.overheadMs.p50, 250, 'ms (Chaos Toolkit on the same pause, the issue author)') : below(gameday.overheadMs.p50, ctkP50, 'ms (Chaos Toolkit on the same pause, this machine, this bench run)');
-      return { gameday: { ...gameday, overheadP50 }, helpStartMs: { ...helpStartMs, p50Target: below(helpStartMs.p50, 300, 'ms') }, chaosToolkit, issueReferenceMs: 250 };
+      const overheadP50 = ctkP50 === undefined ? below(gameday.overheadMs.p50, 250, 'ms (Chaos Toolkit on the same pause, the issue author)') : below(gameday.overheadMs.p50, ctkP50, 'ms (Chaos Toolkit on the same pause, this machine, the same rounds)');
+      return {
+        gameday: { ...gameday, overheadP50 },
+        gamedayPlainBuild: fromPlain.gameday(runs, 'the same, through `require(dist/src/cli/main.js).main()`: the plain build, as bin/gameday.js ran every command before the bundle'),
+        helpStartMs: { ...helpStartMs, p50Target: below(helpStartMs.p50, 300, 'ms') },
+        helpStartPlainBuildMs: summarize(helpPlain),
+        chaosToolkit,
+        issueReferenceMs: 250,
+        how: `${runs} rounds, each: gameday run --wait (bundle), the same from the plain build, chaos run, then --help of each; one container, one worker`,
+      };
     })());
   } finally {
     await rm(dir, { recursive: true, force: true });

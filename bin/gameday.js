@@ -1,13 +1,28 @@
 #!/usr/bin/env node
-// The compiled CLI: `npm ci` builds dist/ (the prepare script), as does `npm run build`.
-let cli;
-try {
-  cli = require('../dist/src/cli/main');
-} catch (e) {
-  if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes('dist/src/cli/main')) {
-    console.error('gameday: not built yet: run `npm run build` in the project folder first');
-    process.exit(1);
-  }
-  throw e;
+// The compiled CLI: `npm ci` builds dist/ (the prepare script), as does `npm run build`: tsc, then
+// scripts/bundle-cli.js. The commands that start often run from that bundle with a code cache
+// (start-up is mostly loading modules); those that run a worker, Docker, PostgreSQL or a web
+// server run from the plain build, where every package is the one in node_modules.
+const { statSync } = require('node:fs');
+const path = require('node:path');
+
+const PLAIN = new Set(['dev', 'worker', 'demo', 'serve', 'report', 'history']);
+const dist = path.join(__dirname, '..', 'dist');
+const main = path.join(dist, 'src', 'cli', 'main.js');
+const bundle = path.join(dist, 'bundle', 'cli.js');
+
+const mtime = (file) => statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+const mainBuilt = mtime(main);
+if (mainBuilt === undefined) {
+  console.error('gameday: not built yet: run `npm run build` in the project folder first');
+  process.exit(1);
 }
-cli.main();
+const first = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const command = first === undefined ? 'help' : /^[a-z-]+$/.test(first) ? first : 'other';
+const bundled = mtime(bundle);
+// A bundle older than the plain build (tsc run alone) would be stale: the plain build then.
+if (PLAIN.has(command) || bundled === undefined || bundled < mainBuilt) require(main).main();
+else {
+  const { codeCacheFile, requireWithCodeCache } = require(path.join(dist, 'src', 'cli', 'code-cache.js'));
+  requireWithCodeCache(bundle, codeCacheFile(bundle, command)).exports.main();
+}

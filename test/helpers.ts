@@ -18,6 +18,8 @@ import type { ActivityDeps } from '../activities';
 import type { Experiment } from '../src/spec/schema';
 import type { ExperimentResult } from '../src/types';
 
+export { gameday, gamedayLoading, type CliRun } from './cli-process';
+
 export const docker = new Docker();
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -197,32 +199,6 @@ export async function recordHistory(workflowId: string, name: string, address = 
   );
   // The workflow id goes with it: replay must see the same id (child workflow ids derive from it).
   await writeFile(path.join(ROOT, 'test', 'histories', `${name}.json`), JSON.stringify({ workflowId, history: JSON.parse(json) as unknown }, null, 1));
-}
-
-/** What `gameday <args>` printed, and its exit code. */
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the `gameday` CLI as a user does, in a process of its own; never rejects. */
-export async function gameday(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve) =>
-    execFile(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), ...args], { env: { ...process.env, ...env }, cwd: ROOT }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
-}
-
-/** Runs the CLI as `gameday` does, and lists every module the process loaded (test/loaded-modules.ts). */
-export async function gamedayLoading(args: string[], env: Record<string, string> = {}): Promise<{ run: CliRun; loaded: string[] }> {
-  const { readFile } = await import('node:fs/promises');
-  const list = path.join(await mkdtemp(path.join(os.tmpdir(), 'gameday-modules-')), 'loaded.json');
-  const hook = path.join(__dirname, 'loaded-modules.js');
-  const run = await gameday(args, { ...env, NODE_OPTIONS: `--require ${hook}`, GAMEDAY_LOADED_MODULES_FILE: list });
-  return { run, loaded: JSON.parse(await readFile(list, 'utf8')) as string[] };
 }
 
 /** An HTTP server on 127.0.0.1 that answers `ok`, for probes that must be cheap; its URL and a close. */

@@ -156,20 +156,6 @@ describe('the gameday CLI', () => {
     assert.ok(existsSync(path.join(result.reportDir, 'report.md')));
   });
 
-  test('--help lists the commands and loads neither the Temporal client nor the worker, dockerode or zod', async () => {
-    const { run, loaded } = await gamedayLoading(['--help']);
-    assert.equal(run.code, 0, run.stderr);
-    for (const command of ['run', 'validate', 'status', 'abort', 'schedule', 'worker']) assert.match(run.stdout, new RegExp(`^  ${command}\\b`, 'm'));
-    for (const heavy of ['@temporalio/worker', '@temporalio/client', 'dockerode', 'zod']) assert.deepEqual(loaded.filter((f) => f.includes(`/node_modules/${heavy}/`)), [], heavy);
-  });
-
-  test('validate loads the schemas but no Temporal or Docker module', async () => {
-    const { run, loaded } = await gamedayLoading(['validate', path.join(ROOT, 'experiments', 'chaos-001-nats-broker-pause.yaml')]);
-    assert.equal(run.code, 0, run.stderr);
-    assert.ok(loaded.some((f) => f.includes('/node_modules/zod/')));
-    for (const heavy of ['@temporalio/', 'dockerode', 'nats']) assert.deepEqual(loaded.filter((f) => f.includes(`/node_modules/${heavy}`)), [], heavy);
-  });
-
   test('validate of a JSON file nested 10000 levels deep prints one line naming the file and the depth', async () => {
     const deep = path.join(dir, 'deep.json');
     await writeFile(deep, '{"id":' + '['.repeat(10_000) + ']'.repeat(10_000) + '}');
@@ -178,16 +164,18 @@ describe('the gameday CLI', () => {
     assert.deepEqual(run.stderr.trim().split('\n'), [`${deep}: line 1: nested more than 32 levels deep (objects and lists within each other); at most 32`]);
   });
 
-  test('run --wait of a 1 s pause prints the verdict and exits 0, without loading the worker or dockerode', async () => {
+  test('run --wait of a 1 s pause prints the verdict and exits 0, from the bundle, without loading the worker, dockerode, pg or NATS', async () => {
     const file = path.join(dir, 'cli-fast.yaml');
     await writeFile(file, YAML.stringify(pauseExperiment('cli-fast', NATS, nats.url, '1s')));
-    const { run, loaded } = await gamedayLoading(['run', file, '--wait'], env);
+    const { run, loaded, required } = await gamedayLoading(['run', file, '--wait'], env);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^verdict: passed — the hypothesis held/m);
     assert.match(run.stdout, /^rollback: complete$/m);
     assert.match(run.stderr, /^started cli-fast-/m);
+    // From the bundle (the start-up tests in test/unit/cli-start.test.ts cover the light commands).
+    assert.ok(required.includes(path.join(ROOT, 'dist', 'bundle', 'cli.js')));
     assert.ok(loaded.some((f) => f.includes('/node_modules/@temporalio/client/')));
-    for (const heavy of ['@temporalio/worker', 'dockerode']) assert.deepEqual(loaded.filter((f) => f.includes(`/node_modules/${heavy}/`)), [], heavy);
+    for (const heavy of ['@temporalio/worker', '@temporalio/core-bridge', 'webpack', 'dockerode', 'pg', 'node-pg-migrate', 'fastify', 'nats']) assert.deepEqual(loaded.filter((f) => f.includes(`/node_modules/${heavy}/`)), [], heavy);
     assert.equal((await containerState(NATS)).Paused, false);
   });
 

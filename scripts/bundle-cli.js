@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// The second half of `npm run build` (and of `prepare`, after `npm ci`): bundles the compiled CLI
+// (dist/src/cli/main.js and what it reaches) into one file, dist/bundle/cli.js, which
+// bin/gameday.js loads for the commands that start often (run, status, abort, validate, --help...).
+// One file instead of ~450 modules saves their resolution, reads and compiles; bin/gameday.js adds
+// a V8 code cache on top (src/cli/code-cache.ts). Measured in bench/cli-overhead.ts; see README.md.
+const { rmSync } = require('node:fs');
+const path = require('node:path');
+const { readFile } = require('node:fs/promises');
+const esbuild = require('esbuild');
+
+const root = path.resolve(__dirname, '..');
+const outfile = path.join(root, 'dist', 'bundle', 'cli.js');
+
+/**
+ * Packages of the commands that bin/gameday.js runs from the plain build (the worker, Docker,
+ * PostgreSQL, the web server, the notifications): never in the bundle. Should a bundled command
+ * reach one after all, it loads from node_modules as it would without the bundle.
+ */
+const EXTERNAL = ['@temporalio/worker', '@temporalio/activity', '@temporalio/testing', 'dockerode', 'pg', 'pg-query-stream', 'node-pg-migrate', 'fastify', 'nats', 'uplot', 'playwright-core'];
+
+/**
+ * Each module of the bundle says when it runs, on a list that only a test's preload creates
+ * (test/loaded-modules.ts): the bundle's stand-in for require.cache, so that a test can tell which
+ * modules a command loaded. Without the list it is one property read per module.
+ */
+const recordModules = {
+  name: 'record-modules',
+  setup(build) {
+    build.onLoad({ filter: /\.(c|m)?js$/ }, async (args) => {
+      const contents = await readFile(args.path, 'utf8');
+      // After a leading "use strict" and a shebang, which must stay first.
+      const head = /^(#![^\n]*\n)?(\s*(['"])use strict\3;?)?/.exec(contents)[0];
+      const record = `globalThis.__gamedayBundleModules?.push(${JSON.stringify(path.relative(root, args.path))});`;
+      return { contents: head + record + contents.slice(head.length), loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
+async function main() {
+  // The code caches of the previous bundle (bin/gameday.js keeps them beside it) are stale now.
+  rmSync(path.dirname(outfile), { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: [path.join(root, 'dist', 'src', 'cli', 'main.js')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // Less to read and to decode: minified, it is a third the size, and pure ASCII (a comment with
+    // one non-Latin-1 character makes V8 hold the whole source as a two-byte string). Stack traces
+    // map back through cli.js.map with `node --enable-source-maps`.
+    minify: true,
+    sourcemap: true,
+    external: EXTERNAL,
+    plugins: [recordModules],
+    logLevel: 'warning',
+    logOverride: {
+      // src/worker's require.resolve('../../workflows'): the worker runs from the plain build.
+      'require-resolve-not-external': 'silent',
+    },
+  });
+}
+
+main().catch((e) => {
+  console.error(`bundle-cli: ${e.message}`);
+  process.exit(1);
+});
