@@ -66,15 +66,17 @@ describe('metrics', () => {
 
   test('during a run /metrics shows the SDK\'s metrics, the run and its fault in place; after it, none in place and the revert\'s lateness', async () => {
     const before = await scrape(address);
-    const handle = await worker.start(pauseFor('6s', server.url), `metrics-pause-${Date.now()}`);
-    await eventually('the container is paused', async () => (await containerState(TARGET)).Paused, 30_000);
+    const handle = await worker.start({ spec: pauseFor('6s', server.url) }, `metrics-pause-${Date.now()}`);
+    const ended = (handle.result() as Promise<ExperimentResult>).then((r) => assert.fail(`the run ended before its fault was seen: ${r.verdict}: ${r.reason}`));
+    await Promise.race([eventually('the container is paused', async () => (await containerState(TARGET)).Paused, 30_000), ended]);
 
     const during = await eventually('the fault is counted in place', async () => {
       const s = await scrape(address);
       return valueOf(s, 'gameday_faults_in_place', PAUSE) === 1 ? s : undefined;
     });
     assert.ok(during.some((s) => s.name.startsWith('temporal_')), 'the SDK\'s temporal_* series are served on the same endpoint');
-    assert.ok(valueOf(during, 'temporal_worker_task_slots_available') !== undefined || during.some((s) => s.name.startsWith('temporal_request')), 'worker or client series of the SDK are present');
+    assert.notEqual(valueOf(during, 'temporal_worker_task_slots_available'), undefined, 'the SDK worker\'s slots are served');
+    assert.notEqual(valueOf(during, 'temporal_request'), undefined, 'the SDK\'s requests to the server are served');
     assert.ok((valueOf(during, 'gameday_experiments_running') ?? 0) >= 1, 'the run counts as running');
     assert.equal(valueOf(during, 'gameday_rollbacks_failing', PAUSE), 0);
 
@@ -95,8 +97,8 @@ describe('metrics', () => {
     const before = await scrape(address);
     // Every sample's latency is at least 0 ms: the first sample breaches.
     const spec = pauseFor('30s', server.url, { guardrails: [{ name: 'always breached', probe: { kind: 'http', url: server.url, timeout: '1s' }, abortWhen: { latencyMs: { atLeast: 0 } }, interval: '200ms' }] });
-    const result = (await (await worker.start(spec, `metrics-guardrail-${Date.now()}`)).result()) as ExperimentResult;
-    assert.equal(result.verdict, 'aborted');
+    const result = (await (await worker.start({ spec }, `metrics-guardrail-${Date.now()}`)).result()) as ExperimentResult;
+    assert.equal(result.verdict, 'aborted', result.reason);
     assert.equal(result.rollback, 'complete');
 
     const end = await scrape(address);
