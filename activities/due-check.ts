@@ -22,3 +22,16 @@ export async function stillInPlace(client: Client, run: { workflowId: string; ru
     return !(e instanceof WorkflowNotFoundError);
   }
 }
+
+/**
+ * Whether a run is still open, for the metrics' reconciliation (src/metrics/gameday.ts): false
+ * only when the server says it closed or does not know it; no answer in time keeps it counted.
+ */
+export async function stillRunning(client: Client, run: { workflowId: string; runId: string }): Promise<boolean> {
+  try {
+    const d = await client.withDeadline(Date.now() + DESCRIBE_DEADLINE_MS, () => client.workflow.getHandle(run.workflowId, run.runId).describe());
+    return d.status.name === 'RUNNING';
+  } catch (e) {
+    return !(e instanceof WorkflowNotFoundError);
+  }
+}

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { noopMetricMeter } from '@temporalio/common';
 import type Docker from 'dockerode';
 import { GamedayError } from '../src/errors';
 import { publishEvent as publish } from '../src/events';
@@ -8,6 +9,7 @@ import { createNotifyActivities, notifyRollbackFailing, type RevertRun } from '.
 import { injectFault as inject, revertFault as revert } from '../src/faults';
 import { dueKey, DueReverts, type DueRevertTimers } from '../src/faults/due-reverts';
 import { stillInPlace } from './due-check';
+import { GamedayMetrics } from '../src/metrics/gameday';
 import { runCheck } from '../src/probes';
 import { writeReport as write } from '../src/report/write';
 import { findExperiment, findScenario, parseExperiment, parseScenario, planExperiment as plan } from '../src/spec/loader';
@@ -50,6 +52,8 @@ export interface ActivityDeps {
   uiUrl?: string;
   /** The namespace, for those links; default `default`. */
   namespace?: string;
+  /** The process's Gameday metrics (src/metrics/gameday.ts); none recorded when absent. */
+  metrics?: GamedayMetrics;
 }
 
 /**
@@ -93,13 +97,22 @@ async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
  */
 export function createActivities(deps: ActivityDeps) {
   const dueReverts = deps.dueReverts ?? new DueReverts();
+  const metrics = deps.metrics ?? new GamedayMetrics(noopMetricMeter);
+  /** The current activity's run, absent outside a workflow (a test calling the function). */
+  const runOf = (): { workflowId: string; runId: string } | undefined => {
+    try {
+      return Context.current().info.workflowExecution;
+    } catch {
+      return undefined;
+    }
+  };
   const notifyDeps = { notify: deps.notify, uiUrl: deps.uiUrl ?? 'http://127.0.0.1:8233', namespace: deps.namespace ?? 'default', env: deps.env };
   return {
-    ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify }),
+    ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify, metrics }),
     ...createNotifyActivities(notifyDeps),
     /** Validates the input (a catalog id or a whole spec) and fills in its defaults. */
     async planExperiment(input: ExperimentInput): Promise<ExperimentPlan> {
-      return permanent(async () => {
+      const planned = await permanent(async () => {
         if ('experiment' in input) {
           const { spec, file } = await findExperiment(deps.experimentsDir, input.experiment);
           return plan(spec, file);
@@ -107,6 +120,10 @@ export function createActivities(deps: ActivityDeps) {
         const source = input.source ?? '<input>';
         return plan(parseExperiment(input.spec, source), source);
       });
+      // Running from its plan to its report (a scenario plans its stages elsewhere).
+      const run = runOf();
+      if (run) metrics.experimentStarted(run);
+      return planned;
     },
 
     /**
@@ -138,7 +155,10 @@ export function createActivities(deps: ActivityDeps) {
     /** Returns what the inject did, in lines for the run's events (may be none). */
     async injectFault(f: PlannedFault): Promise<string[]> {
       Context.current().log.info(`inject ${f.id}: ${f.description}`);
-      return heartbeating(() => permanent(() => inject(deps, f)));
+      const lines = await heartbeating(() => permanent(() => inject(deps, f)));
+      const run = runOf();
+      if (run) metrics.faultInjected(run, f.id, f.fault.kind);
+      return lines;
     },
 
     /**
@@ -152,6 +172,7 @@ export function createActivities(deps: ActivityDeps) {
       const lines = await heartbeating(() => permanent(() => inject(deps, f)));
       const injectedAt = Date.now();
       const run = ctx.info.workflowExecution;
+      if (run) metrics.faultInjected(run, f.id, f.fault.kind);
       if (f.durationMs === undefined) return { lines, injectedAt: new Date(injectedAt).toISOString() };
       const dueAtMs = injectedAt + f.durationMs;
       const client = deps.client;
@@ -162,7 +183,12 @@ export function createActivities(deps: ActivityDeps) {
           fault: f,
           stillInPlace: () => stillInPlace(client, run, f.id),
           revert: () => revert(deps, f),
-          onDone: (o) => (o.reverted ? ctx.log.info(`reverted ${f.id} at its due time`) : ctx.log.info(`no due-time revert of ${f.id}: ${o.why}`)),
+          onDone: (o) => {
+            if (o.reverted) metrics.faultReverted(run, f.id, f.fault.kind, 'due-time', dueAtMs, o.at.getTime());
+            else if (o.failed) metrics.revertFailed(run, f.id, f.fault.kind, 'due-time');
+            else metrics.faultGone(run, f.id);
+            ctx.log.info(o.reverted ? `reverted ${f.id} at its due time` : `no due-time revert of ${f.id}: ${o.why}`);
+          },
         });
       }
       return { lines, injectedAt: new Date(injectedAt).toISOString(), dueAt: new Date(dueAtMs).toISOString() };
@@ -180,11 +206,14 @@ export function createActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       ctx.log.info(`revert ${f.id}: ${f.description}`);
       const due = ctx.info.workflowExecution ? await dueReverts.disarm(dueKey(ctx.info.workflowExecution, f.id)) : undefined;
+      const run = ctx.info.workflowExecution;
       try {
         const lines = await heartbeating(() => revert(deps, f));
+        if (run) metrics.faultReverted(run, f.id, f.fault.kind, 'workflow', f.dueAt ? Date.parse(f.dueAt) : undefined);
         // What the due-time revert did is the news; this second, idempotent one finds it done.
         return due?.reverted ? [`reverted at its due time by the worker that injected it (${due.at.toISOString()})`, ...due.lines, ...lines.map((l) => `then: ${l}`)] : lines;
       } catch (err) {
+        if (run) metrics.revertFailed(run, f.id, f.fault.kind, 'workflow');
         const { attempt, workflowExecution } = ctx.info;
         if (opts.tell && workflowExecution && tellsWorkflowAt(attempt)) {
           const failing = { faultId: f.id, description: f.description, attempts: attempt, error: (err as Error).message, since: new Date(ctx.info.scheduledTimestampMs).toISOString() };
@@ -204,7 +233,9 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async writeReport(journal: Journal): Promise<{ reportDir: string }> {
-      return { reportDir: await write(deps.reportsDir, journal) };
+      const reportDir = await write(deps.reportsDir, journal);
+      metrics.experimentEnded(journal);
+      return { reportDir };
     },
 
     /** Validates a scenario (an id or a whole spec) and gives each stage its experiment input. */

@@ -9,6 +9,7 @@ import { deliveriesFor, type Delivery, type NotifyRule, type NotifyTrigger } fro
 import type { ResultsStore, RunKey } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
 import type { Journal, ProbeSample, ProbeWindow } from '../src/types';
+import type { GamedayMetrics } from '../src/metrics/gameday';
 
 export interface SamplingDeps {
   probe: Omit<ProbeContext, 'window'>;
@@ -17,6 +18,8 @@ export interface SamplingDeps {
   reportsDir: string;
   /** The worker's own webhook, when it has one. */
   notify?: NotifyRule;
+  /** The process's Gameday metrics: guardrail detection, runs ended. */
+  metrics: GamedayMetrics;
 }
 
 /** How long the report waits for samples still on their way to the store before it says they are missing. */
@@ -65,6 +68,8 @@ export function createSamplingActivities(deps: SamplingDeps) {
     async watchGuardrail(args: { run: RunKey; guardrail: Guardrail; intervalMs: number; until: number; window: ProbeWindow }): Promise<GuardSummary> {
       const summary = await guardUntil(args, samplingEnv(deps, args.run, args.window));
       await endIfCancelled();
+      // Measured as the breach leaves for the run, whose halt starts the rollback at once.
+      if (summary.breach) deps.metrics.guardrailBreached(args.guardrail.probe.kind, summary.breach.at);
       return summary;
     },
 
@@ -107,6 +112,7 @@ export function createSamplingActivities(deps: SamplingDeps) {
         });
       });
       if (!reportDir) throw new Error(`the results store lost run ${journal.workflowId} right after it was written`);
+      deps.metrics.experimentEnded(journal);
       if (!args.trigger) return { reportDir };
       return { reportDir, notify: deliveriesFor({ specs: journal.plan?.spec.notify, worker: deps.notify, event: journal.verdict, trigger: args.trigger }) };
     },

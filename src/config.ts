@@ -46,7 +46,20 @@ const configSchema = z.object({
   GAMEDAY_NOTIFY_FORMAT: z.enum(NOTIFY_FORMATS, { error: 'expected slack or json' }).default('json'),
   GAMEDAY_NOTIFY_ON: commaList(NOTIFY_EVENTS).optional(),
   GAMEDAY_NOTIFY_TRIGGERS: commaList(NOTIFY_TRIGGERS).optional(),
+  GAMEDAY_METRICS_ADDRESS: z
+    .string()
+    .refine(isBindAddress, { error: 'expected an IP address and a port to serve /metrics on, such as 127.0.0.1:9464 or 0.0.0.0:9464 ([::1]:9464 for IPv6; not a host name)' })
+    .optional(),
 });
+
+/** An IPv4 or bracketed IPv6 address and a port from 1 to 65535: what the SDK's exporter binds. */
+function isBindAddress(v: string): boolean {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(v);
+  if (!m) return false;
+  const port = Number(m[2]);
+  const octetsOk = m[1].startsWith('[') || m[1].split('.').every((o) => Number(o) <= 255);
+  return octetsOk && port >= 1 && port <= 65535;
+}
 
 /** A comma-separated list of words from `allowed`; every unknown one is named. */
 function commaList<T extends string>(allowed: readonly T[]) {
@@ -121,6 +134,11 @@ export interface Config {
    * _TRIGGERS); none when unset. Its URL is read only by the activity that sends.
    */
   notify?: NotifyRule;
+  /**
+   * Where a worker or agent serves Prometheus metrics at /metrics (GAMEDAY_METRICS_ADDRESS,
+   * ip:port): the SDK's `temporal_*` and Gameday's `gameday_*`. None when unset.
+   */
+  metricsAddress?: string;
 }
 
 /**
@@ -155,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     janitorSchedule: e.GAMEDAY_JANITOR === 'on',
     reverter: e.GAMEDAY_REVERTER,
     uiUrl: e.GAMEDAY_UI_URL ?? `http://127.0.0.1:${e.GAMEDAY_UI_PORT}`,
+    metricsAddress: e.GAMEDAY_METRICS_ADDRESS,
     notify: e.GAMEDAY_NOTIFY_URL
       ? { url: e.GAMEDAY_NOTIFY_URL, format: e.GAMEDAY_NOTIFY_FORMAT, on: e.GAMEDAY_NOTIFY_ON ?? DEFAULT_NOTIFY_ON, triggers: e.GAMEDAY_NOTIFY_TRIGGERS ?? DEFAULT_NOTIFY_TRIGGERS }
       : undefined,

@@ -18,6 +18,7 @@ async function runWorker(config: Config): Promise<void> {
   const { createWorker } = await import('../worker');
   const { worker, close } = await createWorker({ config });
   err(`worker polling task queue '${config.taskQueue}' on ${config.temporalAddress} (Ctrl-C to stop)`);
+  if (config.metricsAddress) err(`metrics at http://${config.metricsAddress}/metrics`);
   await worker.run();
   await close();
 }

@@ -26,7 +26,8 @@ export interface DueRevert {
   onDone?: (outcome: DueOutcome) => void;
 }
 
-export type DueOutcome = { key: string; reverted: true; at: Date; lines: string[] } | { key: string; reverted: false; why: string };
+/** What a due-time revert did; `failed` when it tried and the revert threw (the workflow's takes over). */
+export type DueOutcome = { key: string; reverted: true; at: Date; lines: string[] } | { key: string; reverted: false; why: string; failed?: boolean };
 
 interface Entry {
   timer?: NodeJS.Timeout;
@@ -115,7 +116,7 @@ async function fire(d: DueRevert): Promise<DueOutcome> {
     return { key: d.key, reverted: true, at: new Date(), lines };
   } catch (e) {
     // The workflow's revert, retried without limit, takes over.
-    return { key: d.key, reverted: false, why: (e as Error).message };
+    return { key: d.key, reverted: false, why: (e as Error).message, failed: true };
   }
 }
 

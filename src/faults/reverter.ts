@@ -32,7 +32,7 @@ export type FromReverter =
   | { type: 'disarmed'; ask: number; outcome?: WireOutcome };
 
 /** A DueOutcome as JSON carries it (a date as its ISO string). */
-export type WireOutcome = { key: string; reverted: true; at: string; lines: string[] } | { key: string; reverted: false; why: string };
+export type WireOutcome = { key: string; reverted: true; at: string; lines: string[] } | Extract<DueOutcome, { reverted: false }>;
 
 export function toWire(o: DueOutcome): WireOutcome {
   return o.reverted ? { ...o, at: o.at.toISOString() } : o;

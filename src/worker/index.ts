@@ -1,10 +1,13 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { stillInPlace, stillRunning } from '../../activities/due-check';
 import type { Config } from '../config';
 import { closeEvents } from '../events';
 import { connectDocker } from '../faults/docker';
 import { DueReverts, type DueRevertTimers } from '../faults/due-reverts';
 import { ReverterProcess } from '../faults/reverter';
+import { gamedayMetrics } from '../metrics/gameday';
+import { installRuntime } from '../metrics/runtime';
 import { closePublishers } from '../probes/nats';
 import { migrateResultsStore } from '../store/migrate';
 import { openResultsStore } from '../store/postgres';
@@ -28,16 +31,6 @@ export interface WorkerSetup {
    * @default config.janitorSchedule (GAMEDAY_JANITOR, on unless set to off)
    */
   janitorSchedule?: JanitorScheduleSetting;
-}
-
-/** The worker's composition root: connects, registers search attributes, wires the activities. */
-let runtimeInstalled = false;
-
-/** The SDK's runtime, once per process, logging at the configured level. */
-function installRuntime(config: Config): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(config.logLevel) });
 }
 
 /** The two workers of one Gameday worker process, run and shut down together. */
@@ -64,9 +57,14 @@ export interface GamedayWorker {
   close(): Promise<void>;
 }
 
+/**
+ * The worker's composition root: installs the SDK's runtime (with /metrics when
+ * GAMEDAY_METRICS_ADDRESS is set), connects, registers search attributes, wires the activities.
+ */
 export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
   const { config } = setup;
   installRuntime(config);
+  const metrics = gamedayMetrics();
   const client = await connectClient(config);
   await ensureSearchAttributes(client, config.namespace);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -90,6 +88,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     notify: config.notify,
     uiUrl: config.uiUrl,
     namespace: config.namespace,
+    metrics,
     ...setup.deps,
   };
   const taskQueue = setup.taskQueue ?? config.taskQueue;
@@ -111,6 +110,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
   });
   const faults = await Worker.create({ connection, namespace: config.namespace, taskQueue: faultQueueOf(taskQueue), activities, maxConcurrentActivityTaskExecutions: FAULT_SLOTS });
   const janitor = await keepJanitorFrom(client, setup);
+  const reconciled = metrics.keepReconciled({ runOpen: (run) => stillRunning(client, run), faultInPlace: (run, faultId) => stillInPlace(client, run, faultId) });
   // In the worker, not an activity: never on the fault queue, never in a revert's way.
   const pruner = keepPruning(store, config.resultsRetention, (msg) => Runtime.instance().logger.warn(msg));
   return {
@@ -118,6 +118,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     connection,
     close: async () => {
       janitor.stop();
+      reconciled.stop();
       dueReverts.close();
       pruner.stop();
       // Samples still on their way get a moment to reach the store; a retried activity resamples the rest.

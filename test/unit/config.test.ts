@@ -42,3 +42,16 @@ test('a retention that is not a duration of at least an hour is refused, naming 
     );
   }
 });
+
+test('GAMEDAY_METRICS_ADDRESS is an IP address and a port; anything else is refused, naming the variable', () => {
+  assert.equal(loadConfig({}).metricsAddress, undefined);
+  assert.equal(loadConfig({ GAMEDAY_METRICS_ADDRESS: '127.0.0.1:9464' }).metricsAddress, '127.0.0.1:9464');
+  assert.equal(loadConfig({ GAMEDAY_METRICS_ADDRESS: '[::1]:9464' }).metricsAddress, '[::1]:9464');
+  for (const bad of ['9464', 'localhost:9464', '127.0.0.1', '127.0.0.1:99999', '127.0.0.1:0', '300.0.0.1:9464', 'http://127.0.0.1:9464', '']) {
+    assert.throws(
+      () => loadConfig({ GAMEDAY_METRICS_ADDRESS: bad }),
+      (e: unknown) => e instanceof GamedayError && e.type === 'InvalidConfig' && e.message.includes('GAMEDAY_METRICS_ADDRESS: expected an IP address and a port to serve /metrics on, such as 127.0.0.1:9464'),
+      `refused: ${JSON.stringify(bad)}`,
+    );
+  }
+});

@@ -55,7 +55,7 @@ test('a revert that fails at its due time is reported, not thrown: the workflow 
   reverts.arm({ key: 'w/r/f1', dueAtMs: Date.now(), stillInPlace: async () => true, revert: async () => { throw new Error('engine down'); } });
   await sleep(100);
   const outcome = await reverts.disarm('w/r/f1');
-  assert.deepEqual(outcome, { key: 'w/r/f1', reverted: false, why: 'engine down' });
+  assert.deepEqual(outcome, { key: 'w/r/f1', reverted: false, why: 'engine down', failed: true });
 });
 
 test('closing stops every armed revert', async () => {
