@@ -11,6 +11,7 @@ import { keepPruning } from '../store/retention';
 import { StoreWriter } from '../store/writer';
 import { faultQueueOf } from '../task-queues';
 import { connectClient, ensureSearchAttributes } from '../temporal';
+import { explainConnectFailure, temporalConnectionOptions } from '../temporal-connection';
 import { keepJanitorFrom, type JanitorScheduleSetting } from './janitor-schedule';
 
 export interface WorkerSetup {
@@ -68,7 +69,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
   installRuntime(config);
   const client = await connectClient(config);
   await ensureSearchAttributes(client, config.namespace);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await connectNative(config);
   const store = setup.deps?.store ?? openResultsStore(config.resultsUrl);
   const writer = setup.deps?.writer ?? new StoreWriter(store);
   // In the background: a store that is down must never keep a worker from reverting faults.
@@ -125,6 +126,15 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
       await Promise.all([connection.close(), client.connection.close(), closePublishers(), closeEvents(), setup.deps?.store ? undefined : store.close()]);
     },
   };
+}
+
+/** The worker's own connection, with the same settings as its Client; a failure says why in one line. */
+async function connectNative(config: Config): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(temporalConnectionOptions(config));
+  } catch (e) {
+    throw await explainConnectFailure(config, e);
+  }
 }
 
 /** Runs both workers; when one stops (shut down or failed), the other is shut down too. */
