@@ -27,10 +27,11 @@ export async function explainConnectFailure(config: TemporalConnectionConfig, er
   const reason = (error as Error).message.split('\n')[0];
   const unreachable = new Error(`cannot reach the Temporal server at ${address} (${reason}); start the local stack with 'npx gameday dev' or set TEMPORAL_ADDRESS`);
   const creds = config.temporalCredentials;
-  const status = /^(16 UNAUTHENTICATED|7 PERMISSION_DENIED)/.exec(reason);
-  if (status) {
+  // The SDK wraps the server's answer: "Failed to connect to Temporal server", cause "16 UNAUTHENTICATED: …".
+  const answer = [error, (error as Error).cause].map((x) => (x instanceof Error ? x.message.split('\n')[0] : '')).find((m) => /^(16 UNAUTHENTICATED|7 PERMISSION_DENIED)/.test(m));
+  if (answer) {
     const what = creds.hasApiKey ? `the API key in ${creds.origin('TEMPORAL_API_KEY', 'api_key')}` : 'this connection (no API key is set: TEMPORAL_API_KEY)';
-    return new Error(`the Temporal server at ${address} refused ${what}: ${reason}`);
+    return new Error(`the Temporal server at ${address} refused ${what}: ${answer}`);
   }
   let options: TemporalAuthOptions;
   try {

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import http2 from 'node:http2';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,4 +76,62 @@ export async function startTlsTerminator(pki: TestPki, upstream = { host: '127.0
         server.close(() => resolve());
       }),
   };
+}
+
+/** A gRPC gateway that lets only calls bearing one API key through; what it refused. */
+export interface ApiKeyGateway {
+  address: string;
+  /** How many calls came without the key (wrong or none). */
+  refused(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP/2 gateway over TLS (server certificate of the PKI) that checks each gRPC call's
+ * `authorization: Bearer <key>` header, as a cluster with API keys does, answers UNAUTHENTICATED
+ * when it is not `apiKey`, and forwards the others to the dev server.
+ */
+export async function startApiKeyGateway(pki: TestPki, apiKey: string, upstream = 'http://127.0.0.1:7233'): Promise<ApiKeyGateway> {
+  const backend = http2.connect(upstream);
+  backend.on('error', () => undefined);
+  let refused = 0;
+  const server = http2.createSecureServer({ key: readFileSync(pki.serverKey), cert: readFileSync(pki.serverCert) });
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => undefined);
+    if (headers.authorization !== `Bearer ${apiKey}`) {
+      refused++;
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'API key missing or not valid' }, { endStream: true });
+      return;
+    }
+    const forwarded: http2.OutgoingHttpHeaders = {};
+    for (const [k, v] of Object.entries(headers)) if (k !== ':authority' && k !== ':scheme') forwarded[k] = v;
+    const call = backend.request(forwarded);
+    call.on('error', () => stream.destroy());
+    stream.on('close', () => call.close());
+    stream.pipe(call);
+    let trailers: http2.IncomingHttpHeaders = {};
+    call.on('trailers', (t) => (trailers = t));
+    call.on('response', (h) => {
+      // A trailers-only answer (an error) carries its grpc-status in the headers.
+      if (h['grpc-status'] !== undefined) return stream.respond(h, { endStream: true });
+      stream.respond(h, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers(withoutPseudo(trailers)));
+      call.pipe(stream);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    refused: () => refused,
+    close: () =>
+      new Promise((resolve) => {
+        backend.close();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function withoutPseudo(h: http2.IncomingHttpHeaders): http2.OutgoingHttpHeaders {
+  return Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith(':')));
 }

@@ -2,7 +2,8 @@
  * Gameday on a cluster that asks for mutual TLS: a TLS terminator (test/tls-terminator.ts) in
  * front of the real dev server stands in for a secured cluster's frontend. A `gameday worker`
  * and the CLI, processes of their own, connect through it with Temporal's own settings: the
- * TEMPORAL_TLS_* variables, or a temporal.toml profile chosen by TEMPORAL_PROFILE.
+ * TEMPORAL_TLS_* variables, or a temporal.toml profile chosen by TEMPORAL_PROFILE. A gRPC gateway
+ * over TLS that lets through only calls bearing one API key stands in for an API-key cluster.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,13 +14,15 @@ import YAML from 'yaml';
 import type { Experiment } from '../../src/spec/schema';
 import type { ExperimentResult } from '../../src/types';
 import { gameday, killSpawnedWorkers, spawnWorker, type WorkerProcess } from '../helpers';
-import { makeTestPki, startTlsTerminator, type TestPki, type TlsTerminator } from '../tls-terminator';
+import { makeTestPki, startApiKeyGateway, startTlsTerminator, type ApiKeyGateway, type TestPki, type TlsTerminator } from '../tls-terminator';
 
 const RUN = `envconfig-${process.pid}`;
+const API_KEY = `gameday-test-key-${process.pid}-never-printed`;
 
-describe('connecting through mutual TLS (a TLS terminator in front of the dev server)', () => {
+describe('connecting to a secured cluster: mutual TLS through a TLS terminator, an API key through a gateway, both in front of the dev server', () => {
   let pki: TestPki;
   let proxy: TlsTerminator;
+  let gateway: ApiKeyGateway;
   let worker: WorkerProcess;
   let target: ChildProcess;
   let toml: string;
@@ -30,6 +33,7 @@ describe('connecting through mutual TLS (a TLS terminator in front of the dev se
   before(async () => {
     pki = await makeTestPki();
     proxy = await startTlsTerminator(pki);
+    gateway = await startApiKeyGateway(pki, API_KEY);
     toml = path.join(pki.dir, 'temporal.toml');
     await writeFile(
       toml,
@@ -73,6 +77,7 @@ describe('connecting through mutual TLS (a TLS terminator in front of the dev se
     killSpawnedWorkers();
     target?.kill('SIGKILL');
     await proxy?.close();
+    await gateway?.close();
     if (pki) await rm(pki.dir, { recursive: true, force: true });
   });
 
@@ -122,6 +127,20 @@ describe('connecting through mutual TLS (a TLS terminator in front of the dev se
     const run = await gameday(['status', workflowId], { ...tlsEnv, TEMPORAL_TLS_CLIENT_CERT_PATH: missing });
     assert.equal(run.code, 1);
     assert.equal(run.stderr.trim(), `gameday: TEMPORAL_TLS_CLIENT_CERT_PATH: no such file: ${missing}`);
+  });
+
+  test('an API key (TEMPORAL_API_KEY) reaches a gateway that checks the bearer key; a wrong one is refused in one line that does not print it', async () => {
+    const env = { GAMEDAY_TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: gateway.address, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert, TEMPORAL_API_KEY: API_KEY };
+    const ok = await gameday(['status', workflowId, '--json'], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((JSON.parse(ok.stdout) as { stage: string }).stage, 'done');
+    assert.equal(gateway.refused(), 0);
+    const wrong = `${API_KEY}-but-wrong`;
+    const bad = await gameday(['status', workflowId], { ...env, TEMPORAL_API_KEY: wrong });
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr.trim(), `gameday: the Temporal server at ${gateway.address} refused the API key in TEMPORAL_API_KEY: 16 UNAUTHENTICATED: API key missing or not valid`);
+    assert.ok(gateway.refused() > 0);
+    for (const out of [ok.stdout, ok.stderr, bad.stdout, bad.stderr]) assert.ok(!out.includes(API_KEY), out);
   });
 
   test('the worker behind TLS is still polling', () => {
