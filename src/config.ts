@@ -4,6 +4,7 @@ import { FailureType, GamedayError } from './errors';
 import { DEFAULT_RETENTION, parseRetention, type Retention } from './store/retention';
 import { DEFAULT_NOTIFY_ON, DEFAULT_NOTIFY_TRIGGERS, isWebhookUrl, NOTIFY_EVENTS, NOTIFY_FORMATS, NOTIFY_TRIGGERS, type NotifyRule } from './notify/rules';
 import { POSTGRES_URL } from './store/url';
+import { DEFAULT_NAMESPACE, LOCAL_TEMPORAL_ADDRESS, resolveTemporalProfile, type TemporalCredentials } from './temporal-profile';
 
 /** The project's root folder (where experiments/ and reports/ live by default). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -12,8 +13,7 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const DEFAULT_RESULTS_URL = 'postgres://postgres@127.0.0.1:55432/gameday';
 
 const configSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, { error: 'expected host:port, e.g. 127.0.0.1:7233' }).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, TEMPORAL_TLS_*, TEMPORAL_API_KEY: resolveTemporalProfile.
   GAMEDAY_TASK_QUEUE: z.string().min(1).default('gameday'),
   TEMPORAL_CLI_PATH: z.string().optional(),
   DOCKER_HOST: z.string().optional(),
@@ -76,8 +76,16 @@ function commaList<T extends string>(allowed: readonly T[]) {
 
 /** Gameday's configuration, read from the environment once. */
 export interface Config {
+  /** TEMPORAL_ADDRESS, else the temporal.toml profile's address, else the local stack's 127.0.0.1:7233. */
   temporalAddress: string;
+  /** TEMPORAL_NAMESPACE, else the profile's namespace, else `default`. */
   namespace: string;
+  /**
+   * The rest of Temporal's connection settings (TLS, API key, gRPC headers) from the same
+   * profile and variables; every connection takes them through temporalConnectionOptions.
+   * Holds secrets but prints only a summary.
+   */
+  temporalCredentials: TemporalCredentials;
   taskQueue: string;
   temporalCliPath?: string;
   dockerHost?: string;
@@ -147,14 +155,16 @@ export interface Config {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const temporal = resolveTemporalProfile(env);
+  if (!parsed.success || temporal.problems.length) {
+    const lines = [...temporal.problems, ...(parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [])];
     throw new GamedayError(FailureType.InvalidConfig, `invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
   return {
-    temporalAddress: e.TEMPORAL_ADDRESS,
-    namespace: e.TEMPORAL_NAMESPACE,
+    temporalAddress: temporal.address ?? LOCAL_TEMPORAL_ADDRESS,
+    namespace: temporal.namespace ?? DEFAULT_NAMESPACE,
+    temporalCredentials: temporal.credentials,
     taskQueue: e.GAMEDAY_TASK_QUEUE,
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     dockerHost: e.DOCKER_HOST,

@@ -1,7 +1,9 @@
+import { isIP } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from './config';
 import { searchAttributes } from './search-attributes';
+import { explainConnectFailure, temporalConnectionOptions } from './temporal-connection';
 
 const { IndexedValueType } = temporal.api.enums.v1;
 const INDEXED: Record<string, temporal.api.enums.v1.IndexedValueType> = {
@@ -10,17 +12,42 @@ const INDEXED: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
 };
 
-/** A client for the configured Temporal server; says where it tried when the server is not there. */
+/**
+ * A client for the configured Temporal server, through Temporal's own connection settings
+ * (temporalConnectionOptions: address, namespace, TLS, API key, profiles). When it cannot
+ * connect, the error is one line saying why (not there, TLS refused, API key refused) and what to set.
+ */
 export async function connectClient(config: Config): Promise<Client> {
+  const options = temporalConnectionOptions(config);
+  if (options.tls && isIP(hostOf(config.temporalAddress))) quietIpServerNameWarning();
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: '5s' });
+    connection = await Connection.connect({ ...options, connectTimeout: '5s' });
   } catch (e) {
-    throw new Error(
-      `cannot reach the Temporal server at ${config.temporalAddress} (${(e as Error).message}); start the local stack with 'npx gameday dev' or set TEMPORAL_ADDRESS`,
-    );
+    throw await explainConnectFailure(config, e);
   }
   return new Client({ connection, namespace: config.namespace });
+}
+
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':'));
+}
+
+let quieted = false;
+/**
+ * grpc-js hands an IP address to Node as the TLS server name, which Node deprecates (DEP0123)
+ * with a warning on stderr: nothing a user of a cluster reached by IP could act on, so that one
+ * warning is dropped; every other warning is printed as before.
+ */
+function quietIpServerNameWarning(): void {
+  if (quieted) return;
+  quieted = true;
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const code = typeof rest[0] === 'object' ? (rest[0] as { code?: string }).code : rest[1];
+    if (code === 'DEP0123') return;
+    emit(warning, ...rest);
+  }) as typeof process.emitWarning;
 }
 
 /**

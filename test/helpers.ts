@@ -7,11 +7,12 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { loadConfig, type Config } from '../src/config';
 import { ensureNatsContainer, ensureStream } from '../src/stack';
+import { connectClient } from '../src/temporal';
 import { createWorker } from '../src/worker';
 import type { JanitorScheduleSetting } from '../src/worker/janitor-schedule';
 import type { ActivityDeps } from '../activities';
@@ -63,7 +64,7 @@ export async function startWorker(name: string, opts: TestWorkerOptions = {}): P
   const config = { ...loadConfig(), taskQueue, reportsDir, ...(opts.experimentsDir ? { experimentsDir: opts.experimentsDir } : {}), ...(opts.resultsUrl ? { resultsUrl: opts.resultsUrl } : {}) };
   const { worker, close } = await createWorker({ config, workflowBundle: await workflowBundle(), deps: opts.deps, janitorSchedule: opts.janitorSchedule ?? false });
   const running = worker.run();
-  const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
+  const client = await connectClient(config);
   return {
     config,
     client,
@@ -179,8 +180,7 @@ export async function spawnWorker(taskQueue: string, env: Record<string, string>
 
 /** A client of its own for a test file. */
 export async function connectTestClient(): Promise<Client> {
-  const config = loadConfig();
-  return new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
+  return connectClient(loadConfig());
 }
 
 /**

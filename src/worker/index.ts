@@ -15,6 +15,7 @@ import { keepPruning } from '../store/retention';
 import { StoreWriter } from '../store/writer';
 import { faultQueueOf } from '../task-queues';
 import { connectClient, ensureSearchAttributes } from '../temporal';
+import { explainConnectFailure, temporalConnectionOptions } from '../temporal-connection';
 import { keepJanitorFrom, type JanitorScheduleSetting } from './janitor-schedule';
 
 export interface WorkerSetup {
@@ -67,7 +68,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
   const metrics = gamedayMetrics();
   const client = await connectClient(config);
   await ensureSearchAttributes(client, config.namespace);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await connectNative(config);
   const store = setup.deps?.store ?? openResultsStore(config.resultsUrl);
   const writer = setup.deps?.writer ?? new StoreWriter(store);
   // In the background: a store that is down must never keep a worker from reverting faults.
@@ -138,6 +139,15 @@ function dueRevertsFor(config: Config, deps: Partial<ActivityDeps> | undefined):
   if (deps?.dueReverts) return deps.dueReverts;
   if (config.reverter === 'worker' || deps?.docker || deps?.env) return new DueReverts();
   return new ReverterProcess((msg) => Runtime.instance().logger.warn(msg));
+}
+
+/** The worker's own connection, with the same settings as its Client; a failure says why in one line. */
+async function connectNative(config: Config): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(temporalConnectionOptions(config));
+  } catch (e) {
+    throw await explainConnectFailure(config, e);
+  }
 }
 
 /** Runs both workers; when one stops (shut down or failed), the other is shut down too. */

@@ -9,7 +9,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { loadConfig } from '../../src/config';
@@ -20,6 +20,8 @@ import { FAULTS_MEMO } from '../../src/search-attributes';
 import type { Experiment } from '../../src/spec/schema';
 import { openResultsStore } from '../../src/store/postgres';
 import { StoreWriter } from '../../src/store/writer';
+import { connectClient } from '../../src/temporal';
+import { temporalConnectionOptions } from '../../src/temporal-connection';
 import { faultQueueOf } from '../../src/task-queues';
 import type { ExperimentResult, PlannedFault } from '../../src/types';
 import { containerState, eventually, removeContainer, startOkServer, startSleeper, workflowBundle } from '../helpers';
@@ -58,8 +60,8 @@ for (const [where, reverter] of Object.entries(REVERTERS)) describe(`reverts at 
   before(async () => {
     server = await startOkServer();
     await startSleeper(TARGET);
-    client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
-    connection = await NativeConnection.connect({ address: config.temporalAddress });
+    client = await connectClient(config);
+    connection = await NativeConnection.connect(temporalConnectionOptions(config));
     const store = openResultsStore(config.resultsUrl);
     const reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-due-'));
     deps = { docker: connectDocker(), client, experimentsDir: config.experimentsDir, reportsDir, allowedTargets: [], store, writer: new StoreWriter(store), dueReverts: reverter() };

@@ -10,10 +10,11 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import Docker from 'dockerode';
 import { connect, StringCodec } from 'nats';
 import { loadConfig } from '../../src/config';
+import { connectClient } from '../../src/temporal';
 import { createWorker } from '../../src/worker';
 import type { ExperimentResult, ExperimentStatus } from '../../src/types';
 import type { JanitorResult } from '../../workflows/janitor';
@@ -201,7 +202,7 @@ describe('a Temporal server restarted mid-experiment', () => {
     const config = { ...loadConfig(), temporalAddress: `127.0.0.1:${PORT_T}`, taskQueue: 'restart', reportsDir: dir };
     const { worker, close } = await createWorker({ config, workflowBundle: await workflowBundle(), janitorSchedule: false });
     const running = worker.run();
-    const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }) });
+    const client = await connectClient(config);
     try {
       const handle = await client.workflow.start('experiment', { workflowTaskTimeout: '2s', taskQueue: 'restart', workflowId: `restart-${Date.now()}`, args: [{ spec: pauseExperiment('restart', 'gameday-test-restart-nats', nats.url, '6s') }] });
       await eventually('the container to be paused', async () => (await containerState('gameday-test-restart-nats')).Paused);
