@@ -265,7 +265,10 @@ export async function startTemporalCluster(opts: ClusterOptions = {}): Promise<T
     await writeFile(path.join(root, 'config', `${ENV}.yaml`), configYaml(ports, root, opts.numHistoryShards ?? CLUSTER_SHARDS));
     await writeFile(path.join(root, 'config', `${ENV}_b.yaml`), historyBZone(ports));
     await writeFile(path.join(root, 'config', 'dynamicconfig.yaml'), DYNAMIC_CONFIG);
-    await Promise.all(SERVICES.map(launch));
+    // The first process writes the cluster's metadata; processes starting at the same moment
+    // race to insert it and the losers exit ("failed to initialize current cluster metadata").
+    await launch(SERVICES[0]);
+    await Promise.all(SERVICES.slice(1).map(launch));
     await waitFor('the frontend to answer SERVING', async () => (await temporal(['operator', 'cluster', 'health'])).stdout.includes('SERVING'));
     await temporal(['operator', 'namespace', 'create', '--namespace', 'default', '--retention', '1d']);
     // The frontend's namespace cache learns of it within its refresh period (seconds).
