@@ -6,7 +6,7 @@
  * and the run completes with its report.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -48,6 +48,7 @@ describe('a real Temporal cluster (5 processes, PostgreSQL)', { timeout: 15 * 60
   let cluster: TemporalCluster;
   let client: Client;
   let worker: WorkerProcess;
+  let reportsDir: string;
   const taskQueue = `test-cluster-${process.pid}`;
 
   before(async () => {
@@ -55,9 +56,10 @@ describe('a real Temporal cluster (5 processes, PostgreSQL)', { timeout: 15 * 60
     const { built, provisionMs, startMs } = cluster.timings;
     console.log(`[cluster] server ${built ? `built (not cached) in ${(provisionMs / 1000).toFixed(0)} s` : 'cached'}; cluster started in ${(startMs / 1000).toFixed(1)} s on ${cluster.address}`);
     await startSleeper(CONTAINER);
+    reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-cluster-reports-'));
     worker = await spawnWorker(taskQueue, {
       TEMPORAL_ADDRESS: cluster.address,
-      GAMEDAY_REPORTS_DIR: await mkdtemp(path.join(os.tmpdir(), 'gameday-cluster-reports-')),
+      GAMEDAY_REPORTS_DIR: reportsDir,
       GAMEDAY_RESULTS_URL: cluster.resultsUrl,
     });
     client = new Client({ connection: await Connection.connect({ address: cluster.address }), namespace: cluster.namespace });
@@ -68,6 +70,7 @@ describe('a real Temporal cluster (5 processes, PostgreSQL)', { timeout: 15 * 60
     await client?.connection.close();
     await cluster?.stop();
     await removeContainer(CONTAINER);
+    if (reportsDir) await rm(reportsDir, { recursive: true, force: true });
   });
 
   /** Starts a run and waits until it observes with the container paused; returns when its fault is due. */
