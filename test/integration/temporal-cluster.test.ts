@@ -44,7 +44,8 @@ async function unpausedAt(sinceMs: number): Promise<number | undefined> {
   return times.find((t) => t >= sinceMs);
 }
 
-describe('a real Temporal cluster (5 processes, PostgreSQL)', { timeout: 15 * 60_000 }, () => {
+// Room for the server's first build (about 3 min on 2 quiet cores, far longer on a loaded machine).
+describe('a real Temporal cluster (5 processes, PostgreSQL)', { timeout: 30 * 60_000 }, () => {
   let cluster: TemporalCluster;
   let client: Client;
   let worker: WorkerProcess;
