@@ -11,7 +11,10 @@
 #   - a throwaway PostgreSQL on 127.0.0.1:55432 (for the PostgreSQL probes and the tests), with the
 #     results store's database `gameday` and its migrations (migrations/) applied
 #   - Chromium at /usr/bin/chromium (the Web UI end-to-end test drives it through playwright-core)
-# Usage: scripts/provision.sh [--only docker|images|compose|temporal|postgres|chromium]...
+#   - only with --only cluster (test/temporal-cluster.ts asks for it when it starts a cluster): the
+#     Temporal server's own binaries for the multi-process cluster, built once into the cache
+#     (scripts/temporal-cluster.sh)
+# Usage: scripts/provision.sh [--only docker|images|compose|temporal|postgres|chromium|cluster]...
 # Each piece that cannot be provisioned stops the script with a line saying which and how to provide it.
 set -euo pipefail
 
@@ -239,11 +242,16 @@ provision_chromium() {
   log "chromium: installed $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
 }
 
+# The Temporal server v1.29.1 (server, sql tool, tdbg) and its schema, for the multi-process cluster.
+provision_cluster() {
+  bash "$ROOT/scripts/temporal-cluster.sh" >/dev/null || die "cluster: the Temporal server's binaries (see the lines above)"
+}
+
 pieces=("$@")
 [ ${#pieces[@]} -gt 0 ] || pieces=(--only docker --only images --only compose --only temporal --only postgres --only chromium)
 while [ ${#pieces[@]} -gt 0 ]; do
   case "${pieces[0]}" in
     --only) "provision_${pieces[1]}"; pieces=("${pieces[@]:2}") ;;
-    *) die "arguments: unknown '${pieces[0]}' (use --only docker|images|compose|temporal|postgres|chromium)" ;;
+    *) die "arguments: unknown '${pieces[0]}' (use --only docker|images|compose|temporal|postgres|chromium|cluster)" ;;
   esac
 done

@@ -4,8 +4,8 @@ import type Docker from 'dockerode';
 import { connect, RetentionPolicy } from 'nats';
 import { PROJECT_ROOT } from '../config';
 
-/** The pieces of scripts/provision.sh (`--only <piece>`); chromium is for the Web UI test only. */
-export type StackPiece = 'docker' | 'images' | 'compose' | 'temporal' | 'postgres' | 'chromium';
+/** The pieces of scripts/provision.sh (`--only <piece>`); chromium is for the Web UI test only, cluster for the multi-process Temporal cluster's. */
+export type StackPiece = 'docker' | 'images' | 'compose' | 'temporal' | 'postgres' | 'chromium' | 'cluster';
 
 /**
  * Provisions the local stack (scripts/provision.sh): idempotent, and fast when everything already
