@@ -33,7 +33,7 @@ export interface WorkerSetup {
 let runtimeInstalled = false;
 
 /** The SDK's runtime, once per process, logging at the configured level. */
-function installRuntime(config: Config): void {
+export function installRuntime(config: Config): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger(config.logLevel) });
@@ -128,7 +128,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
 }
 
 /** Runs both workers; when one stops (shut down or failed), the other is shut down too. */
-function pair(main: Worker, faults: Worker): WorkerPair {
+export function pair(main: Worker, faults: Worker): WorkerPair {
   const stopBoth = (): void => {
     for (const w of [main, faults]) if (w.getState() === 'RUNNING') w.shutdown();
   };
