@@ -3,12 +3,12 @@
  * namespace of its own (shared/ENVIRONMENT.md: a dockerd in the machine's own namespace would
  * delete the first engine's docker0, and `ip netns exec` hides the cgroup mount from dockerd, so
  * only the network namespace is entered, with nsenter). Its containers' ports answer inside the
- * namespace only, as on another machine. Processes started with `exec` run inside it; they reach
+ * namespace only, as on another machine. Processes started through `enter` run inside it; they reach
  * the Temporal dev server at the usual 127.0.0.1:7233 through two relays meeting at a unix socket
  * (test/socket-bridge.ts). The test process keeps no socket of that engine but the one it hands to
  * `docker` for its own assertions.
  */
-import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -20,13 +20,15 @@ export interface SecondHost {
   dockerHost: string;
   /** A client of the second engine, for the test's own assertions (docker inspect). */
   docker: Docker;
-  /** Starts a process inside the namespace (nsenter --net), with the given environment added. */
-  exec(command: string, args: string[], env?: Record<string, string>, opts?: SpawnOptions): ChildProcess;
+  /** What runs a command inside the namespace: `nsenter --net=/var/run/netns/NAME` (nsenter execs it: the pid is the command's). */
+  enter: string[];
   /** Stops the engine and the relays, removes the namespace and the engine's folder. */
   stop(): Promise<void>;
 }
 
-const TEMPORAL = '127.0.0.1:7233';
+/** Where the agent inside connects (the default address), and where the relay outside takes it. */
+const INSIDE = '127.0.0.1:7233';
+const OUTSIDE = process.env.TEMPORAL_ADDRESS ?? INSIDE;
 
 function run(cmd: string, args: string[], input?: Buffer): void {
   const r = spawnSync(cmd, args, { input, stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
@@ -96,16 +98,16 @@ export async function startSecondHost(netns: string, dir: string, images: string
 
   const bridgeScript = path.join(__dirname, 'socket-bridge.js');
   const relaySocket = path.join(dir, 'temporal.sock');
-  const outside = spawn(process.execPath, [bridgeScript, relaySocket, TEMPORAL], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const outside = spawn(process.execPath, [bridgeScript, relaySocket, OUTSIDE], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForLine(outside, 'listening', 'the relay outside the namespace');
-  const inside = spawn('nsenter', [`--net=${nsPath}`, process.execPath, bridgeScript, TEMPORAL, relaySocket], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const inside = spawn('nsenter', [`--net=${nsPath}`, process.execPath, bridgeScript, INSIDE, relaySocket], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForLine(inside, 'listening', 'the relay inside the namespace');
 
   return {
     netns,
     dockerHost,
     docker,
-    exec: (command, args, env = {}, opts = {}) => spawn('nsenter', [`--net=${nsPath}`, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts, env: { ...process.env, ...env } }),
+    enter: ['nsenter', `--net=${nsPath}`],
     async stop() {
       inside.kill('SIGKILL');
       outside.kill('SIGKILL');
@@ -113,7 +115,11 @@ export async function startSecondHost(netns: string, dir: string, images: string
       const until = Date.now() + 15_000;
       while (Date.now() < until && (await docker.ping().then(() => true, () => false))) await new Promise((r) => setTimeout(r, 200));
       spawnSync('ip', ['netns', 'del', netns]);
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // a mount the engine left: the next start removes it
+      }
     },
   };
 }

@@ -12,6 +12,8 @@ export const AGENT_HOSTS_PATCH = 'agent-hosts';
  * An agent that is alive takes it in milliseconds; a longer wait means none polls.
  */
 export const AGENT_START_WAIT = '10s';
+/** The same for the run's first work on a host (resolving its targets): a run that gives up on it has injected nothing. */
+const AGENT_RESOLVE_WAIT = '30s';
 
 /** The host a target names, or undefined for the orchestrating worker's own. */
 export function hostOf(target: Pick<ResolvedTarget, 'spec'>): string | undefined {
@@ -45,7 +47,7 @@ export async function resolveAcrossHosts(plan: ExperimentPlan, resolveOwn: Resol
   const onHost = async (host: string): Promise<ResolvedTarget[]> => {
     const { resolveTargets } = proxyActivities<Activities>({
       taskQueue: hostQueueOf(host),
-      scheduleToStartTimeout: AGENT_START_WAIT,
+      scheduleToStartTimeout: AGENT_RESOLVE_WAIT,
       startToCloseTimeout: '30s',
       retry: { maximumAttempts: 3, nonRetryableErrorTypes: permanent },
       summary: `resolve the targets on host ${host}`,
@@ -54,7 +56,7 @@ export async function resolveAcrossHosts(plan: ExperimentPlan, resolveOwn: Resol
       return await resolveTargets(plan, { targets: namesOn(host), onHost: host });
     } catch (err) {
       if (!notTakenInTime(err)) throw err;
-      throw ApplicationFailure.nonRetryable(`no agent of host ${host} took the work within ${AGENT_START_WAIT}: start 'gameday agent --host ${host}' on that host; nothing injected`, 'AgentMissing');
+      throw ApplicationFailure.nonRetryable(`no agent of host ${host} took the work within ${AGENT_RESOLVE_WAIT}: start 'gameday agent --host ${host}' on that host; nothing injected`, 'AgentMissing');
     }
   };
   const parts = await Promise.all([resolveOwn(plan, { targets: namesOn(undefined) }), ...hosts.map(onHost)]);

@@ -5,7 +5,6 @@
  * server, real engines; docker inspect on each says what a person would check.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,14 +12,13 @@ import type Docker from 'dockerode';
 import { searchAttributes } from '../../src/search-attributes';
 import type { Experiment } from '../../src/spec/schema';
 import type { ExperimentResult, ExperimentStatus, Journal } from '../../src/types';
-import { docker, eventually, removeContainer, startWorker, type TestWorker } from '../helpers';
+import { docker, eventually, killSpawnedWorkers, removeContainer, spawnAgent, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
 import { startSecondHost, type SecondHost } from '../second-host';
 
 const HOST = 'h2';
 const HERE = 'gameday-agent-c1';
 const THERE = 'gameday-agent-c2';
 const IMAGE = 'gameday/busybox:local';
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 async function startSleeper(engine: Docker, name: string): Promise<void> {
   await engine.getContainer(name).remove({ force: true }).catch(() => undefined);
@@ -52,22 +50,8 @@ function spanningExperiment(id: string, durations: { here?: string; there: strin
 describe('faults on another host through its agent', () => {
   let h2: SecondHost;
   let worker: TestWorker;
-  const agents = new Set<ChildProcess>();
-
   /** `gameday agent --host h2` inside the namespace, with the second engine only; resolves once it polls. */
-  async function startAgent(): Promise<ChildProcess> {
-    const child = h2.exec(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), 'agent', '--host', HOST], { DOCKER_HOST: h2.dockerHost, TEMPORAL_ADDRESS: '127.0.0.1:7233' });
-    agents.add(child);
-    child.once('exit', () => agents.delete(child));
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await eventually('the agent to poll', async () => output.includes(`agent for host '${HOST}' polling`), 30_000).catch((e: Error) => {
-      child.kill('SIGKILL');
-      throw new Error(`${e.message}\n${output}`);
-    });
-    return child;
-  }
+  const startAgent = (): Promise<WorkerProcess> => spawnAgent(HOST, { DOCKER_HOST: h2.dockerHost, TEMPORAL_ADDRESS: '127.0.0.1:7233' }, h2.enter);
 
   before(async () => {
     h2 = await startSecondHost('gdh2-agent', '/tmp/gd-agent-h2', [IMAGE]);
@@ -77,7 +61,7 @@ describe('faults on another host through its agent', () => {
     worker = await startWorker('agent-hosts');
   });
   after(async () => {
-    agents.forEach((a) => a.kill('SIGKILL'));
+    killSpawnedWorkers();
     await worker?.stop();
     await removeContainer(HERE);
     await h2?.docker.getContainer(THERE).remove({ force: true }).catch(() => undefined);
@@ -89,8 +73,8 @@ describe('faults on another host through its agent', () => {
     try {
       // What stands for another machine: its container is unknown to the orchestrating worker's engine.
       await assert.rejects(docker.getContainer(THERE).inspect(), /no such container/i);
-      const handle = await worker.start({ spec: spanningExperiment('agent-two-hosts', { here: '6s', there: '6s' }) });
-      await eventually('observe with both paused', async () => (await handle.query<ExperimentStatus>('status')).stage === 'observe' && (await paused(docker, HERE)) && (await paused(h2.docker, THERE)), 30_000);
+      const handle = await worker.start({ spec: spanningExperiment('agent-two-hosts', { here: '15s', there: '15s' }) });
+      await eventually('observe with both paused', async () => (await handle.query<ExperimentStatus>('status')).stage === 'observe' && (await paused(docker, HERE)) && (await paused(h2.docker, THERE)), 90_000);
       const result = (await handle.result()) as ExperimentResult;
       assert.equal(result.rollback, 'complete', result.reason);
       assert.equal(result.verdict, 'passed', result.reason);
@@ -100,17 +84,17 @@ describe('faults on another host through its agent', () => {
       const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
       assert.deepEqual(journal.rollback.faults.map((f) => f.description), [`pause container ${HERE}`, `pause container ${THERE} on host ${HOST}`]);
     } finally {
-      agent.kill('SIGTERM');
+      await agent.kill('SIGTERM');
     }
   });
 
   test('the agent SIGKILLed mid-fault: the run says the revert waits on host h2, and a new agent reverts it', async () => {
     const first = await startAgent();
-    const handle = await worker.start({ spec: spanningExperiment('agent-killed', { there: '3s' }) });
-    await eventually('the fault on h2 in place', async () => (await handle.query<ExperimentStatus>('status')).stage === 'observe' && (await paused(h2.docker, THERE)), 30_000);
-    first.kill('SIGKILL');
+    const handle = await worker.start({ spec: spanningExperiment('agent-killed', { there: '20s' }) });
+    await eventually('the fault on h2 in place', async () => (await handle.query<ExperimentStatus>('status')).stage === 'observe' && (await paused(h2.docker, THERE)), 90_000);
+    await first.kill('SIGKILL');
 
-    const waiting = await eventually('the status to say the revert waits on h2', async () => (await handle.query<ExperimentStatus>('status')).waitingOnHost, 40_000);
+    const waiting = await eventually('the status to say the revert waits on h2', async () => (await handle.query<ExperimentStatus>('status')).waitingOnHost, 90_000);
     assert.equal(waiting[0].host, HOST);
     assert.equal(await paused(h2.docker, THERE), true, 'a docker pause does not end by itself: it waits for an agent');
     const described = await handle.describe();
