@@ -1,7 +1,7 @@
 // Lint rules that hold the module boundaries of STYLE.md:
 // - workflows/ imports only @temporalio/workflow (and @temporalio/common), its own files, the pure
 //   modules listed below, and types (`import type`) from anywhere: never I/O, never Node built-ins;
-// - src/ never imports workflows/ or activities/, except the composition roots (src/worker, src/cli);
+// - src/ never imports workflows/ or activities/, except the composition roots (src/worker, src/agent, src/cli);
 // - no floating promises anywhere.
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
@@ -51,7 +51,7 @@ module.exports = tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/worker/**', 'src/cli/**'],
+    ignores: ['src/worker/**', 'src/agent/**', 'src/cli/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

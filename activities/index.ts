@@ -1,15 +1,13 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { noopMetricMeter } from '@temporalio/common';
 import type Docker from 'dockerode';
-import { GamedayError } from '../src/errors';
 import { publishEvent as publish } from '../src/events';
 import { createJanitorActivities } from './janitor';
-import { createNotifyActivities, notifyRollbackFailing, type RevertRun } from './notify';
-import { injectFault as inject, revertFault as revert } from '../src/faults';
-import { dueKey, DueReverts, type DueRevertTimers } from '../src/faults/due-reverts';
-import { stillInPlace } from './due-check';
+import { createNotifyActivities } from './notify';
+import { DueReverts, type DueRevertTimers } from '../src/faults/due-reverts';
 import { GamedayMetrics } from '../src/metrics/gameday';
+import { createFaultActivities, heartbeating, permanent } from './faults';
 import { runCheck } from '../src/probes';
 import { writeReport as write } from '../src/report/write';
 import { findExperiment, findScenario, parseExperiment, parseScenario, planExperiment as plan } from '../src/spec/loader';
@@ -17,12 +15,11 @@ import { activeFreeze, loadFreezeWindows } from '../src/spec/freeze-windows';
 import { planStages } from '../src/spec/plan-scenario';
 import { writeScenarioReport as writeScenario } from '../src/report/scenario';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
-import { checkSecrets, resolveTargets as resolve } from '../src/targets';
+import { checkSecrets } from '../src/targets';
 import type { NotifyRule } from '../src/notify/rules';
 import type { ResultsStore } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
-import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, PlannedFault, ProbeSample, ProbeWindow, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
-import { rollbackFailingSignal } from '../workflows/definitions';
+import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, ProbeSample, ProbeWindow, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
 import { createSamplingActivities } from './sampling';
 
 export interface ActivityDeps {
@@ -56,40 +53,7 @@ export interface ActivityDeps {
   metrics?: GamedayMetrics;
 }
 
-/**
- * The attempts of a failing revert at which the workflow is told (3, 6, 12, 24 …): a revert that
- * fails for a day adds a dozen signals to its history, not one per attempt.
- */
-export function tellsWorkflowAt(attempt: number): boolean {
-  if (attempt < 3) return false;
-  const rounds = attempt / 3;
-  return Number.isInteger(rounds) && (rounds & (rounds - 1)) === 0;
-}
-
-/** Permanent problems fail at once; anything else is left to Temporal's retries. */
-async function permanent<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof GamedayError) throw ApplicationFailure.nonRetryable(e.message, e.type);
-    throw e;
-  }
-}
-
-/**
- * Heartbeats while `fn` runs, so that a worker that dies mid-activity is noticed within the
- * activity's heartbeat timeout (seconds), not its start-to-close timeout.
- */
-async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  ctx.heartbeat();
-  const timer = setInterval(() => ctx.heartbeat(), 500);
-  try {
-    return await fn();
-  } finally {
-    clearInterval(timer);
-  }
-}
+export { tellsWorkflowAt } from './faults';
 
 /**
  * The activities, thin over src/. Dependencies come in through the factory so that a test can
@@ -110,6 +74,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify, metrics }),
     ...createNotifyActivities(notifyDeps),
+    ...createFaultActivities({ ...deps, dueReverts, metrics }),
     /** Validates the input (a catalog id or a whole spec) and fills in its defaults. */
     async planExperiment(input: ExperimentInput): Promise<ExperimentPlan> {
       const planned = await permanent(async () => {
@@ -127,17 +92,6 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Checks that this worker sets every secret the experiment references, then resolves every
-     * target, enforcing opt-in and blast radius: all before anything is injected.
-     */
-    async resolveTargets(p: ExperimentPlan): Promise<ResolvedTarget[]> {
-      return permanent(async () => {
-        checkSecrets(p.spec, p.source, deps.env);
-        return resolve(deps, p.spec, { allowlist: deps.allowedTargets });
-      });
-    },
-
-    /**
      * Runs a round of checks in parallel; a failing probe is a sample with its error, not an
      * exception. `window` (absent in runs recorded before it existed) says when the baseline and
      * the first fault began, for probes that count since then (docker-logs).
@@ -150,86 +104,6 @@ export function createActivities(deps: ActivityDeps) {
     /** One sample of a guardrail: its `abortWhen` conditions judged (an expectation met is a breach). */
     async probeGuardrail(g: Guardrail, window?: ProbeWindow): Promise<ProbeSample> {
       return heartbeating(() => runCheck({ name: g.name, probe: g.probe, expect: g.abortWhen }, 'observe', { docker: deps.docker, env: deps.env, window }));
-    },
-
-    /** Returns what the inject did, in lines for the run's events (may be none). */
-    async injectFault(f: PlannedFault): Promise<string[]> {
-      Context.current().log.info(`inject ${f.id}: ${f.description}`);
-      const lines = await heartbeating(() => permanent(() => inject(deps, f)));
-      const run = runOf();
-      if (run) metrics.faultInjected(run, f.id, f.fault.kind);
-      return lines;
-    },
-
-    /**
-     * Injects, then arms the revert at the fault's due time in this worker (injected now + its
-     * duration), which needs no workflow task: under load the workflow's own timer and revert
-     * come later, and find the fault reverted already. Returns when it was injected and is due.
-     */
-    async injectFaultUntilDue(f: PlannedFault): Promise<{ lines: string[]; injectedAt: string; dueAt?: string }> {
-      const ctx = Context.current();
-      ctx.log.info(`inject ${f.id}: ${f.description}`);
-      const lines = await heartbeating(() => permanent(() => inject(deps, f)));
-      const injectedAt = Date.now();
-      const run = ctx.info.workflowExecution;
-      if (run) metrics.faultInjected(run, f.id, f.fault.kind);
-      if (f.durationMs === undefined) return { lines, injectedAt: new Date(injectedAt).toISOString() };
-      const dueAtMs = injectedAt + f.durationMs;
-      const client = deps.client;
-      if (client && run) {
-        dueReverts.arm({
-          key: dueKey(run, f.id),
-          dueAtMs,
-          fault: f,
-          stillInPlace: () => stillInPlace(client, run, f.id),
-          revert: () => revert(deps, f),
-          onDone: (o) => {
-            if (o.reverted) metrics.faultReverted(run, f.id, f.fault.kind, 'due-time', dueAtMs, o.at.getTime());
-            else if (o.failed) metrics.revertFailed(run, f.id, f.fault.kind, 'due-time');
-            else metrics.faultGone(run, f.id);
-            ctx.log.info(o.reverted ? `reverted ${f.id} at its due time` : `no due-time revert of ${f.id}: ${o.why}`);
-          },
-        });
-      }
-      return { lines, injectedAt: new Date(injectedAt).toISOString(), dueAt: new Date(dueAtMs).toISOString() };
-    },
-
-    /**
-     * Idempotent. Runs recorded before bounded histories retry it in rounds from the workflow;
-     * newer runs give it a retry policy without limit and `tell: true`: at a few attempts
-     * (tellsWorkflowAt) the activity signals the workflow that its rollback is failing, and
-     * publishes the event, so a revert failing for hours costs a handful of history events.
-     * With `run` (runs since notifications), it also tells the webhooks that want rollbackFailing,
-     * in the background: no receiver can delay the next attempt.
-     */
-    async revertFault(f: PlannedFault, opts: { tell?: boolean; run?: RevertRun } = {}): Promise<string[]> {
-      const ctx = Context.current();
-      ctx.log.info(`revert ${f.id}: ${f.description}`);
-      const due = ctx.info.workflowExecution ? await dueReverts.disarm(dueKey(ctx.info.workflowExecution, f.id)) : undefined;
-      const run = ctx.info.workflowExecution;
-      try {
-        const lines = await heartbeating(() => revert(deps, f));
-        if (run) metrics.faultReverted(run, f.id, f.fault.kind, 'workflow', f.dueAt ? Date.parse(f.dueAt) : undefined);
-        // What the due-time revert did is the news; this second, idempotent one finds it done.
-        return due?.reverted ? [`reverted at its due time by the worker that injected it (${due.at.toISOString()})`, ...due.lines, ...lines.map((l) => `then: ${l}`)] : lines;
-      } catch (err) {
-        if (run) metrics.revertFailed(run, f.id, f.fault.kind, 'workflow');
-        const { attempt, workflowExecution } = ctx.info;
-        if (opts.tell && workflowExecution && tellsWorkflowAt(attempt)) {
-          const failing = { faultId: f.id, description: f.description, attempts: attempt, error: (err as Error).message, since: new Date(ctx.info.scheduledTimestampMs).toISOString() };
-          notifyRollbackFailing(notifyDeps, opts.run, {
-            ...workflowExecution,
-            reason: failing.error,
-            fault: { id: f.id, description: f.description, attempts: attempt, since: failing.since },
-            at: new Date().toISOString(),
-          });
-          await Promise.allSettled([
-            deps.client?.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId).signal(rollbackFailingSignal, failing),
-            deps.eventsNatsUrl ? publish(deps.eventsNatsUrl, 'rollback-failing', { workflowId: workflowExecution.workflowId, ...failing }) : undefined,
-          ]);
-        }
-        throw err;
-      }
     },
 
     async writeReport(journal: Journal): Promise<{ reportDir: string }> {

@@ -16,10 +16,13 @@
  *   daylong      a 24 h journal's report, streamed and whole in memory: time, peak RSS and heap
  *                (BENCH_DAYLONG_SAMPLES=345600,1000000), and the StoreWriter with 100 runs at
  *                10 ms, then with the store down (BENCH_DAYLONG_WRITER_S=20); see bench/daylong.ts
+ *   agent        a revert through a host's agent against the same on the orchestrating worker
+ *                (BENCH_AGENT_RUNS=10); see bench/agent.ts
  */
 import os from 'node:os';
 import { provisionStack } from '../src/stack';
 import { connectTestClient, killSpawnedWorkers } from '../test/helpers';
+import { agentRevert } from './agent';
 import { cliOverhead } from './cli-overhead';
 import { concurrencyCurve } from './concurrency';
 import { core } from './core';
@@ -46,6 +49,7 @@ const PARTS: Record<string, Part> = {
   cli: async (client, http) => cliOverhead(client, http, envNumber('BENCH_CLI_RUNS', 5)),
   report: async () => reportRendering(envNumbers('BENCH_REPORT_SAMPLES', [100_000, 1_000_000])),
   daylong: async () => dayLong(),
+  agent: async () => agentRevert(),
 };
 
 /** The parts asked for, in the order of PARTS. */

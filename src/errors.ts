@@ -26,6 +26,8 @@ export const FailureType = {
   ScheduleNotOwned: 'ScheduleNotOwned',
   /** A secret reference `${env:NAME}` names a variable the worker's environment does not set. */
   SecretMissing: 'SecretMissing',
+  /** No agent of a target's host (`gameday agent --host NAME`) took the run's work in time: nothing injected. */
+  AgentMissing: 'AgentMissing',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -12,6 +12,11 @@ export const searchAttributes = {
   activeFaults: defineSearchAttributeKey('GamedayActiveFaults', SearchAttributeType.KEYWORD_LIST),
   /** True while a revert keeps failing: `GamedayRollbackFailing = true` finds runs that need a person. */
   rollbackFailing: defineSearchAttributeKey('GamedayRollbackFailing', SearchAttributeType.BOOL),
+  /**
+   * The hosts whose agent a revert waits for (comma-separated), absent when none:
+   * `GamedayWaitingOnHost = "db-1"` finds runs whose faults stay in place until that host's agent is back.
+   */
+  waitingOnHost: defineSearchAttributeKey('GamedayWaitingOnHost', SearchAttributeType.KEYWORD),
 } as const;
 
 /** The memo key under which an experiment keeps its fault records current (the janitor reads it). */

@@ -17,17 +17,21 @@ export const DEFAULT_MAX_TARGETS = 10;
  * anything is injected: each container or process must opt in (label `gameday.enabled=true`,
  * GAMEDAY_ENABLED=true in a process's environment, or the allowlist), addresses must be on this
  * machine or allowlisted, and no fault may touch more than its `maxTargets`.
+ * With `only`, resolves those targets and checks the blast radius of their faults alone (an
+ * agent resolves the targets of its host; the orchestrating worker those of its own).
  * @throws GamedayError TargetNotFound, TargetNotAllowed or BlastRadiusExceeded, naming the target.
  */
-export async function resolveTargets(deps: FaultDeps, spec: Experiment, policy: TargetPolicy): Promise<ResolvedTarget[]> {
+export async function resolveTargets(deps: FaultDeps, spec: Experiment, policy: TargetPolicy, only?: string[]): Promise<ResolvedTarget[]> {
   const resolved: ResolvedTarget[] = [];
   for (const [name, target] of Object.entries(spec.targets)) {
+    if (only && !only.includes(name)) continue;
     const family = FAMILIES[target.kind] as FaultFamily<TargetSpec['kind']>;
     // Resolved with its secrets for this call only; the record keeps the spec as written (references, not values).
     const { selector, refs } = await withSecrets(target, deps.env ?? process.env, (t) => family.resolve(deps, name, t as never, policy), `target '${name}'`);
     resolved.push({ name, kind: target.kind, selector: maskPasswords(selector), refs: refs.map((r) => ({ ...r, name: maskPasswords(r.name) })), spec: target });
   }
   spec.method.forEach((step, i) => {
+    if (only && !only.includes(step.fault.target)) return;
     const max = step.maxTargets ?? DEFAULT_MAX_TARGETS;
     const count = resolved.find((t) => t.name === step.fault.target)?.refs.length ?? 0;
     if (count > max) {

@@ -1,6 +1,6 @@
 /**
  * Task queue names. Pure: the workflows import it to send faults to the queue every worker
- * also polls with slots of its own.
+ * also polls with slots of its own, and a remote host's work to that host's agent.
  */
 
 /**
@@ -9,4 +9,13 @@
  */
 export function faultQueueOf(taskQueue: string): string {
   return `${taskQueue}-faults`;
+}
+
+/**
+ * The task queue of a host's agents (`gameday agent --host NAME`): resolving and probing the
+ * targets on that host. Its injects and reverts go to `faultQueueOf(hostQueueOf(host))`. Every
+ * agent of the host polls both, so whichever is alive takes the work.
+ */
+export function hostQueueOf(host: string): string {
+  return `gameday-host-${host}`;
 }

@@ -138,6 +138,20 @@ export interface PlannedFault {
   revertAttempts?: number;
   lastRevertError?: string;
   error?: string;
+  /**
+   * A revert on another host that no agent of that host took at once (the agent died, say):
+   * since when it was asked for, and once done, until when and how long it waited.
+   */
+  revertWaited?: RevertWait;
+}
+
+/** How long a revert waited for an agent of its target's host. */
+export interface RevertWait {
+  host: string;
+  /** When the revert was first asked for. */
+  since: string;
+  until?: string;
+  waitedMs?: number;
 }
 
 /**
@@ -289,6 +303,8 @@ export interface ExperimentStatus {
   verdict?: Verdict;
   /** Set while a revert keeps failing: the experiment cannot end until it succeeds. */
   rollbackFailing?: { faultId: string; description: string; attempts: number; error: string; since: string };
+  /** Reverts that wait for an agent of their host: no agent of it polls (it died, or was never started). */
+  waitingOnHost?: { host: string; faultId: string; description: string; since: string }[];
   /** The newest events (at most 20). */
   events: { at: string; stage: Stage; message: string }[];
   /** How many events there were in all. */

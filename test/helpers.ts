@@ -151,9 +151,22 @@ export function killSpawnedWorkers(): void {
 }
 
 export async function spawnWorker(taskQueue: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
+  return spawnGameday(['worker'], { GAMEDAY_TASK_QUEUE: taskQueue, ...env }, 'worker polling task queue', `worker on ${taskQueue}`);
+}
+
+/**
+ * `gameday agent --host NAME` in a process of its own; resolves once it polls. `prefix` runs it
+ * through another command first (`nsenter --net=…`: inside another host's network namespace).
+ */
+export async function spawnAgent(host: string, env: Record<string, string> = {}, prefix: string[] = []): Promise<WorkerProcess> {
+  return spawnGameday(['agent', '--host', host], env, `agent for host '${host}' polling`, `agent for host ${host}`, prefix);
+}
+
+async function spawnGameday(args: string[], env: Record<string, string>, readyLine: string, what: string, prefix: string[] = []): Promise<WorkerProcess> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), 'worker'], {
-    env: { ...process.env, GAMEDAY_TASK_QUEUE: taskQueue, ...env },
+  const command = [...prefix, process.execPath, path.join(ROOT, 'bin', 'gameday.js'), ...args];
+  const child = spawn(command[0], command.slice(1), {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -164,7 +177,7 @@ export async function spawnWorker(taskQueue: string, env: Record<string, string>
   // process alive. killSpawnedWorkers() ends what is left.
   spawned.add(child);
   child.once('exit', () => spawned.delete(child));
-  await eventually(`worker on ${taskQueue} to poll`, async () => output.includes('worker polling task queue'), 30_000).catch((e: Error) => {
+  await eventually(`${what} to poll`, async () => output.includes(readyLine), 30_000).catch((e: Error) => {
     child.kill('SIGKILL');
     throw new Error(`${e.message}\n${output}`);
   });

@@ -11,6 +11,7 @@ import { acquireLocks, releaseLocks } from './lock';
 import { observeWhileFaulted, type Observed } from './observation';
 import { experimentIdOf, failedReason, failureMessage } from './failure';
 import { faultQueue, rollBack } from './rollback';
+import { AGENT_START_WAIT, faultQueueFor, hostOf, resolveAcrossHosts } from './hosts';
 import { tellFinished } from './notify';
 import { RunState } from './run-state';
 import { freezeFor, frozenReason, resultForTrigger, triggerOf } from './scheduled';
@@ -34,7 +35,9 @@ const { planExperiment: planHere, resolveTargets: resolveHere } = proxyLocalActi
 const { probeBaseline } = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: '5s', retry: { maximumAttempts: 3, initialInterval: '200ms' } });
 const injectActivities = (f: PlannedFault) =>
   proxyActivities<Activities>({
-    taskQueue: faultQueue(),
+    taskQueue: faultQueueFor(f, faultQueue()),
+    // On another host: an inject no agent takes fails the run (rollback then waits for the host).
+    ...(hostOf(f.target) ? { scheduleToStartTimeout: AGENT_START_WAIT } : {}),
     startToCloseTimeout: '1m',
     heartbeatTimeout: '3s',
     retry: { maximumAttempts: 3, initialInterval: '200ms', nonRetryableErrorTypes: PERMANENT },
@@ -91,7 +94,8 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     upsertSearchAttributes([{ key: searchAttributes.experimentId, value: plan.spec.id }]);
     if ((freeze = await freezeFor(input))) return conclude('skipped', frozenReason(freeze));
 
-    state.targets = await (local ? resolveHere : resolveTargets)(plan);
+    const resolveOwn = local ? resolveHere : resolveTargets;
+    state.targets = (await resolveAcrossHosts(plan, resolveOwn, PERMANENT)) ?? (await resolveOwn(plan));
     upsertSearchAttributes([{ key: searchAttributes.targets, value: state.targets.flatMap((t) => targetRefs(t).map((c) => c.name)) }]);
     state.note(`resolved ${state.targets.map((t) => `${t.name} → ${targetRefs(t).map((c) => c.name).join(', ')}`).join('; ')}`);
     const wait = plan.spec.lock?.whenBusy === 'wait';

@@ -4,6 +4,7 @@ import type { FaultKey, JanitorMemory, Orphan, OrphanSearch } from '../src/janit
 import { asSearch, faultKey, handledBefore, nextMemory } from './janitor-memory';
 import { targetRefs } from '../src/faults/describe';
 import { faultQueueOf } from '../src/task-queues';
+import { AGENT_START_WAIT, faultQueueFor, hostOf } from './hosts';
 import { acquireLocks, lockId, releaseLocks } from './lock';
 
 const { findOrphanedFaults } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3 } });
@@ -17,10 +18,18 @@ const REVERT_OPTIONS = {
 } as const;
 /**
  * The janitor's reverts go to the fault task queue, like every other revert: they never wait
- * behind probes. Runs recorded before scheduled them on the janitor's own queue (patched).
+ * behind probes. Runs recorded before scheduled them on the janitor's own queue (patched). A fault
+ * on another host goes to its host's agents (no janitor run recorded before hosts has one); one
+ * that no agent takes fails here and stays pending for the next run.
  */
 const revertFault = (f: Parameters<Activities['revertFault']>[0]): Promise<string[]> =>
-  proxyActivities<Activities>(patched('janitor-fault-queue') ? { ...REVERT_OPTIONS, taskQueue: faultQueueOf(workflowInfo().taskQueue) } : REVERT_OPTIONS).revertFault(f);
+  proxyActivities<Activities>(
+    hostOf(f.target)
+      ? { ...REVERT_OPTIONS, taskQueue: faultQueueFor(f, ''), scheduleToStartTimeout: AGENT_START_WAIT }
+      : patched('janitor-fault-queue')
+        ? { ...REVERT_OPTIONS, taskQueue: faultQueueOf(workflowInfo().taskQueue) }
+        : REVERT_OPTIONS,
+  ).revertFault(f);
 
 /** What a janitor run is asked to do; every field is optional. */
 export interface JanitorInput {

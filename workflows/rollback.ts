@@ -2,6 +2,7 @@ import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/wo
 import type { Activities } from '../activities';
 import type { RevertRun } from '../activities/notify';
 import { faultQueueOf } from '../src/task-queues';
+import { AGENT_START_WAIT, faultQueueFor, hostOf, notTakenInTime } from './hosts';
 import type { PlannedFault } from '../src/types';
 import type { RunState } from './run-state';
 
@@ -16,9 +17,10 @@ export function faultQueue(): string {
  * (3, 6, 12 …) so that the status shows a rollback failing without a history that grows with it.
  * Reverts run on the fault task queue: they never wait behind probes for a worker's slot.
  */
-function revertActivity(f: PlannedFault): (f: PlannedFault, opts: { tell: boolean; run: RevertRun }) => Promise<string[]> {
+function revertActivity(f: PlannedFault, scheduleToStart?: typeof AGENT_START_WAIT): (f: PlannedFault, opts: { tell: boolean; run: RevertRun }) => Promise<string[]> {
   return proxyActivities<Activities>({
-    taskQueue: faultQueue(),
+    taskQueue: faultQueueFor(f, faultQueue()),
+    ...(scheduleToStart ? { scheduleToStartTimeout: scheduleToStart } : {}),
     startToCloseTimeout: '1m',
     heartbeatTimeout: '3s',
     retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s' },
@@ -34,8 +36,27 @@ function revertRunOf(state: RunState): RevertRun {
 
 /** Reverts one fault, however long that takes; the run's state records it. */
 export async function revert(state: RunState, f: PlannedFault): Promise<void> {
-  const lines = await CancellationScope.nonCancellable(() => revertActivity(f)(f, { tell: true, run: revertRunOf(state) }));
+  const host = hostOf(f.target);
+  const lines = await CancellationScope.nonCancellable(() => (host ? revertOnHost(state, f, host) : revertActivity(f)(f, { tell: true, run: revertRunOf(state) })));
   state.reverted(f, lines);
+}
+
+/**
+ * A revert on another host, by whichever of its agents polls. One that no agent takes within
+ * AGENT_START_WAIT (the agent died) is asked for again with no schedule-to-start limit, and the
+ * run says meanwhile that it waits on that host: two activities in the history however long the
+ * host stays away (a schedule-to-start timeout is not retried; the second has none).
+ */
+async function revertOnHost(state: RunState, f: PlannedFault, host: string): Promise<string[]> {
+  const since = new Date().toISOString();
+  const opts = { tell: true, run: revertRunOf(state) };
+  try {
+    return await revertActivity(f, AGENT_START_WAIT)(f, opts);
+  } catch (err) {
+    if (!notTakenInTime(err)) throw err;
+  }
+  state.waitingOnHost(f, host, since);
+  return await revertActivity(f)(f, opts);
 }
 
 /** Reverts every fault still in place, newest first, whatever cancelled the run. */

@@ -50,6 +50,7 @@ export class RunState {
       lastProbes: this.lastProbes,
       verdict: this.verdict,
       rollbackFailing: this.rollbackFailing,
+      ...(this.waiting().length ? { waitingOnHost: this.waiting().map((f) => ({ host: f.revertWaited!.host, faultId: f.id, description: f.description, since: f.revertWaited!.since })) } : {}),
       events: this.events.slice(-20),
       eventCount: this.eventCount,
     }));
@@ -107,11 +108,35 @@ export class RunState {
     this.showDetails();
   }
 
+  /** Faults whose revert waits for an agent of their host. */
+  waiting(): PlannedFault[] {
+    return this.faults.filter((f) => f.status !== 'reverted' && f.revertWaited);
+  }
+
+  /** No agent of `host` took the revert of `f`, asked for `since`: the run says so until one does. */
+  waitingOnHost(f: PlannedFault, host: string, since: string): void {
+    f.revertWaited = { host, since };
+    this.publishWaiting();
+    this.note(`REVERT WAITING ON HOST ${host}: no agent of host ${host} took the revert of ${f.id} (${f.description}); it stays in place until one polls (gameday agent --host ${host})`);
+    this.showDetails();
+  }
+
+  private publishWaiting(): void {
+    const hosts = [...new Set(this.waiting().map((f) => f.revertWaited!.host))].sort();
+    upsertSearchAttributes([{ key: searchAttributes.waitingOnHost, value: hosts.length ? hosts.join(',') : null }]);
+  }
+
   reverted(f: PlannedFault, lines: string[]): void {
     f.status = 'reverted';
     f.revertedAt = new Date().toISOString();
+    const wait = f.revertWaited;
+    if (wait) {
+      wait.until = f.revertedAt;
+      wait.waitedMs = Date.parse(wait.until) - Date.parse(wait.since);
+      this.publishWaiting();
+    }
     this.publishFaults();
-    this.note(`reverted ${f.id} (${f.description}): ${lines.join('; ')}`);
+    this.note(`reverted ${f.id} (${f.description}): ${lines.join('; ')}${wait ? ` (the revert waited ${(wait.waitedMs! / 1000).toFixed(1)} s on host ${wait.host})` : ''}`);
     if (this.rollbackFailing?.faultId === f.id) {
       this.rollbackFailing = undefined;
       upsertSearchAttributes([{ key: searchAttributes.rollbackFailing, value: false }]);
@@ -127,6 +152,7 @@ export class RunState {
         `**Stage:** ${this.stage}`,
         faultsNow.length ? `**Faults in place:**\n${faultsNow.join('\n')}` : '**Faults in place:** none',
         this.rollbackFailing ? `**ROLLBACK FAILING:** ${this.rollbackFailing.description}: ${this.rollbackFailing.error}` : '',
+        ...this.waiting().map((f) => `**Revert waiting on host ${f.revertWaited!.host}** since ${f.revertWaited!.since}: ${f.description} (no agent of that host polls)`),
       ]
         .filter(Boolean)
         .join('\n\n'),

@@ -55,6 +55,20 @@ export function buildProgram(): Command {
     .action(async () => runWorker((await import('../config')).loadConfig()));
 
   program
+    .command('agent')
+    .description("run an agent for this host: the resolve, inject and revert work of targets with 'host: NAME'")
+    .requiredOption('--host <name>', 'the host this agent stands for, as targets name it (host: NAME)')
+    .action(async (opts: { host: string }) => {
+      const [{ loadConfig }, { createAgent }] = await Promise.all([import('../config'), import('../agent')]);
+      const config = loadConfig();
+      if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(opts.host)) throw new Error(`--host: '${opts.host}' is not a host name: use lower-case letters, digits and dashes, such as db-1`);
+      const agent = await createAgent({ config, host: opts.host });
+      err(`agent for host '${agent.host}' polling task queues '${agent.taskQueue}' and '${agent.taskQueue}-faults' on ${config.temporalAddress} (Ctrl-C to stop)`);
+      await agent.worker.run();
+      await agent.close();
+    });
+
+  program
     .command('run <fileOrId>')
     .description('start an experiment or a scenario from a file, or by id from experiments/')
     .option('--wait', 'wait for the end, showing progress')

@@ -29,7 +29,8 @@ function flow(direction: 'downstream' | 'upstream' | undefined): string {
 
 /** One line for people: "pause container demo-nats"; any password in it masked. */
 export function describeFault(fault: FaultSpec, target: ResolvedTarget): string {
-  return maskPasswords(faultInWords(fault, target));
+  const host = target.spec?.host;
+  return maskPasswords(faultInWords(fault, target)) + (host ? ` on host ${host}` : '');
 }
 
 function faultInWords(fault: FaultSpec, target: ResolvedTarget): string {
@@ -79,7 +80,8 @@ function faultInWords(fault: FaultSpec, target: ResolvedTarget): string {
 
 /** The commands that undo a fault by hand, should everything else fail (for the report); passwords masked. */
 export function manualRevert(f: PlannedFault): string {
-  return maskPasswords(manualRevertCommand(f));
+  const host = f.target.spec?.host;
+  return (host ? `on host ${host}: ` : '') + maskPasswords(manualRevertCommand(f));
 }
 
 function manualRevertCommand(f: PlannedFault): string {

@@ -229,6 +229,17 @@ function remediation(j: Journal): string {
   return lines.length ? lines.join('\n') : `See the reason above: ${j.reason}`;
 }
 
+/** A line per revert that waited for an agent of its host, and how long; none when none waited. */
+function hostWaits(j: Journal): string[] {
+  const lines = j.rollback.faults.flatMap((f) => {
+    const w = f.revertWaited;
+    if (!w) return [];
+    const waited = w.waitedMs !== undefined ? `waited ${(w.waitedMs / 1000).toFixed(1)} s, from ${w.since} to ${w.until}` : `was still waiting at the end of the run, since ${w.since}`;
+    return [`- **The revert of ${f.id} waited on host ${w.host}**: no agent of host ${w.host} polled when it was due; it ${waited}, until an agent of that host took it.`];
+  });
+  return lines.length ? [...lines, ''] : [];
+}
+
 function rollbackSection(j: Journal): string {
   const rows = j.rollback.faults.map((f) => [
     f.id,
@@ -245,6 +256,7 @@ function rollbackSection(j: Journal): string {
     [
       table(['Fault', 'What', 'Status', 'Injected', 'Due', 'Reverted', 'Revert attempts', 'Manual procedure'], rows),
       '',
+      ...hostWaits(j),
       'Every fault whose injection was attempted is reverted, newest first, whatever ends the run; reverts are idempotent and retried until they succeed.',
     ].join('\n'),
   );

@@ -4,9 +4,19 @@ import { LIMITS, boundedRecord } from './limits';
 
 /** The targets of an experiment file: what a fault acts on, by kind. */
 
+/**
+ * The host a target lives on: its resolve, injects, reverts and probes run on that host's agent
+ * (`gameday agent --host NAME`, task queue `gameday-host-NAME`); absent, on the worker's own host.
+ */
+export const hostField = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: 'expected a host name of lower-case letters, digits and dashes, such as db-1' })
+  .optional();
+
 export const dockerTargetSchema = z
   .strictObject({
     kind: z.literal('docker'),
+    host: hostField,
     /** A container name or id. */
     container: name.optional(),
     /** A label selector: every running container carrying all these labels. */
@@ -37,6 +47,7 @@ const loopbackNote = 'Targets on 127.0.0.1 or localhost are allowed; any other a
 export const postgresTargetSchema = z
   .strictObject({
     kind: z.literal('postgres'),
+    host: hostField,
     connectionString: referable(z.string().regex(/^postgres(ql)?:\/\//, { error: 'expected a connection string such as postgres://postgres@127.0.0.1:5432/app' })),
   })
   .describe(loopbackNote);
@@ -45,6 +56,7 @@ export const postgresTargetSchema = z
 export const toxiproxyTargetSchema = z
   .strictObject({
     kind: z.literal('toxiproxy'),
+    host: hostField,
     /** Toxiproxy's HTTP API. */
     api: referable(z.url({ protocol: /^https?$/, error: 'expected the Toxiproxy API URL such as http://127.0.0.1:8474' })),
     proxy: name,
@@ -55,6 +67,7 @@ export const toxiproxyTargetSchema = z
 export const processTargetSchema = z
   .strictObject({
     kind: z.literal('process'),
+    host: hostField,
     pattern: name.refine(
       (p) => {
         try {
@@ -77,6 +90,7 @@ export const processTargetSchema = z
 export const httpTargetSchema = z
   .strictObject({
     kind: z.literal('http'),
+    host: hostField,
     url: referable(z.url({ protocol: /^https?$/, error: 'expected the dependency\'s base URL such as http://127.0.0.1:18082' })),
     /** The dependency's name in reports, e.g. `scoring` (default: the URL's host). */
     name: name.optional(),

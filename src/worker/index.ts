@@ -135,14 +135,14 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
  * otherwise or the activities were handed another Docker engine or environment than this
  * process's (tests), which a separate process would not see: those revert in this process.
  */
-function dueRevertsFor(config: Config, deps: Partial<ActivityDeps> | undefined): DueRevertTimers {
+export function dueRevertsFor(config: Config, deps: Partial<Pick<ActivityDeps, 'dueReverts' | 'docker' | 'env'>> | undefined): DueRevertTimers {
   if (deps?.dueReverts) return deps.dueReverts;
   if (config.reverter === 'worker' || deps?.docker || deps?.env) return new DueReverts();
   return new ReverterProcess((msg) => Runtime.instance().logger.warn(msg));
 }
 
 /** The worker's own connection, with the same settings as its Client; a failure says why in one line. */
-async function connectNative(config: Config): Promise<NativeConnection> {
+export async function connectNative(config: Config): Promise<NativeConnection> {
   try {
     return await NativeConnection.connect(temporalConnectionOptions(config));
   } catch (e) {
@@ -151,7 +151,7 @@ async function connectNative(config: Config): Promise<NativeConnection> {
 }
 
 /** Runs both workers; when one stops (shut down or failed), the other is shut down too. */
-function pair(main: Worker, faults: Worker): WorkerPair {
+export function pair(main: Worker, faults: Worker): WorkerPair {
   const stopBoth = (): void => {
     for (const w of [main, faults]) if (w.getState() === 'RUNNING') w.shutdown();
   };

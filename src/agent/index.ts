@@ -1,0 +1,73 @@
+import { Worker } from '@temporalio/worker';
+import { createFaultActivities, type FaultActivityDeps } from '../../activities/faults';
+import type { Config } from '../config';
+import { closeEvents } from '../events';
+import { connectDocker } from '../faults/docker';
+import { gamedayMetrics } from '../metrics/gameday';
+import { installRuntime } from '../metrics/runtime';
+import { faultQueueOf, hostQueueOf } from '../task-queues';
+import { connectClient } from '../temporal';
+import { connectNative, dueRevertsFor, pair, type WorkerPair } from '../worker';
+
+export interface AgentSetup {
+  config: Config;
+  /** The host this agent stands for: targets with `host: NAME` are its. */
+  host: string;
+  /** Replaces the default dependencies (another Docker engine, in tests). */
+  deps?: Partial<FaultActivityDeps>;
+}
+
+/** Activity slots of the host's queue (resolving its targets) and of its fault queue. */
+const HOST_SLOTS = 100;
+const FAULT_SLOTS = 200;
+
+export interface GamedayAgent {
+  /** Polls the host's task queue (resolve) and its fault queue (inject, revert). */
+  worker: WorkerPair;
+  host: string;
+  taskQueue: string;
+  /** Closes every connection the agent opened; call after `worker.run()` resolves. */
+  close(): Promise<void>;
+}
+
+/**
+ * An agent for one host (`gameday agent --host NAME`): a worker without workflows that runs, on
+ * this host, the resolve, inject and revert activities of the targets that name it, with this
+ * host's Docker engine, processes and environment. It needs Temporal and nothing else: no results
+ * store, no Docker socket of another machine; the orchestrating workers need none of this host's.
+ * Any number of agents may serve one host: they poll the same queues, and whichever is alive takes
+ * the work, a revert its dead sibling left included. Faults it injects are reverted at their due
+ * time by this process too (src/faults/due-reverts.ts), as on a worker.
+ */
+export async function createAgent(setup: AgentSetup): Promise<GamedayAgent> {
+  const { config, host } = setup;
+  installRuntime(config);
+  const client = await connectClient(config);
+  const connection = await connectNative(config);
+  const dueReverts = dueRevertsFor(config, setup.deps);
+  const activities = createFaultActivities({
+    docker: connectDocker(),
+    client,
+    allowedTargets: config.allowedTargets,
+    eventsNatsUrl: config.eventsNatsUrl,
+    dueReverts,
+    notify: config.notify,
+    uiUrl: config.uiUrl,
+    namespace: config.namespace,
+    metrics: gamedayMetrics(),
+    ...setup.deps,
+  });
+  const taskQueue = hostQueueOf(host);
+  const base = { connection, namespace: config.namespace, activities };
+  const main = await Worker.create({ ...base, taskQueue, maxConcurrentActivityTaskExecutions: HOST_SLOTS });
+  const faults = await Worker.create({ ...base, taskQueue: faultQueueOf(taskQueue), maxConcurrentActivityTaskExecutions: FAULT_SLOTS });
+  return {
+    worker: pair(main, faults),
+    host,
+    taskQueue,
+    close: async () => {
+      dueReverts.close();
+      await Promise.all([connection.close(), client.connection.close(), closeEvents()]);
+    },
+  };
+}
