@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { duringRowsFrom, steadyStateRows } from '../src/judge';
 import { guardUntil, observeUntil, probeOnce, verifyUntilHeld, type GuardSummary, type ObserveSummary, type SamplingEnv, type SamplingProgress, type VerifySummary } from '../src/observe/sampling';
 import type { ProbeContext } from '../src/probes';
+import { hypothesisRowsFrom } from '../src/report/digest';
 import { revalidationFor } from '../src/report/revalidation';
 import { writeReportFrom } from '../src/report/stream';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
@@ -97,9 +97,7 @@ export function createSamplingActivities(deps: SamplingDeps) {
         return writeReportFrom(deps.reportsDir, run, async (stored, d) => {
           const full: Journal = {
             ...stored,
-            hypothesisVsReality: stored.plan
-              ? [...steadyStateRows(stored.plan, d.baseline, 'baseline'), ...duringRowsFrom(stored.plan, d.observations.aggregates), ...(d.verification.count ? steadyStateRows(stored.plan, [...d.verification.last.values()], 'after recovery') : [])]
-              : journal.hypothesisVsReality,
+            hypothesisVsReality: stored.plan ? hypothesisRowsFrom(stored.plan, d) : journal.hypothesisVsReality,
             store: {
               ...stored.store,
               ...(info.attempt > 1 ? { waitedMs: waited, attempts: info.attempt } : {}),

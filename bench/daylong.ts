@@ -10,7 +10,11 @@
  * - writer: 100 runs handing a round of 3 probes + 1 guardrail to one StoreWriter every 10 ms
  *   (40,000 rows/s offered) for BENCH_DAYLONG_WRITER_S seconds: rows/s made durable, the most
  *   waiting, refused rows; then the same against a store that is down: memory at the queue's cap
- *   and the rows refused past it (counted, so the report names them as missing).
+ *   and the rows refused past it (counted, so the report names them as missing); and its
+ *   capacity: a backlog of 160,000 rows of 100 runs handed over at once, timed until durable.
+ *
+ * BENCH_DAYLONG_PARTS=writer measures the writer alone, keeping the report's last figures (and
+ * saying when they were measured).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -24,7 +28,7 @@ import type { StoredSample } from '../src/store/types';
 import { StoreWriter } from '../src/store/writer';
 import type { ProbeSample } from '../src/types';
 import { journalFixture, storedSamples } from '../test/store-fixtures';
-import { below, delay, envNumber, envNumbers, progress, ROOT } from './lib';
+import { below, delay, envNumber, envNumbers, progress, readResults, ROOT } from './lib';
 
 const run = promisify(execFile);
 const SERVER = 'postgres://postgres@127.0.0.1:55432';
@@ -182,6 +186,27 @@ async function writerAtVolume(seconds: number): Promise<unknown> {
   };
 }
 
+/**
+ * What the writer drains when it is behind: `rounds` rounds of 100 runs handed over at once (the
+ * backlog a slow store leaves), timed until every row is durable. Unlike the offered rate, this
+ * does not depend on how fast a loaded machine can produce rows.
+ */
+async function writerCapacity(rounds: number): Promise<unknown> {
+  const store = openResultsStore(URL_);
+  const writer = new StoreWriter(store);
+  const keys = Array.from({ length: 100 }, (_, i) => ({ workflowId: `bench-capacity-${i}`, runId: 'run-1' }));
+  const at = new Date().toISOString();
+  const t = performance.now();
+  const writes: Promise<void>[] = [];
+  for (let seq = 0; seq < rounds; seq++) for (const key of keys) writes.push(writer.samples(key, [...round(seq, at, [...OBSERVE], 'observe'), ...round(seq, at, [GUARDRAIL], 'guardrail')]));
+  const results = await Promise.allSettled(writes);
+  const seconds = (performance.now() - t) / 1000;
+  writer.close();
+  await store.close();
+  const rows = rounds * keys.length * (OBSERVE.length + 1);
+  return { rows, refused: results.filter((r) => r.status === 'rejected').length * (OBSERVE.length + 1), seconds: Math.round(seconds * 10) / 10, durableRowsPerSecond: Math.round(rows / seconds) };
+}
+
 async function writerWhileDown(seconds: number): Promise<unknown> {
   const store = openResultsStore('postgres://postgres@127.0.0.1:1/down', { connectionTimeoutMillis: 500 });
   const writer = new StoreWriter(store);
@@ -203,26 +228,37 @@ async function writerWhileDown(seconds: number): Promise<unknown> {
   };
 }
 
+/** The report's figures of the last run of this part, when this one measures the writer alone. */
+async function lastReport(): Promise<Record<string, unknown>> {
+  const last = ((await readResults()).daylong ?? {}) as Record<string, unknown>;
+  return { reportMeasured: { commit: last.commit, date: last.date }, report: last.report, reportPeakRssMiB: last.reportPeakRssMiB, reportPeakRssGrowth: last.reportPeakRssGrowth };
+}
+
 /** The part: report points, then the writer. */
 export async function dayLong(): Promise<unknown> {
+  const parts = (process.env.BENCH_DAYLONG_PARTS ?? 'report,writer').split(',').map((p) => p.trim());
   await admin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`));
   await migrateResultsStore(URL_);
   try {
-    const report = await reportPoints(envNumbers('BENCH_DAYLONG_SAMPLES', [345_600, 1_000_000]));
-    const after = (report as { after: ChildResult }[]).map((p) => p.after.peakRssMiB ?? NaN);
+    let report: Record<string, unknown>;
+    if (parts.includes('report')) {
+      const points = await reportPoints(envNumbers('BENCH_DAYLONG_SAMPLES', [345_600, 1_000_000]));
+      const after = (points as { after: ChildResult }[]).map((p) => p.after.peakRssMiB ?? NaN);
+      report = {
+        report: points,
+        reportPeakRssMiB: below(Math.max(...after), 400, 'MiB for every size (streamed)'),
+        reportPeakRssGrowth: below(Math.round((Math.max(...after) / Math.min(...after)) * 100) / 100, 1.5, '× from the smallest to the biggest journal (streamed)'),
+      };
+    } else report = await lastReport();
     const seconds = envNumber('BENCH_DAYLONG_WRITER_S', 20);
     progress('daylong: writer, 100 runs every 10 ms');
     const writer = await writerAtVolume(seconds);
     progress(`daylong: writer ${JSON.stringify(writer)}`);
+    const capacity = await writerCapacity(envNumber('BENCH_DAYLONG_CAPACITY_ROUNDS', 400));
+    progress(`daylong: writer capacity ${JSON.stringify(capacity)}`);
     const down = await writerWhileDown(Math.max(10, seconds / 2));
     progress(`daylong: writer, store down ${JSON.stringify(down)}`);
-    return {
-      report,
-      reportPeakRssMiB: below(Math.max(...after), 400, 'MiB for every size (streamed)'),
-      reportPeakRssGrowth: below(Math.round((Math.max(...after) / Math.min(...after)) * 100) / 100, 1.5, '× from the smallest to the biggest journal (streamed)'),
-      writer,
-      writerWhileDown: down,
-    };
+    return { ...report, writer, writerCapacity: capacity, writerWhileDown: down };
   } finally {
     await admin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`));
   }

@@ -17,8 +17,17 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgro
 export interface HeadlessBrowser {
   page: Page;
   context: BrowserContext;
-  /** Closes the browser and removes its profile; safe to call twice. */
+  /** A folder of the test's own (given `scratch`), removed by `close`. */
+  scratch: string;
+  /** Closes the browser and removes its profile and scratch folder; safe to call twice. */
   close(): Promise<void>;
+}
+
+/** How a test wants its browser: the page's size, and a scratch folder named after the test. */
+export interface BrowserOptions {
+  viewport?: { width: number; height: number };
+  /** The prefix of a temporary folder made for the test (its files, the dashboard's catalog). */
+  scratch?: string;
 }
 
 /**
@@ -26,7 +35,7 @@ export interface HeadlessBrowser {
  * message naming the browser and how to install it when it is missing or cannot run: a test that
  * needs the browser fails, it is never skipped.
  */
-export async function launchHeadlessChromium(): Promise<HeadlessBrowser> {
+export async function launchHeadlessChromium(opts: BrowserOptions = {}): Promise<HeadlessBrowser> {
   await access(CHROMIUM_PATH, constants.X_OK).catch(() => {
     throw new Error(`no browser at ${CHROMIUM_PATH}: run 'bash scripts/provision.sh --only chromium' (apt-get install chromium)`);
   });
@@ -36,15 +45,22 @@ export async function launchHeadlessChromium(): Promise<HeadlessBrowser> {
     throw new Error(`Chromium at ${CHROMIUM_PATH} did not start: ${e.message}`);
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  const scratch = opts.scratch ? await mkdtemp(path.join(os.tmpdir(), opts.scratch)) : '';
   let closed: Promise<void> | undefined;
-  return {
+  const browser: HeadlessBrowser = {
     page,
     context,
+    scratch,
     close() {
-      closed ??= context.close().finally(() => rm(profile, { recursive: true, force: true }));
+      closed ??= context.close().finally(() => Promise.all([profile, ...(scratch ? [scratch] : [])].map((dir) => rm(dir, { recursive: true, force: true }))).then(() => undefined));
       return closed;
     },
   };
+  if (opts.viewport) await page.setViewportSize(opts.viewport).catch(async (e: Error) => {
+    await browser.close();
+    throw e;
+  });
+  return browser;
 }
 
 /**

@@ -182,16 +182,12 @@ export function buildProgram(): Command {
     .action(async (workflowId: string, opts: { md?: boolean; html?: boolean; json?: boolean; runId?: string; out?: string }) => {
       const formats = (['md', 'html', 'json'] as const).filter((f) => opts[f]);
       if (formats.length > 1) throw new Error(`report takes one of --md, --html, --json, not ${formats.map((f) => `--${f}`).join(' and ')}`);
-      const [{ loadConfig }, { openResultsStore }, { readStoredRun, renderReport }] = await Promise.all([import('../config'), import('../store/postgres'), import('../report/export')]);
+      const [{ loadConfig }, { openResultsStore }, { printReport }] = await Promise.all([import('../config'), import('../store/postgres'), import('./report')]);
       const config = loadConfig();
       const store = openResultsStore(config.resultsUrl);
       cleanup.push(() => store.close());
-      const text = renderReport(await readStoredRun(store, config.resultsUrl, workflowId, opts.runId), formats[0] ?? 'md');
-      if (!opts.out) return void process.stdout.write(text);
-      const { writeFile } = await import('node:fs/promises');
-      await writeFile(opts.out, text).catch((e: Error) => {
-        throw new Error(`cannot write the report to ${opts.out}: ${e.message}`);
-      });
+      await printReport(store, config.resultsUrl, { workflowId, runId: opts.runId, format: formats[0] ?? 'md' }, opts.out);
+      if (!opts.out) return;
       err(`wrote ${opts.out}`);
     });
 

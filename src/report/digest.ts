@@ -4,8 +4,8 @@
  * latency range, the aggregates the hypothesis rows are judged from, the first and the last
  * samples the report lists, guardrail counts, and the first and last verification of each check.
  */
-import { addSample, type Aggregates } from '../judge';
-import type { Journal, ProbeSample } from '../types';
+import { addSample, duringRowsFrom, steadyStateRows, type Aggregates } from '../judge';
+import type { ExperimentPlan, HypothesisRow, Journal, ProbeSample } from '../types';
 
 /** Samples the report lists from the start and from the end of a long observation. */
 export const SAMPLES_SHOWN = 200;
@@ -106,4 +106,18 @@ export function digestOf(j: Pick<Journal, 'baseline' | 'observations' | 'guardra
   for (const s of j.guardrails) b.guardrail(s);
   for (const s of j.verification) b.verification(s);
   return b.done();
+}
+
+/**
+ * The hypothesis-vs-reality rows the report shows, judged from a digest of every sample: the
+ * baseline, during the fault (from the aggregates of every observation) and, once verified, after
+ * recovery (each check's last verification). The worker's streamed report and a journal read
+ * whole both take their rows from here.
+ */
+export function hypothesisRowsFrom(plan: ExperimentPlan, d: SampleDigest): HypothesisRow[] {
+  return [
+    ...steadyStateRows(plan, d.baseline, 'baseline'),
+    ...duringRowsFrom(plan, d.observations.aggregates),
+    ...(d.verification.count ? steadyStateRows(plan, [...d.verification.last.values()], 'after recovery') : []),
+  ];
 }

@@ -6,11 +6,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { ScheduleRow } from '../cli/schedule-list';
 import type { Config } from '../config';
 import { DEFAULT_SCORE_RUNS, readHistory } from '../history';
-import { findStoredRun } from '../report/export';
-import { renderHtml } from '../report/html';
+import { asReported, findStoredRun, unknownRun } from '../report/export';
+import { htmlOf, passOverRun } from '../report/stream';
 import { ResultsStoreError, ResultsStoreUnreachable } from '../store/errors';
 import type { ResultsStore } from '../store/types';
-import { maskUrl } from '../store/url';
 import { errorPage, experimentsPage, runsPage, schedulesPage, type PageLinks } from './pages';
 import { BadQuery, historyQuery, runsFilter, scoresQuery } from './query';
 
@@ -53,17 +52,18 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
     deps.schedules().catch((e: Error) => {
       throw new TemporalUnreachable(`cannot list the schedules on the Temporal server at ${config.temporalAddress}: ${e.message}`);
     });
-  const run = async (req: FastifyRequest<{ Params: { workflowId: string }; Querystring: Query }>) => {
-    const { workflowId } = req.params;
-    const { runId } = req.query;
-    const journal = await findStoredRun(store, workflowId, runId || undefined);
-    if (!journal) throw new NotFound(`the results store at ${maskUrl(config.resultsUrl)} has no run of workflow ${workflowId}${runId ? ` with run id ${runId}` : ''}`);
-    return journal;
+  type RunRequest = FastifyRequest<{ Params: { workflowId: string }; Querystring: Query }>;
+  const found = <T>(req: RunRequest, value: T | undefined): T => {
+    if (value === undefined) throw new NotFound(unknownRun(config.resultsUrl, req.params.workflowId, req.query.runId || undefined).message);
+    return value;
   };
+  const run = async (req: RunRequest) => found(req, await findStoredRun(store, req.params.workflowId, req.query.runId || undefined));
+  // One pass over the run's samples, however long it ran: the page holds its digest and thinned samples, never every sample.
+  const reportPage = async (req: RunRequest) => found(req, await store.readRun(req.params.workflowId, req.query.runId || undefined, async (r) => htmlOf(await passOverRun(r, asReported(store)))));
 
   app.get<{ Querystring: Query }>('/', async (req, reply) => html(reply, runsPage(await runs(req.query), runsFilter(req.query), links)));
   app.get<{ Querystring: Query }>('/api/runs', async (req) => ({ runs: await runs(req.query) }));
-  app.get<{ Params: { workflowId: string }; Querystring: Query }>('/runs/:workflowId', async (req, reply) => html(reply, renderHtml(await run(req)), REPORT_CSP));
+  app.get<{ Params: { workflowId: string }; Querystring: Query }>('/runs/:workflowId', async (req, reply) => html(reply, await reportPage(req), REPORT_CSP));
   app.get<{ Params: { workflowId: string }; Querystring: Query }>('/api/runs/:workflowId', run);
   app.get<{ Querystring: Query }>('/experiments', async (req, reply) => {
     const s = await scores(req.query);

@@ -1,9 +1,9 @@
 import pg from 'pg';
-import { maskPasswordsIn } from '../mask';
+import { maskPasswords, maskPasswordsIn } from '../mask';
 import type { Journal } from '../types';
 import { storeFailure } from './errors';
 import { listRuns, previousRun } from './history';
-import { finishRows, PHASE_FIELD, sampleRows, eventRows, expectationRows, systemOfSpec } from './rows';
+import { finishRows, PHASE_FIELD, runSampleRows, eventRows, expectationRows, systemOfSpec } from './rows';
 import { readRun } from './read-run';
 import { pruneSamples } from './retention';
 import type { ResultsStore, RunReader, SamplePhase } from './types';
@@ -76,15 +76,17 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
     }
   }
 
-  return {
+  const store: ResultsStore = {
     startRun: (run_) =>
       run(`start the run ${run_.workflowId}`, async (c) => {
         await c.query(SQL.startRun, [run_.workflowId, run_.runId, run_.experimentId, run_.title, run_.hypothesis, run_.source, run_.trigger ?? null, json(run_.spec ?? null), run_.startedAt, systemOfSpec(run_.spec)]);
       }),
-    writeSamples: async (key, samples) => {
-      const rows = sampleRows(samples);
+    writeSamples: (key, samples) => store.writeSamplesOfRuns([{ run: key, samples }]),
+    writeSamplesOfRuns: async (batch) => {
+      const rows = runSampleRows(batch);
       if (rows.length === 0) return;
-      await run(`write ${rows.length} samples of ${key.workflowId}`, (c) => c.query(SQL.writeSamples, [key.workflowId, key.runId, json(rows)]));
+      const runs = new Set(rows.map((r) => r.workflow_id)).size;
+      await run(`write ${rows.length} samples of ${runs === 1 ? rows[0].workflow_id : `${runs} runs`}`, (c) => c.query(SQL.writeSamplesOfRuns, [maskedJson(rows)]));
     },
     writeEvents: async (key, events) => {
       const rows = eventRows(events);
@@ -122,7 +124,8 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
     readJournal: (workflowId, runId) => readRun(readOpts, workflowId, runId, collectJournal),
     pruneSamples: (before, o) => pruneSamples((what, work) => run(what, work), before, o),
     close: () => pool.end(),
-  } satisfies ResultsStore;
+  };
+  return store;
 }
 
 /** The whole journal, every sample in memory: for short runs and tests; reports stream instead. */
@@ -140,6 +143,15 @@ function json(value: unknown): string {
   return JSON.stringify(maskPasswordsIn(value));
 }
 
+/**
+ * The same as `json` for many rows, masked as text in one pass rather than value by value (the
+ * samples path, where copying every row cost more than the statement): both patterns stop at a
+ * quote, so a match never leaves a JSON string; an escape such as \n inside one may mask a
+ * little more than `maskPasswordsIn` would, never less.
+ */
+function maskedJson(value: unknown): string {
+  return maskPasswords(JSON.stringify(value));
+}
 
 const SQL = {
   startRun: `
@@ -160,10 +172,10 @@ const SQL = {
       finished_at = EXCLUDED.finished_at, verdict = EXCLUDED.verdict, reason = EXCLUDED.reason,
       rollback_status = EXCLUDED.rollback_status, details = EXCLUDED.details`,
   // One statement per batch: the rows travel as one JSON array, unpacked by the server.
-  writeSamples: `
+  writeSamplesOfRuns: `
     INSERT INTO samples (workflow_id, run_id, phase, check_name, seq, at, stage, ok, error, measurement, expectations)
-    SELECT $1, $2, r.phase, r.check_name, r.seq, r.at, r.stage, r.ok, r.error, r.measurement, r.expectations
-    FROM json_to_recordset($3::json) AS r(phase text, check_name text, seq integer, at timestamptz, stage text, ok boolean, error text, measurement json, expectations json)
+    SELECT r.workflow_id, r.run_id, r.phase, r.check_name, r.seq, r.at, r.stage, r.ok, r.error, r.measurement, r.expectations
+    FROM json_to_recordset($1::json) AS r(workflow_id text, run_id text, phase text, check_name text, seq integer, at timestamptz, stage text, ok boolean, error text, measurement json, expectations json)
     ON CONFLICT (workflow_id, run_id, phase, check_name, seq) DO UPDATE SET
       at = EXCLUDED.at, stage = EXCLUDED.stage, ok = EXCLUDED.ok, error = EXCLUDED.error,
       measurement = EXCLUDED.measurement, expectations = EXCLUDED.expectations`,

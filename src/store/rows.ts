@@ -102,7 +102,7 @@ export function sampleRows(samples: StoredSample[]): SampleRow[] {
   const rows = new Map<string, SampleRow>();
   for (const { phase, seq, sample } of samples) {
     checkSeq(seq, `sample ${sample.check}`);
-    rows.set(JSON.stringify([phase, sample.check, seq]), {
+    rows.set(`${phase}\u0000${sample.check}\u0000${seq}`, {
       phase,
       check_name: sample.check,
       seq,
@@ -115,6 +115,23 @@ export function sampleRows(samples: StoredSample[]): SampleRow[] {
     });
   }
   return [...rows.values()];
+}
+
+/** A `samples` row of a batch of many runs: its run's key with it. */
+export interface RunSampleRow extends SampleRow {
+  workflow_id: string;
+  run_id: string;
+}
+
+/** The samples of many runs as rows, one per (run, phase, check, seq); a run named twice keeps its later samples, as `sampleRows`. */
+export function runSampleRows(batch: { run: { workflowId: string; runId: string }; samples: StoredSample[] }[]): RunSampleRow[] {
+  const byRun = new Map<string, { run: { workflowId: string; runId: string }; samples: StoredSample[] }>();
+  for (const b of batch) {
+    const key = JSON.stringify([b.run.workflowId, b.run.runId]);
+    const seen = byRun.get(key);
+    byRun.set(key, { run: b.run, samples: seen ? [...seen.samples, ...b.samples] : b.samples });
+  }
+  return [...byRun.values()].flatMap(({ run, samples }) => sampleRows(samples).map((r) => ({ workflow_id: run.workflowId, run_id: run.runId, ...r })));
 }
 
 /** The events as rows, one per (source, seq); the later wins, as for samples. */

@@ -39,6 +39,12 @@ export interface RunReader {
   samples(phase: SamplePhase): AsyncIterable<ProbeSample>;
 }
 
+/** Samples of one run, for `writeSamplesOfRuns`. */
+export interface RunSamples {
+  run: RunKey;
+  samples: StoredSample[];
+}
+
 /** Identifies a run in the store: the workflow id and its run id. */
 export interface RunKey {
   workflowId: string;
@@ -61,6 +67,11 @@ export interface ResultsStore {
    * overwrites those rows.
    */
   writeSamples(run: RunKey, samples: StoredSample[]): Promise<void>;
+  /**
+   * The samples of several runs, each upserted as `writeSamples` does, all in one statement: it
+   * all lands or none of it does. A run named twice is written as its samples one after the other.
+   */
+  writeSamplesOfRuns(batch: RunSamples[]): Promise<void>;
   /** Upserts events on (run, source, seq). */
   writeEvents(run: RunKey, events: StoredEvent[]): Promise<void>;
   /**

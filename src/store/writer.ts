@@ -2,8 +2,8 @@ import type { ResultsStore, RunKey, StoredEvent, StoredSample } from './types';
 
 /** Writes waiting for the store; past this, new writes are refused (and counted as lost). */
 const DEFAULT_MAX_PENDING = 200_000;
-/** Rows in one statement. */
-const BATCH = 1_000;
+/** Rows in one statement, of one run or, for samples, of many. */
+const BATCH = 4_000;
 
 type Job = { run: RunKey; kind: 'samples'; rows: StoredSample[] } | { run: RunKey; kind: 'events'; rows: StoredEvent[] } | { run: RunKey; kind: 'start'; start: Parameters<ResultsStore['startRun']>[0] };
 
@@ -13,18 +13,30 @@ interface Queued {
   failed: (e: Error) => void;
 }
 
+/** Jobs at the head of one run's queue, written in one statement with those of other runs. */
+interface Segment {
+  key: string;
+  jobs: Queued[];
+}
+
 /**
  * A worker's queue of writes to the results store, drained in the background, in batches, and
  * retried with backoff while the store is down. Writes of one run are written in the order they
- * came, one batch at a time; different runs are written side by side (up to `concurrency`), so a
- * worker sampling for hundreds of runs sends each run's waiting rows as one statement. Sampling
- * never waits on the store: it hands rows over and learns, through the returned promise, when
- * they are durable (the observe activity heartbeats only what is durable, so a worker that takes
- * over resumes at the first sample not yet stored: no gap, no duplicate). Reverts never touch it.
+ * came, one batch at a time; the samples waiting at the head of many runs' queues go in one
+ * statement (up to a batch of rows), and up to `concurrency` statements are under way, so a worker
+ * sampling for hundreds of runs spends a statement on thousands of rows, not on one run's few.
+ * Sampling never waits on the store: it hands rows over and learns, through the returned promise,
+ * when they are durable (the observe activity heartbeats only what is durable, so a worker that
+ * takes over resumes at the first sample not yet stored: no gap, no duplicate). Reverts never
+ * touch it.
  */
 export class StoreWriter {
+  /** Each run's queue; a run is taken from the front and, when it still has jobs, goes to the back. */
   private readonly runs = new Map<string, Queued[]>();
+  /** Runs with a statement under way: none of their jobs is taken until it settles. */
   private readonly writing = new Set<string>();
+  private statements = 0;
+  private attempt = 0;
   private pendingRows = 0;
   private closed = false;
   /** Since when the store has refused writes; undefined while it answers. */
@@ -34,7 +46,7 @@ export class StoreWriter {
 
   constructor(
     private readonly store: ResultsStore,
-    private readonly opts: { maxPending?: number; concurrency?: number; retryMs?: (attempt: number) => number } = {},
+    private readonly opts: { maxPending?: number; concurrency?: number; retryMs?: (attempt: number) => number; batchRows?: number } = {},
   ) {}
 
   /** Resolves when the samples are in the store; rejects at once when the queue is full. */
@@ -86,66 +98,90 @@ export class StoreWriter {
     });
   }
 
-  /** Starts writing every run that waits and is not being written, up to the concurrency. */
+  /** Starts statements for the runs that wait and are not being written, up to the concurrency. */
   private pump(): void {
-    for (const key of this.runs.keys()) {
-      if (this.writing.size >= (this.opts.concurrency ?? 4)) return;
-      if (!this.writing.has(key)) {
-        this.writing.add(key);
-        void this.drainRun(key);
-      }
+    while (!this.closed && this.statements < (this.opts.concurrency ?? 4)) {
+      const batch = this.nextBatch();
+      if (!batch.length) return;
+      for (const seg of batch) this.writing.add(seg.key);
+      this.statements++;
+      void this.writeBatch(batch);
     }
   }
 
-  private async drainRun(key: string): Promise<void> {
+  /**
+   * The next statement's jobs: the head of the first run waiting and, when that is samples, the
+   * samples at the head of the other runs waiting, up to a batch of rows.
+   */
+  private nextBatch(): Segment[] {
+    const limit = this.opts.batchRows ?? BATCH;
+    const batch: Segment[] = [];
+    let rows = 0;
+    for (const [key, jobs] of this.runs) {
+      if (this.writing.has(key) || !jobs.length) continue;
+      const kind = jobs[0].job.kind;
+      if (batch.length && kind !== 'samples') continue;
+      const taken = takeHead(jobs, limit - rows, !batch.length);
+      if (!taken.length) break;
+      batch.push({ key, jobs: taken });
+      rows += taken.reduce((n, q) => n + rowsOf(q.job), 0);
+      if (kind !== 'samples' || rows >= limit) break;
+    }
+    return batch;
+  }
+
+  private async writeBatch(batch: Segment[]): Promise<void> {
     try {
-      for (let attempt = 0; !this.closed; ) {
-        const jobs = this.runs.get(key);
-        if (!jobs?.length) {
-          this.runs.delete(key);
-          return;
-        }
-        const batch = takeBatch(jobs);
-        try {
-          await this.write(batch);
-          attempt = 0;
-          this.downSince = undefined;
-          jobs.splice(0, batch.length);
-          this.pendingRows -= batch.reduce((n, q) => n + rowsOf(q.job), 0);
-          for (const q of batch) q.done();
-        } catch (e) {
-          this.downSince ??= Date.now();
-          this.lastError = (e as Error).message;
-          attempt++;
-          await new Promise((r) => setTimeout(r, this.opts.retryMs?.(attempt) ?? Math.min(5000, 100 * 2 ** attempt)));
-        }
+      await this.write(batch);
+      this.attempt = 0;
+      this.downSince = undefined;
+      if (this.closed) return;
+      for (const seg of batch) {
+        const jobs = this.runs.get(seg.key) ?? [];
+        jobs.splice(0, seg.jobs.length);
+        this.pendingRows -= seg.jobs.reduce((n, q) => n + rowsOf(q.job), 0);
+        for (const q of seg.jobs) q.done();
+        // To the back of the line: the runs behind it are taken first.
+        this.runs.delete(seg.key);
+        if (jobs.length) this.runs.set(seg.key, jobs);
       }
+    } catch (e) {
+      this.downSince ??= Date.now();
+      this.lastError = (e as Error).message;
+      this.attempt++;
+      // The jobs stay at the head of their runs' queues: the next statement takes them again.
+      await new Promise((r) => setTimeout(r, this.opts.retryMs?.(this.attempt) ?? Math.min(5000, 100 * 2 ** this.attempt)));
     } finally {
-      this.writing.delete(key);
-      if (!this.closed) this.pump();
+      for (const seg of batch) this.writing.delete(seg.key);
+      this.statements--;
+      this.pump();
     }
   }
 
-  private async write(batch: Queued[]): Promise<void> {
-    const { job } = batch[0];
+  private async write(batch: Segment[]): Promise<void> {
+    const { job } = batch[0].jobs[0];
     if (job.kind === 'start') return this.store.startRun(job.start);
-    if (job.kind === 'samples') return this.store.writeSamples(job.run, batch.flatMap((q) => (q.job as typeof job).rows));
-    return this.store.writeEvents(job.run, batch.flatMap((q) => (q.job as typeof job).rows));
+    if (job.kind === 'events') return this.store.writeEvents(job.run, batch[0].jobs.flatMap((q) => (q.job as typeof job).rows));
+    return this.store.writeSamplesOfRuns(batch.map((seg) => ({ run: seg.jobs[0].job.run, samples: seg.jobs.flatMap((q) => (q.job as Extract<Job, { kind: 'samples' }>).rows) })));
   }
 }
 
-/** The head of one run's queue: consecutive jobs of one kind, up to a batch of rows. */
-function takeBatch(jobs: Queued[]): Queued[] {
-  const head = jobs[0];
-  const batch: Queued[] = [head];
-  let rows = rowsOf(head.job);
-  for (let i = 1; i < jobs.length; i++) {
-    const q = jobs[i];
-    if (head.job.kind === 'start' || q.job.kind !== head.job.kind || rows + rowsOf(q.job) > BATCH) break;
-    batch.push(q);
-    rows += rowsOf(q.job);
+/**
+ * The head of one run's queue: consecutive jobs of one kind, up to `room` rows; the first job of
+ * a statement (`first`) goes whatever its size, and a start goes alone.
+ */
+function takeHead(jobs: Queued[], room: number, first: boolean): Queued[] {
+  const kind = jobs[0].job.kind;
+  const taken: Queued[] = [];
+  let rows = 0;
+  for (const q of jobs) {
+    const n = rowsOf(q.job);
+    if (q.job.kind !== kind || (rows + n > room && !(first && !taken.length))) break;
+    taken.push(q);
+    rows += n;
+    if (kind === 'start') break;
   }
-  return batch;
+  return taken;
 }
 
 function rowsOf(job: Job): number {

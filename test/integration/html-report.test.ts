@@ -6,8 +6,7 @@
  * is not blank. Then `gameday report` renders the same run from the results store through the CLI.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -141,16 +140,14 @@ describe('the HTML report of a real run', () => {
     server = await startOkServer();
     await startSleeper(BOX);
     w = await startWorker('h-html');
-    browser = await launchHeadlessChromium();
-    await browser.page.setViewportSize({ width: 1200, height: 900 });
-    scratch = await mkdtemp(path.join(os.tmpdir(), 'h-html-'));
+    browser = await launchHeadlessChromium({ viewport: { width: 1200, height: 900 }, scratch: 'h-html-' });
+    scratch = browser.scratch;
   });
   after(async () => {
     await browser?.close();
     await w?.stop();
     await removeContainer(BOX);
     server?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
   test('a 3 s pause: report.html draws every sample, shades the fault window, has the tables, fetches nothing and is not blank', { timeout: 120_000 }, async () => {

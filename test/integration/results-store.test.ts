@@ -10,6 +10,7 @@ import { reportDirFor, writeReport } from '../../src/report/write';
 import { migrateResultsStore, MIGRATIONS_TABLE } from '../../src/store/migrate';
 import { openResultsStore } from '../../src/store/postgres';
 import type { ResultsStore } from '../../src/store/types';
+import { StoreWriter } from '../../src/store/writer';
 import type { Journal } from '../../src/types';
 import { countOf, dropDatabase, PG_SERVER } from '../store-db';
 import { at, journalFixture, sample, samples, storedSamples } from '../store-fixtures';
@@ -113,6 +114,52 @@ test('a retried batch and a batch rewritten by a worker that took over leave one
   assert.deepEqual(back.observations.map((s) => s.measurement.messages), Array.from({ length: 150 }, (_, i) => i));
   assert.ok(back.observations.slice(50).every((s) => s.measurement.latencyMs === 99));
   assert.ok(back.observations.slice(0, 50).every((s) => s.measurement.latencyMs !== 99));
+});
+
+test('a batch of many runs written twice (a retried statement) leaves one copy of each sample, and a takeover rewrites only its run', async () => {
+  const runs = Array.from({ length: 30 }, (_, i) => ({ workflowId: `store-many-${i}`, runId: 'run-1' }));
+  for (const run of runs) await start(journalFixture(run.workflowId, run.runId));
+  const batch = runs.map((run) => ({ run, samples: [...samples('observe', 'webhooks', 0, 40), ...samples('guardrail', 'api answers', 0, 40)] }));
+  await store.writeSamplesOfRuns(batch);
+  await store.writeSamplesOfRuns(batch);
+  // Another worker took over run 7 at seq 20 and wrote 20..59 again, with its own measurements.
+  const takeover = samples('observe', 'webhooks', 20, 40).map((s) => ({ ...s, sample: { ...s.sample, measurement: { latencyMs: 99, messages: s.seq } } }));
+  await store.writeSamplesOfRuns([{ run: runs[7], samples: takeover }]);
+
+  const ids = runs.map((r) => r.workflowId);
+  assert.equal(await count(`SELECT count(*) AS n FROM samples WHERE workflow_id = ANY($1)`, [ids]), 30 * 80 + 20);
+  for (const [i, run] of runs.entries()) {
+    const back = await store.readJournal(run.workflowId, run.runId);
+    assert.ok(back, run.workflowId);
+    const observed = i === 7 ? 60 : 40;
+    assert.deepEqual(back.observations.map((s) => s.measurement.messages), Array.from({ length: observed }, (_, n) => n), `${run.workflowId}: each seq once, in order`);
+    assert.equal(back.guardrails.length, 40);
+    assert.equal(back.observations.filter((s) => s.measurement.latencyMs === 99).length, i === 7 ? 40 : 0, run.workflowId);
+  }
+});
+
+test("a writer fed by 100 runs at once writes every run's samples once, in a few statements of many runs each", async () => {
+  const runs = Array.from({ length: 100 }, (_, i) => ({ workflowId: `store-writer-${i}`, runId: 'run-1' }));
+  for (const run of runs) await start(journalFixture(run.workflowId, run.runId));
+  const statements: number[] = [];
+  // The real store, counting the statements and the runs in each.
+  const counted: ResultsStore = { ...store, writeSamplesOfRuns: (batch) => (statements.push(batch.length), store.writeSamplesOfRuns(batch)) };
+  const writer = new StoreWriter(counted, { batchRows: 2000 });
+  const rounds = 10;
+  const durable: Promise<void>[] = [];
+  for (let seq = 0; seq < rounds; seq++) for (const run of runs) durable.push(writer.samples(run, [...samples('observe', 'webhooks', seq, 1), ...samples('observe', 'queue drains', seq, 1), ...samples('guardrail', 'api answers', seq, 1)]));
+  await Promise.all(durable);
+  assert.equal(writer.pending, 0);
+  writer.close();
+
+  const ids = runs.map((r) => r.workflowId);
+  assert.equal(await count(`SELECT count(*) AS n FROM samples WHERE workflow_id = ANY($1)`, [ids]), 100 * rounds * 3);
+  assert.equal(await count(`SELECT count(DISTINCT (workflow_id, phase, check_name, seq)) AS n FROM samples WHERE workflow_id = ANY($1)`, [ids]), 100 * rounds * 3);
+  const back = await store.readJournal(runs[42].workflowId);
+  for (const check of ['webhooks', 'queue drains']) assert.deepEqual(back?.observations.filter((s) => s.check === check).map((s) => s.measurement.messages), Array.from({ length: rounds }, (_, n) => n), check);
+  // 3,000 rows: the first statements go at once with the runs that came first, the rest wait and go together.
+  assert.ok(statements.length < 20, `${statements.length} statements: ${statements.join(', ')} runs each`);
+  assert.ok(Math.max(...statements) > 50, `the biggest statement held ${Math.max(...statements)} runs`);
 });
 
 test('finishing a run twice leaves exactly the journal\'s faults, rows, breach and events', async () => {

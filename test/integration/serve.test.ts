@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -96,9 +96,8 @@ describe('gameday serve in a real browser', () => {
     await startSleeper(BOX);
     // No freeze window may hold the scheduled run back.
     w = await startWorker('h-srv', { deps: { freezeFile: path.join(os.tmpdir(), `h-srv-no-freeze-windows-${RUN}.yaml`) } });
-    browser = await launchHeadlessChromium();
-    await browser.page.setViewportSize({ width: 1300, height: 900 });
-    root = await mkdtemp(path.join(os.tmpdir(), 'h-srv-'));
+    browser = await launchHeadlessChromium({ viewport: { width: 1300, height: 900 }, scratch: 'h-srv-' });
+    root = browser.scratch;
     await mkdir(path.join(root, 'catalog'));
     const scheduled = { ...pauseSpec(okServer.url, 200), id: SCHEDULED, schedule: { cron: '0 3 * * *', timezone: 'UTC' } };
     await writeFile(path.join(root, 'catalog', `${SCHEDULED}.yaml`), YAML.stringify(scheduled));
@@ -111,7 +110,6 @@ describe('gameday serve in a real browser', () => {
     await w?.stop();
     await removeContainer(BOX);
     okServer?.close();
-    if (root) await rm(root, { recursive: true, force: true });
   });
 
   test('two runs, a schedule, and the dashboard started on 127.0.0.1, saying so', { timeout: 120_000 }, async () => {
