@@ -6,7 +6,7 @@
 const { statSync } = require('node:fs');
 const path = require('node:path');
 
-const PLAIN = new Set(['dev', 'worker', 'demo', 'serve', 'report', 'history']);
+const PLAIN = new Set(['dev', 'worker', 'agent', 'demo', 'serve', 'report', 'history']);
 const dist = path.join(__dirname, '..', 'dist');
 const main = path.join(dist, 'src', 'cli', 'main.js');
 const bundle = path.join(dist, 'bundle', 'cli.js');

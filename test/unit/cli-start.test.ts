@@ -49,8 +49,8 @@ describe('the CLI start', () => {
     }
   });
 
-  test('worker, dev, serve and the other commands of the worker and the stores run from the plain build, and their help loads nothing heavy', async () => {
-    for (const command of ['worker', 'dev', 'demo', 'serve', 'report', 'history']) {
+  test('worker, agent, dev, serve and the other commands of the worker and the stores run from the plain build, and their help loads nothing heavy', async () => {
+    for (const command of ['worker', 'agent', 'dev', 'demo', 'serve', 'report', 'history']) {
       const { run, loaded, required } = await gamedayLoading([command, '--help']);
       assert.equal(run.code, 0, `${command}: ${run.stderr}`);
       assert.ok(!required.includes(BUNDLE), `${command} does not load the bundle`);
