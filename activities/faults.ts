@@ -82,6 +82,20 @@ export async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The current activity's run, absent outside a workflow (a test calling the function). */
+export function currentRun(): { workflowId: string; runId: string } | undefined {
+  try {
+    return Context.current().info.workflowExecution;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the notification activities need of a worker's or an agent's dependencies. */
+export function notifyDepsOf(deps: Pick<FaultActivityDeps, 'notify' | 'uiUrl' | 'namespace' | 'env'>) {
+  return { notify: deps.notify, uiUrl: deps.uiUrl ?? 'http://127.0.0.1:8233', namespace: deps.namespace ?? 'default', env: deps.env };
+}
+
 /**
  * Resolve, inject and revert: the activities that act on targets, run by every worker for the
  * targets of its own host and by a host's agent (src/agent) for the targets there.
@@ -89,15 +103,7 @@ export async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
 export function createFaultActivities(deps: FaultActivityDeps) {
   const dueReverts = deps.dueReverts ?? new DueReverts();
   const metrics = deps.metrics ?? new GamedayMetrics(noopMetricMeter);
-  /** The current activity's run, absent outside a workflow (a test calling the function). */
-  const runOf = (): { workflowId: string; runId: string } | undefined => {
-    try {
-      return Context.current().info.workflowExecution;
-    } catch {
-      return undefined;
-    }
-  };
-  const notifyDeps = { notify: deps.notify, uiUrl: deps.uiUrl ?? 'http://127.0.0.1:8233', namespace: deps.namespace ?? 'default', env: deps.env };
+  const notifyDeps = notifyDepsOf(deps);
   return {
     /**
      * Checks that this worker sets every secret the experiment references, then resolves every
@@ -116,7 +122,7 @@ export function createFaultActivities(deps: FaultActivityDeps) {
     async injectFault(f: PlannedFault): Promise<string[]> {
       Context.current().log.info(`inject ${f.id}: ${f.description}`);
       const lines = await heartbeating(() => permanent(() => inject(deps, f)));
-      const run = runOf();
+      const run = currentRun();
       if (run) metrics.faultInjected(run, f.id, f.fault.kind);
       return lines;
     },

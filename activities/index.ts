@@ -1,13 +1,12 @@
-import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { noopMetricMeter } from '@temporalio/common';
 import type Docker from 'dockerode';
 import { publishEvent as publish } from '../src/events';
 import { createJanitorActivities } from './janitor';
 import { createNotifyActivities } from './notify';
-import { DueReverts, type DueRevertTimers } from '../src/faults/due-reverts';
+import type { DueRevertTimers } from '../src/faults/due-reverts';
 import { GamedayMetrics } from '../src/metrics/gameday';
-import { createFaultActivities, heartbeating, permanent } from './faults';
+import { createFaultActivities, currentRun, heartbeating, notifyDepsOf, permanent } from './faults';
 import { runCheck } from '../src/probes';
 import { writeReport as write } from '../src/report/write';
 import { findExperiment, findScenario, parseExperiment, parseScenario, planExperiment as plan } from '../src/spec/loader';
@@ -60,21 +59,12 @@ export { tellsWorkflowAt } from './faults';
  * hand in others (another Docker engine, a temporary reports folder).
  */
 export function createActivities(deps: ActivityDeps) {
-  const dueReverts = deps.dueReverts ?? new DueReverts();
+  // One instance for the sampling and the fault activities: the gauges count across both.
   const metrics = deps.metrics ?? new GamedayMetrics(noopMetricMeter);
-  /** The current activity's run, absent outside a workflow (a test calling the function). */
-  const runOf = (): { workflowId: string; runId: string } | undefined => {
-    try {
-      return Context.current().info.workflowExecution;
-    } catch {
-      return undefined;
-    }
-  };
-  const notifyDeps = { notify: deps.notify, uiUrl: deps.uiUrl ?? 'http://127.0.0.1:8233', namespace: deps.namespace ?? 'default', env: deps.env };
   return {
     ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify, metrics }),
-    ...createNotifyActivities(notifyDeps),
-    ...createFaultActivities({ ...deps, dueReverts, metrics }),
+    ...createNotifyActivities(notifyDepsOf(deps)),
+    ...createFaultActivities({ ...deps, metrics }),
     /** Validates the input (a catalog id or a whole spec) and fills in its defaults. */
     async planExperiment(input: ExperimentInput): Promise<ExperimentPlan> {
       const planned = await permanent(async () => {
@@ -86,7 +76,7 @@ export function createActivities(deps: ActivityDeps) {
         return plan(parseExperiment(input.spec, source), source);
       });
       // Running from its plan to its report (a scenario plans its stages elsewhere).
-      const run = runOf();
+      const run = currentRun();
       if (run) metrics.experimentStarted(run);
       return planned;
     },
