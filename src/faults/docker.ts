@@ -5,8 +5,8 @@ import type { DockerTargetSpec, FaultSpec } from '../spec/schema';
 import type { ContainerRef, PlannedFault } from '../types';
 import { injectDisconnect, injectPacketLoss, networksOf, revertDisconnect, revertPacketLoss } from './docker-network';
 import { injectStress, revertStress } from './docker-stress';
-import { isConnectionError, TargetUnreachable, type FaultDeps, type FaultFamily, type TargetPolicy } from './family';
-import { targetRefs } from './describe';
+import { isConnectionError, TargetUnreachable, type FaultAction, type FaultDeps, type FaultFamily, type FaultKindOf, type PlannedOf, type TargetPolicy } from './family';
+import { targetRefs } from './refs';
 
 /** The Docker engine: DOCKER_HOST when set, else the local socket (dockerode's own default). */
 export function connectDocker(): Docker {
@@ -155,6 +155,7 @@ export async function resolveContainers(docker: Docker, name: string, spec: Dock
   return { selector: spec.pick ? `${selector}, pick ${JSON.stringify(spec.pick)} of ${matches.length}` : selector, refs };
 }
 
+/** The fault's action on each container its target resolved to, in turn; the lines they return. */
 async function eachContainer(planned: PlannedFault, fn: (c: ContainerRef) => Promise<string | void>): Promise<string[]> {
   const done: string[] = [];
   for (const c of targetRefs(planned.target)) {
@@ -164,41 +165,60 @@ async function eachContainer(planned: PlannedFault, fn: (c: ContainerRef) => Pro
   return done;
 }
 
+type DockerKind = FaultKindOf<'docker'>;
+type PerContainer<N extends DockerKind> = (deps: FaultDeps, planned: PlannedOf<N>, c: ContainerRef) => Promise<string | void>;
+
+/**
+ * A docker fault kind acting on each container in turn. A container that no longer exists is
+ * gone (each revert says so); an engine that does not answer a revert is TargetUnreachable, retried.
+ */
+function perContainer<N extends DockerKind>(inject: PerContainer<N>, revert: (deps: FaultDeps, planned: PlannedOf<N>, c: ContainerRef) => Promise<string>): FaultAction<N> {
+  return {
+    async inject(deps, planned) {
+      await eachContainer(planned, (c) => inject(deps, planned, c));
+    },
+    async revert(deps, planned) {
+      try {
+        return await eachContainer(planned, (c) => revert(deps, planned, c));
+      } catch (e) {
+        if (isConnectionError(e)) throw new TargetUnreachable(`the Docker engine (${engineAddress(deps.docker)})`, e);
+        throw e;
+      }
+    },
+  };
+}
+
+function lifecycle<N extends LifecycleFault['kind']>(): FaultAction<N> {
+  return perContainer<N>(
+    (deps, planned, c) => injectDockerFault(deps.docker, planned.fault, c),
+    (deps, planned, c) => revertDockerFault(deps.docker, planned.fault, c),
+  );
+}
+
+const stress = <N extends 'docker-cpu-stress' | 'docker-memory-stress'>(): FaultAction<N> =>
+  perContainer<N>(
+    (deps, planned, c) => injectStress(deps, planned.fault, c, planned),
+    (deps, planned, c) => revertStress(deps.docker, planned.fault, c, planned),
+  );
+
 /** Faults on containers: their life (pause, stop, kill, restart), their network, their resources. */
 export const dockerFaults: FaultFamily<'docker'> = {
   resolve: (deps: FaultDeps, name, spec, policy) => resolveContainers(deps.docker, name, spec, policy),
-
-  async inject(deps, planned) {
-    const fault = planned.fault;
-    await eachContainer(planned, async (c) => {
-      switch (fault.kind) {
-        case 'docker-disconnect':
-          return injectDisconnect(deps.docker, fault, c);
-        case 'docker-packet-loss':
-          return injectPacketLoss(deps, fault, c, planned);
-        case 'docker-cpu-stress':
-        case 'docker-memory-stress':
-          return injectStress(deps, fault, c, planned);
-        case 'docker-pause':
-        case 'docker-stop':
-        case 'docker-kill':
-        case 'docker-restart':
-          return injectDockerFault(deps.docker, fault, c);
-        default:
-          throw new Error(`${fault.kind} is not a docker fault`);
-      }
-    });
-  },
-
-  async revert(deps, planned) {
-    try {
-      return await revertEach(deps, planned);
-    } catch (e) {
-      // A container that no longer exists is gone (each revert says so); an engine that does not
-      // answer is retried.
-      if (isConnectionError(e)) throw new TargetUnreachable(`the Docker engine (${engineAddress(deps.docker)})`, e);
-      throw e;
-    }
+  faults: {
+    'docker-pause': lifecycle(),
+    'docker-stop': lifecycle(),
+    'docker-kill': lifecycle(),
+    'docker-restart': lifecycle(),
+    'docker-disconnect': perContainer(
+      (deps, planned, c) => injectDisconnect(deps.docker, planned.fault, c),
+      (deps, planned, c) => revertDisconnect(deps.docker, planned.fault, c),
+    ),
+    'docker-packet-loss': perContainer(
+      (deps, planned, c) => injectPacketLoss(deps, planned.fault, c, planned),
+      (deps, planned, c) => revertPacketLoss(deps.docker, planned.fault, c, planned),
+    ),
+    'docker-cpu-stress': stress(),
+    'docker-memory-stress': stress(),
   },
 };
 
@@ -206,26 +226,4 @@ export const dockerFaults: FaultFamily<'docker'> = {
 export function engineAddress(docker: Docker): string {
   const m = docker.modem as { socketPath?: string; host?: string; port?: number };
   return m.socketPath ? `unix://${m.socketPath}` : `${m.host ?? 'localhost'}:${m.port ?? ''}`;
-}
-
-function revertEach(deps: FaultDeps, planned: PlannedFault): Promise<string[]> {
-  const fault = planned.fault;
-  return eachContainer(planned, (c) => {
-    switch (fault.kind) {
-      case 'docker-disconnect':
-        return revertDisconnect(deps.docker, fault, c);
-      case 'docker-packet-loss':
-        return revertPacketLoss(deps.docker, fault, c, planned);
-      case 'docker-cpu-stress':
-      case 'docker-memory-stress':
-        return revertStress(deps.docker, fault, c, planned);
-      case 'docker-pause':
-      case 'docker-stop':
-      case 'docker-kill':
-      case 'docker-restart':
-        return revertDockerFault(deps.docker, fault, c);
-      default:
-        throw new Error(`${fault.kind} is not a docker fault`);
-    }
-  });
 }

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
-import type { TargetKind, TargetSpec } from '../spec/schema';
+import type { FaultSpec, TargetKind, TargetSpec } from '../spec/schema';
 import type { PlannedFault, TargetRef } from '../types';
+import type { FaultKindName } from './kinds';
 
 /** What the fault families need from the worker. */
 export interface FaultDeps {
@@ -47,11 +48,29 @@ export interface Resolution {
   refs: TargetRef[];
 }
 
+/** A planned fault of kind N. */
+export type PlannedOf<N extends FaultKindName> = PlannedFault & { fault: Extract<FaultSpec, { kind: N }> };
+
+/**
+ * What one fault kind does to the world. `revert` is idempotent (reverting twice, or reverting a
+ * fault whose inject never happened, succeeds) and returns one line per thing it looked at, for
+ * the rollback record.
+ */
+export interface FaultAction<N extends FaultKindName> {
+  /** Returns nothing, or lines for the run's events (e.g. how many backends it terminated). */
+  inject(deps: FaultDeps, planned: PlannedOf<N>): Promise<string[] | void>;
+  revert(deps: FaultDeps, planned: PlannedOf<N>): Promise<string[]>;
+}
+
+/** The fault kinds of target kind K: those named `K-…` in src/faults/kinds. */
+export type FaultKindOf<K extends TargetKind> = Extract<FaultKindName, `${K}-${string}`>;
+
+/** The actions of every fault kind of a family: one missing does not compile. */
+export type FaultActions<K extends TargetKind> = { [N in FaultKindOf<K>]: FaultAction<N> };
+
 /**
  * One family of faults (docker, postgres, toxiproxy, process, http): how its targets resolve, and
- * how its faults are injected and reverted. `revert` is idempotent (reverting twice, or reverting
- * a fault whose inject never happened, succeeds) and returns one line per thing it looked at, for
- * the rollback record.
+ * what each of its fault kinds does (their schemas and words are in src/faults/kinds/).
  */
 export interface FaultFamily<K extends TargetKind = TargetKind> {
   /**
@@ -59,9 +78,7 @@ export interface FaultFamily<K extends TargetKind = TargetKind> {
    *   not opted in.
    */
   resolve(deps: FaultDeps, name: string, spec: Extract<TargetSpec, { kind: K }>, policy: TargetPolicy): Promise<Resolution>;
-  /** Returns nothing, or lines for the run's events (e.g. how many backends it terminated). */
-  inject(deps: FaultDeps, planned: PlannedFault): Promise<string[] | void>;
-  revert(deps: FaultDeps, planned: PlannedFault): Promise<string[]>;
+  faults: FaultActions<K>;
 }
 
 /** The target spec a planned fault acts on, checked to be of the family's kind. */

@@ -3,7 +3,7 @@ import { FailureType, GamedayError } from '../errors';
 import { durationMs } from '../spec/loader';
 import type { TargetSpec } from '../spec/schema';
 import type { PlannedFault } from '../types';
-import { addressNotAllowed, tagOf, targetSpecOf, TargetUnreachable, type FaultFamily } from './family';
+import { addressNotAllowed, tagOf, targetSpecOf, TargetUnreachable, type FaultFamily, type FaultKindOf, type PlannedOf } from './family';
 
 /**
  * Failures of an HTTP dependency (error statuses, slow answers), set through its fault endpoint:
@@ -40,11 +40,10 @@ async function call(url: string, method: 'PUT' | 'DELETE', body?: HttpFaultBody)
 }
 
 /** The body that sets a planned http fault. */
-export function httpFaultBody(planned: PlannedFault): HttpFaultBody {
+export function httpFaultBody(planned: PlannedOf<FaultKindOf<'http'>>): HttpFaultBody {
   const f = planned.fault;
-  if (f.kind === 'http-error') return { status: f.status, percent: f.percent ?? 100, tag: tagOf(planned) };
-  if (f.kind === 'http-delay') return { delayMs: durationMs(f.delay), percent: f.percent ?? 100, tag: tagOf(planned) };
-  throw new Error(`${f.kind} is not an http fault`);
+  const what = f.kind === 'http-error' ? { status: f.status } : { delayMs: durationMs(f.delay) };
+  return { ...what, percent: f.percent ?? 100, tag: tagOf(planned) };
 }
 
 export const httpFaults: FaultFamily<'http'> = {
@@ -58,19 +57,26 @@ export const httpFaults: FaultFamily<'http'> = {
     };
   },
 
-  async inject(_deps, planned) {
-    const url = endpoint(targetSpecOf(planned, 'http'));
-    const res = await call(url, 'PUT', httpFaultBody(planned));
-    if (res.status === 404 || res.status === 405) throw new GamedayError(FailureType.TargetNotFound, `${url} is not a fault endpoint (${res.status}): the dependency must speak Gameday's fault endpoint`);
-    if (!res.ok) throw new Error(`the fault endpoint ${url} refused the fault: ${res.status} ${await res.text()}`);
-  },
-
-  async revert(_deps, planned) {
-    const url = endpoint(targetSpecOf(planned, 'http'));
-    const res = await call(url, 'DELETE');
-    // The dependency answers, without a fault endpoint (a new version, another service): no fault of ours can be in place.
-    if (res.status === 404 || res.status === 405) return [`the fault endpoint ${url} no longer exists (${res.status}): nothing to revert`];
-    if (!res.ok) throw new Error(`the fault endpoint ${url} did not clear the fault: ${res.status} ${await res.text()}`);
-    return [`cleared the fault at ${url}`];
+  faults: {
+    'http-error': { inject: (_deps, planned) => setFault(planned), revert: (_deps, planned) => clearFault(planned) },
+    'http-delay': { inject: (_deps, planned) => setFault(planned), revert: (_deps, planned) => clearFault(planned) },
   },
 };
+
+/** Sets the fault at the dependency's fault endpoint. */
+async function setFault(planned: PlannedOf<FaultKindOf<'http'>>): Promise<void> {
+  const url = endpoint(targetSpecOf(planned, 'http'));
+  const res = await call(url, 'PUT', httpFaultBody(planned));
+  if (res.status === 404 || res.status === 405) throw new GamedayError(FailureType.TargetNotFound, `${url} is not a fault endpoint (${res.status}): the dependency must speak Gameday's fault endpoint`);
+  if (!res.ok) throw new Error(`the fault endpoint ${url} refused the fault: ${res.status} ${await res.text()}`);
+}
+
+/** Clears the fault at the endpoint; an endpoint that no longer exists has nothing to revert. */
+async function clearFault(planned: PlannedFault): Promise<string[]> {
+  const url = endpoint(targetSpecOf(planned, 'http'));
+  const res = await call(url, 'DELETE');
+  // The dependency answers, without a fault endpoint (a new version, another service): no fault of ours can be in place.
+  if (res.status === 404 || res.status === 405) return [`the fault endpoint ${url} no longer exists (${res.status}): nothing to revert`];
+  if (!res.ok) throw new Error(`the fault endpoint ${url} did not clear the fault: ${res.status} ${await res.text()}`);
+  return [`cleared the fault at ${url}`];
+}

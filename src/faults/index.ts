@@ -1,9 +1,9 @@
 import { withSecrets } from '../secrets';
 import type { TargetKind } from '../spec/schema';
-import { targetKindOf } from '../spec/schema';
 import type { PlannedFault } from '../types';
 import { dockerFaults } from './docker';
-import type { FaultDeps, FaultFamily } from './family';
+import type { FaultAction, FaultDeps, FaultFamily, PlannedOf } from './family';
+import { targetKindOf, type FaultKindName } from './kinds';
 import { httpFaults } from './http';
 import { postgresFaults } from './postgres';
 import { processFaults } from './process';
@@ -12,8 +12,8 @@ import { toxiproxyFaults } from './toxiproxy';
 export type { FaultDeps, TargetPolicy } from './family';
 
 /**
- * Every fault family behind one small interface (family.ts): resolve a target, inject, revert
- * (idempotent). describe.ts says what a fault does in words. One file per family.
+ * Every fault family behind one small interface (family.ts): resolve a target, and each fault
+ * kind's inject and revert (idempotent). Each kind's schema and words are in kinds/. One file per family.
  */
 export const FAMILIES: { [K in TargetKind]: FaultFamily<K> } = {
   docker: dockerFaults,
@@ -23,8 +23,10 @@ export const FAMILIES: { [K in TargetKind]: FaultFamily<K> } = {
   http: httpFaults,
 };
 
-function familyOf(planned: PlannedFault): FaultFamily {
-  return FAMILIES[targetKindOf(planned.fault.kind)] as FaultFamily;
+/** What a planned fault's kind does, from its family's actions. */
+function actionOf(planned: PlannedFault): FaultAction<FaultKindName> {
+  const family = FAMILIES[targetKindOf(planned.fault.kind)] as FaultFamily;
+  return (family.faults as Record<string, FaultAction<FaultKindName>>)[planned.fault.kind];
 }
 
 /**
@@ -34,10 +36,10 @@ function familyOf(planned: PlannedFault): FaultFamily {
  * @throws GamedayError SecretMissing when a variable is unset on this worker, before anything is touched.
  */
 export async function injectFault(deps: FaultDeps, planned: PlannedFault): Promise<string[]> {
-  return withSecrets(planned, deps.env ?? process.env, async (p) => (await familyOf(p).inject(deps, p)) ?? [], `fault ${planned.id} (${planned.description})`, 'this fault was not injected');
+  return withSecrets(planned, deps.env ?? process.env, async (p) => (await actionOf(p).inject(deps, p as PlannedOf<FaultKindName>)) ?? [], `fault ${planned.id} (${planned.description})`, 'this fault was not injected');
 }
 
 /** Reverts a planned fault, idempotently; returns one line per thing it looked at. Secrets as injectFault. */
 export async function revertFault(deps: FaultDeps, planned: PlannedFault): Promise<string[]> {
-  return withSecrets(planned, deps.env ?? process.env, (p) => familyOf(p).revert(deps, p), `fault ${planned.id} (${planned.description})`, 'the revert is retried until a worker that has it reverts the fault');
+  return withSecrets(planned, deps.env ?? process.env, (p) => actionOf(p).revert(deps, p as PlannedOf<FaultKindName>), `fault ${planned.id} (${planned.description})`, 'the revert is retried until a worker that has it reverts the fault');
 }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FailureType, GamedayError } from '../errors';
-import type { FaultSpec } from '../spec/schema';
 import type { PlannedFault } from '../types';
-import { addressNotAllowed, targetSpecOf, type FaultFamily } from './family';
+import { addressNotAllowed, targetSpecOf, type FaultFamily, type PlannedOf } from './family';
 import { connectTo, exhaustConnections, lockTable, releaseTagged } from './postgres-held';
 
 /** "postgres 127.0.0.1:15432/app": the server and database of a connection string, without credentials. */
@@ -13,8 +12,6 @@ export function describeConnection(connectionString: string): { id: string; name
   return { id: createHash('sha256').update(name).digest('hex'), name, url };
 }
 
-type Terminate = Extract<FaultSpec, { kind: 'postgres-terminate-backends' }>;
-
 /**
  * pg_terminate_backend on the client backends that match the fault's filters, never the one
  * running the query, and never another Gameday connection (held faults, probes: application_name
@@ -22,9 +19,9 @@ type Terminate = Extract<FaultSpec, { kind: 'postgres-terminate-backends' }>;
  * the worker's death changes nothing. An activity retry after a worker died mid-inject terminates
  * the backends connected at that moment once more.
  */
-async function terminateBackends(planned: PlannedFault, server: string): Promise<string[]> {
+async function terminateBackends(planned: PlannedOf<'postgres-terminate-backends'>, server: string): Promise<string[]> {
   const { connectionString } = targetSpecOf(planned, 'postgres');
-  const fault = planned.fault as Terminate;
+  const fault = planned.fault;
   const admin = await connectTo(connectionString, server, 'gameday-admin');
   try {
     const { rows } = await admin.query<{ matched: number; terminated: number }>(
@@ -45,6 +42,11 @@ async function terminateBackends(planned: PlannedFault, server: string): Promise
   }
 }
 
+/** The server a planned postgres fault acts on, in words. */
+function serverOf(planned: PlannedFault): string {
+  return describeConnection(targetSpecOf(planned, 'postgres').connectionString).name;
+}
+
 /**
  * PostgreSQL faults on a server given by connection string. terminate-backends is one-shot (its
  * revert has nothing to undo); exhaust-connections and lock-table hold tagged connections until
@@ -58,23 +60,18 @@ export const postgresFaults: FaultFamily<'postgres'> = {
     return { selector: server, refs: [{ id, name: server }] };
   },
 
-  async inject(deps, planned) {
-    const server = describeConnection(targetSpecOf(planned, 'postgres').connectionString).name;
-    switch (planned.fault.kind) {
-      case 'postgres-terminate-backends':
-        return terminateBackends(planned, server);
-      case 'postgres-exhaust-connections':
-        return exhaustConnections(deps, planned, server);
-      case 'postgres-lock-table':
-        return lockTable(deps, planned, server);
-      default:
-        throw new Error(`${planned.fault.kind} is not a postgres fault`);
-    }
-  },
-
-  async revert(_deps, planned) {
-    const server = describeConnection(targetSpecOf(planned, 'postgres').connectionString).name;
-    if (planned.fault.kind === 'postgres-terminate-backends') return [`nothing to undo on ${server}: terminated backends do not come back; their clients reconnect`];
-    return releaseTagged(planned, server);
+  faults: {
+    'postgres-terminate-backends': {
+      inject: (_deps, planned) => terminateBackends(planned, serverOf(planned)),
+      revert: async (_deps, planned) => [`nothing to undo on ${serverOf(planned)}: terminated backends do not come back; their clients reconnect`],
+    },
+    'postgres-exhaust-connections': {
+      inject: (deps, planned) => exhaustConnections(deps, planned, serverOf(planned)),
+      revert: (_deps, planned) => releaseTagged(planned, serverOf(planned)),
+    },
+    'postgres-lock-table': {
+      inject: (deps, planned) => lockTable(deps, planned, serverOf(planned)),
+      revert: (_deps, planned) => releaseTagged(planned, serverOf(planned)),
+    },
   },
 };

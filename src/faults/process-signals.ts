@@ -7,8 +7,8 @@ import { FailureType, GamedayError } from '../errors';
 import type { FaultSpec } from '../spec/schema';
 import type { PlannedFault, TargetRef } from '../types';
 import { selfLimitMs, tagOf, targetSpecOf, type FaultDeps } from './family';
-import { findProcesses, processRef, readProcess } from './process';
-import { targetRefs } from './describe';
+import { findProcesses, processRef, readProcess } from './host-processes';
+import { targetRefs } from './refs';
 
 /**
  * Signals to host processes: pause (SIGSTOP / SIGCONT) and kill (a signal, then a restart

@@ -3,7 +3,7 @@ import { FailureType, GamedayError } from '../errors';
 import { durationMs } from '../spec/loader';
 import type { FaultSpec } from '../spec/schema';
 import type { PlannedFault } from '../types';
-import { addressNotAllowed, tagOf, targetSpecOf, TargetUnreachable, type FaultFamily } from './family';
+import { addressNotAllowed, tagOf, targetSpecOf, TargetUnreachable, type FaultFamily, type FaultKindOf, type PlannedOf } from './family';
 
 /**
  * Network faults on a TCP dependency, as toxics on a Toxiproxy proxy (there is no netem here).
@@ -49,10 +49,6 @@ async function api(base: string, method: string, path: string, body?: unknown): 
   }
 }
 
-function toxiproxyFault(planned: PlannedFault): ToxiproxyFault {
-  if (!planned.fault.kind.startsWith('toxiproxy-')) throw new Error(`${planned.fault.kind} is not a toxiproxy fault`);
-  return planned.fault as ToxiproxyFault;
-}
 
 export const toxiproxyFaults: FaultFamily<'toxiproxy'> = {
   async resolve(_deps, name, spec, policy) {
@@ -70,28 +66,37 @@ export const toxiproxyFaults: FaultFamily<'toxiproxy'> = {
     };
   },
 
-  async inject(_deps, planned) {
-    const spec = targetSpecOf(planned, 'toxiproxy');
-    const toxic = toxicFor(toxiproxyFault(planned), tagOf(planned));
-    const res = await api(spec.api, 'POST', `/proxies/${encodeURIComponent(spec.proxy)}/toxics`, toxic);
-    // 409: an earlier attempt of this activity already added it.
-    if (res.ok || res.status === 409) return;
-    const text = await res.text();
-    if (res.status === 404) throw new GamedayError(FailureType.TargetNotFound, `Toxiproxy at ${spec.api} has no proxy named '${spec.proxy}'`);
-    throw new Error(`Toxiproxy refused toxic ${toxic.name}: ${res.status} ${text}`);
-  },
-
-  async revert(_deps, planned) {
-    const spec = targetSpecOf(planned, 'toxiproxy');
-    const tag = tagOf(planned);
-    const res = await api(spec.api, 'DELETE', `/proxies/${encodeURIComponent(spec.proxy)}/toxics/${encodeURIComponent(tag)}`);
-    if (res.status === 404) {
-      // Toxiproxy answers 404 both for a proxy and for a toxic that is not there: ask which.
-      const proxy = await api(spec.api, 'GET', `/proxies/${encodeURIComponent(spec.proxy)}`);
-      if (proxy.status === 404) return [`proxy ${spec.proxy} no longer exists: nothing to revert`];
-      return [`proxy ${spec.proxy} has no toxic ${tag}: nothing to revert`];
-    }
-    if (!res.ok) throw new Error(`Toxiproxy did not delete toxic ${tag}: ${res.status} ${await res.text()}`);
-    return [`removed toxic ${tag} from proxy ${spec.proxy}`];
+  faults: {
+    'toxiproxy-latency': { inject: (_deps, planned) => addToxic(planned), revert: (_deps, planned) => deleteToxic(planned) },
+    'toxiproxy-timeout': { inject: (_deps, planned) => addToxic(planned), revert: (_deps, planned) => deleteToxic(planned) },
+    'toxiproxy-reset': { inject: (_deps, planned) => addToxic(planned), revert: (_deps, planned) => deleteToxic(planned) },
+    'toxiproxy-bandwidth': { inject: (_deps, planned) => addToxic(planned), revert: (_deps, planned) => deleteToxic(planned) },
   },
 };
+
+/** Adds the fault's toxic; an earlier attempt's toxic (409) is this one already. */
+async function addToxic(planned: PlannedOf<FaultKindOf<'toxiproxy'>>): Promise<void> {
+  const spec = targetSpecOf(planned, 'toxiproxy');
+  const toxic = toxicFor(planned.fault, tagOf(planned));
+  const res = await api(spec.api, 'POST', `/proxies/${encodeURIComponent(spec.proxy)}/toxics`, toxic);
+  // 409: an earlier attempt of this activity already added it.
+  if (res.ok || res.status === 409) return;
+  const text = await res.text();
+  if (res.status === 404) throw new GamedayError(FailureType.TargetNotFound, `Toxiproxy at ${spec.api} has no proxy named '${spec.proxy}'`);
+  throw new Error(`Toxiproxy refused toxic ${toxic.name}: ${res.status} ${text}`);
+}
+
+/** Deletes the fault's toxic by its tag; a toxic or a proxy that is gone is nothing to revert. */
+async function deleteToxic(planned: PlannedFault): Promise<string[]> {
+  const spec = targetSpecOf(planned, 'toxiproxy');
+  const tag = tagOf(planned);
+  const res = await api(spec.api, 'DELETE', `/proxies/${encodeURIComponent(spec.proxy)}/toxics/${encodeURIComponent(tag)}`);
+  if (res.status === 404) {
+    // Toxiproxy answers 404 both for a proxy and for a toxic that is not there: ask which.
+    const proxy = await api(spec.api, 'GET', `/proxies/${encodeURIComponent(spec.proxy)}`);
+    if (proxy.status === 404) return [`proxy ${spec.proxy} no longer exists: nothing to revert`];
+    return [`proxy ${spec.proxy} has no toxic ${tag}: nothing to revert`];
+  }
+  if (!res.ok) throw new Error(`Toxiproxy did not delete toxic ${tag}: ${res.status} ${await res.text()}`);
+  return [`removed toxic ${tag} from proxy ${spec.proxy}`];
+}

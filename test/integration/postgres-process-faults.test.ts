@@ -12,7 +12,7 @@ import { Client } from 'pg';
 import { FAMILIES, injectFault, revertFault, type FaultDeps } from '../../src/faults';
 import { planFault } from '../../src/faults/describe';
 import { heldCount } from '../../src/faults/postgres-held';
-import { findProcesses } from '../../src/faults/process';
+import { findProcesses } from '../../src/faults/host-processes';
 import type { FaultSpec, TargetSpec } from '../../src/spec/schema';
 import { resolveTargets } from '../../src/targets';
 import type { PlannedFault, ResolvedTarget } from '../../src/types';
