@@ -114,7 +114,7 @@ export function createFaultActivities(deps: FaultActivityDeps) {
     async resolveTargets(p: ExperimentPlan, scope?: { targets: string[]; onHost?: string }): Promise<ResolvedTarget[]> {
       return permanent(async () => {
         checkSecrets(scope ? scopedSpec(p.spec, scope.targets, scope.onHost !== undefined) : p.spec, scope?.onHost ? `${p.source}, on host ${scope.onHost}` : p.source, deps.env);
-        return resolve(deps, p.spec, { allowlist: deps.allowedTargets }, scope?.targets);
+        return resolve(deps, p.spec, { allowlist: deps.allowedTargets }, scope?.targets, p.source);
       });
     },
 

@@ -1,7 +1,7 @@
-import { FailureType, GamedayError } from './errors';
+import { FailureType, formatProblem, GamedayError } from './errors';
 import { FAMILIES, type FaultDeps, type TargetPolicy } from './faults';
 import { missingError, missingSecrets, withSecrets } from './secrets';
-import type { FaultFamily } from './faults/family';
+import { SpecFieldError, type FaultFamily } from './faults/family';
 import { maskPasswords } from './mask';
 import type { Experiment, TargetSpec } from './spec/schema';
 import type { ResolvedTarget } from './types';
@@ -19,15 +19,18 @@ export const DEFAULT_MAX_TARGETS = 10;
  * machine or allowlisted, and no fault may touch more than its `maxTargets`.
  * With `only`, resolves those targets and checks the blast radius of their faults alone (an
  * agent resolves the targets of its host; the orchestrating worker those of its own).
+ * With `source` (the file), a refusal about one field names the file and the field.
  * @throws GamedayError TargetNotFound, TargetNotAllowed or BlastRadiusExceeded, naming the target.
  */
-export async function resolveTargets(deps: FaultDeps, spec: Experiment, policy: TargetPolicy, only?: string[]): Promise<ResolvedTarget[]> {
+export async function resolveTargets(deps: FaultDeps, spec: Experiment, policy: TargetPolicy, only?: string[], source?: string): Promise<ResolvedTarget[]> {
   const resolved: ResolvedTarget[] = [];
   for (const [name, target] of Object.entries(spec.targets)) {
     if (only && !only.includes(name)) continue;
     const family = FAMILIES[target.kind] as FaultFamily<TargetSpec['kind']>;
     // Resolved with its secrets for this call only; the record keeps the spec as written (references, not values).
-    const { selector, refs } = await withSecrets(target, deps.env ?? process.env, (t) => family.resolve(deps, name, t as never, policy), `target '${name}'`);
+    const { selector, refs } = await withSecrets(target, deps.env ?? process.env, (t) => family.resolve(deps, name, t as never, policy), `target '${name}'`).catch((e: unknown) => {
+      throw e instanceof SpecFieldError && source ? new GamedayError(e.type, formatProblem({ file: source, path: e.field, message: e.message })) : e;
+    });
     resolved.push({ name, kind: target.kind, selector: maskPasswords(selector), refs: refs.map((r) => ({ ...r, name: maskPasswords(r.name) })), spec: target });
   }
   spec.method.forEach((step, i) => {

@@ -27,10 +27,10 @@ export interface DryRunPlan {
  * environment where it sets them; the plan shows passwords masked.
  */
 export async function dryRun(config: Config, fileOrId: string, isFile: boolean, env: NodeJS.ProcessEnv = process.env): Promise<DryRunPlan> {
-  const spec: Experiment = isFile ? await loadExperimentFile(fileOrId) : (await findExperiment(config.experimentsDir, fileOrId)).spec;
+  const { spec, file }: { spec: Experiment; file: string } = isFile ? { spec: await loadExperimentFile(fileOrId), file: fileOrId } : await findExperiment(config.experimentsDir, fileOrId);
   // A variable unset here stays a reference: the worker, not this machine, resolves it.
   const unset = Object.fromEntries(missingSecrets(spec, env).map((r) => [r.name, `\${env:${r.name}}`]));
-  const targets = maskPasswordsIn(await resolveTargets({ docker: connectDocker(), env: { ...env, ...unset } }, spec, { allowlist: config.allowedTargets }));
+  const targets = maskPasswordsIn(await resolveTargets({ docker: connectDocker(), env: { ...env, ...unset } }, spec, { allowlist: config.allowedTargets }, undefined, file));
   return {
     experimentId: spec.id,
     title: spec.title,

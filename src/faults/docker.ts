@@ -5,7 +5,7 @@ import type { DockerTargetSpec, FaultSpec } from '../spec/schema';
 import type { ContainerRef, PlannedFault } from '../types';
 import { injectDisconnect, injectPacketLoss, networksOf, revertDisconnect, revertPacketLoss } from './docker-network';
 import { injectStress, revertStress } from './docker-stress';
-import { isConnectionError, TargetUnreachable, type FaultAction, type FaultDeps, type FaultFamily, type FaultKindOf, type PlannedOf, type TargetPolicy } from './family';
+import { isConnectionError, SpecFieldError, TargetUnreachable, type FaultAction, type FaultDeps, type FaultFamily, type FaultKindOf, type PlannedOf, type TargetPolicy } from './family';
 import { targetRefs } from './refs';
 
 /** The Docker engine: DOCKER_HOST when set, else the local socket (dockerode's own default). */
@@ -17,10 +17,21 @@ function isNotFound(e: unknown): boolean {
   return (e as { statusCode?: number }).statusCode === 404;
 }
 
-/** "container demo-nats" or "containers with labels app=nats". */
+/** The labels Docker Compose puts on the containers it creates. */
+export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
+
+/** "container demo-nats", "containers with labels app=nats" or "compose service nats of project demo". */
 export function describeSelector(spec: DockerTargetSpec): string {
   if (spec.container !== undefined) return `container ${spec.container}`;
+  if (spec.compose !== undefined) return `compose service ${spec.compose.service}${spec.compose.project ? ` of project ${spec.compose.project}` : ''}`;
   return `containers with labels ${Object.entries(spec.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`;
+}
+
+/** The label selector a label or compose target stands for. */
+function labelFilter(spec: DockerTargetSpec): string[] {
+  if (spec.compose === undefined) return Object.entries(spec.labels ?? {}).map(([k, v]) => `${k}=${v}`);
+  return [`${COMPOSE_SERVICE_LABEL}=${spec.compose.service}`, ...(spec.compose.project ? [`${COMPOSE_PROJECT_LABEL}=${spec.compose.project}`] : [])];
 }
 
 /** A container a selector matched, with its labels (the opt-in label among them). */
@@ -39,8 +50,7 @@ export async function findContainers(docker: Docker, spec: DockerTargetSpec): Pr
       throw e;
     }
   }
-  const label = Object.entries(spec.labels ?? {}).map(([k, v]) => `${k}=${v}`);
-  const list = await docker.listContainers({ filters: { label } });
+  const list = await docker.listContainers({ filters: { label: labelFilter(spec) } });
   return list
     .map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {} }))
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -130,6 +140,16 @@ function pick(matches: MatchedContainer[], spec: DockerTargetSpec, random: () =>
 }
 
 /**
+ * A compose service that matched more than one container, with no `pick` to say which: refused,
+ * because a service name alone is easily meant for one project and found in several.
+ */
+function ambiguousService(name: string, compose: NonNullable<DockerTargetSpec['compose']>, matches: MatchedContainer[]): SpecFieldError {
+  const found = matches.map((c) => `${c.name} (project ${c.labels[COMPOSE_PROJECT_LABEL] ?? '?'})`).join(', ');
+  const fix = compose.project ? 'add pick: { count: 1 } for one of them, or { percent: 100 } for all' : 'name the project in compose.project, or add pick: { count: 1 } for one of them, or { percent: 100 } for all';
+  return new SpecFieldError(FailureType.BlastRadiusExceeded, `targets.${name}.compose`, `target '${name}': compose service ${compose.service}${compose.project ? ` of project ${compose.project}` : ''} matches ${matches.length} running containers: ${found}; ${fix}`);
+}
+
+/**
  * The containers a docker target names now, picked (`pick`), each opted in (label
  * `gameday.enabled=true`, or its name on the allowlist).
  */
@@ -137,6 +157,7 @@ export async function resolveContainers(docker: Docker, name: string, spec: Dock
   const selector = describeSelector(spec);
   const matches = await findContainers(docker, spec);
   if (matches.length === 0) throw new GamedayError(FailureType.TargetNotFound, `target '${name}': no ${selector} found on the Docker engine`);
+  if (spec.compose && matches.length > 1 && !spec.pick) throw ambiguousService(name, spec.compose, matches);
   const chosen = pick(matches, spec, random);
   for (const c of chosen) {
     if (c.labels[OPT_IN_LABEL] !== 'true' && !policy.allowlist.includes(c.name)) {

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { GamedayError, type FailureType } from '../errors';
 import type { FaultSpec, TargetKind, TargetSpec } from '../spec/schema';
 import type { PlannedFault, TargetRef } from '../types';
 import type { FaultKindName } from './kinds';
@@ -91,6 +92,20 @@ export function targetSpecOf<K extends TargetKind>(planned: PlannedFault, kind: 
 /** The tag the fault's leftovers carry (see faultTag); the fault id for runs recorded before tags. */
 export function tagOf(planned: PlannedFault): string {
   return planned.tag ?? planned.id;
+}
+
+/**
+ * A refusal that is about one field of the experiment file (a compose service that matches several
+ * containers: `targets.nats.compose`). resolveTargets names the file and the field in the message.
+ */
+export class SpecFieldError extends GamedayError {
+  constructor(
+    type: FailureType,
+    readonly field: string,
+    message: string,
+  ) {
+    super(type, message);
+  }
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);

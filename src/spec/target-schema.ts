@@ -13,6 +13,17 @@ export const hostField = z
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: 'expected a host name of lower-case letters, digits and dashes, such as db-1' })
   .optional();
 
+/** Compose's own names: letters, digits, dashes, underscores and dots (a project is lower-case). */
+const composeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'expected a compose name of letters, digits, dashes, underscores and dots, such as nats' });
+
+/** A service of a Docker Compose project, found by compose's labels com.docker.compose.service / .project. */
+export const composeServiceSchema = z.strictObject({
+  /** The service's name in the compose file. */
+  service: composeName,
+  /** The project (`docker compose -p NAME`, default its folder's name); absent: any project's service of that name. */
+  project: composeName.optional(),
+});
+
 export const dockerTargetSchema = z
   .strictObject({
     kind: z.literal('docker'),
@@ -21,7 +32,12 @@ export const dockerTargetSchema = z
     container: name.optional(),
     /** A label selector: every running container carrying all these labels. */
     labels: boundedRecord(z.string(), 'labels').optional(),
-    /** Blast radius of a label selector: all matches (default), or a random `count` or `percent` of them. */
+    /**
+     * A Docker Compose service: the running containers whose compose labels name this service (and
+     * project, when given). More than one match (the service in several projects, or scaled) needs `pick`.
+     */
+    compose: composeServiceSchema.optional(),
+    /** Blast radius of a label selector or a compose service: all matches (default), or a random `count` or `percent` of them. */
     pick: z
       .union(
         [
@@ -35,10 +51,10 @@ export const dockerTargetSchema = z
       .optional(),
   })
   .superRefine((t, ctx) => {
-    const given = Number(t.container !== undefined) + Number(t.labels !== undefined);
-    if (given !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of container or labels', path: [] });
+    const given = Number(t.container !== undefined) + Number(t.labels !== undefined) + Number(t.compose !== undefined);
+    if (given !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of container, labels or compose', path: [] });
     if (t.labels && Object.keys(t.labels).length === 0) ctx.addIssue({ code: 'custom', message: 'a label selector needs at least one label', path: ['labels'] });
-    if (t.pick && t.labels === undefined) ctx.addIssue({ code: 'custom', message: 'pick applies to a label selector only', path: ['pick'] });
+    if (t.pick && t.container !== undefined) ctx.addIssue({ code: 'custom', message: 'pick applies to a label selector or a compose service only', path: ['pick'] });
   });
 
 const loopbackNote = 'Targets on 127.0.0.1 or localhost are allowed; any other address must be in GAMEDAY_ALLOWED_TARGETS on the worker.';

@@ -57,7 +57,7 @@ test('a guardrail condition written as a bare number gets the tolerance hint', (
 test('pick on a target named by container is refused: it applies to label selectors', () => {
   const doc = base();
   doc.targets.nats = { kind: 'docker', container: 'demo-nats', pick: { count: 1 } };
-  assert.deepEqual(problems(doc), [{ file: 'x.yaml', path: 'targets.nats.pick', message: 'pick applies to a label selector only' }]);
+  assert.deepEqual(problems(doc), [{ file: 'x.yaml', path: 'targets.nats.pick', message: 'pick applies to a label selector or a compose service only' }]);
 });
 
 test('a pick that is neither a count of at least 1 nor a percent in (0, 100] says what it takes', () => {
@@ -86,4 +86,16 @@ test('lock.whenBusy takes refuse or wait', () => {
   const doc = base();
   doc.lock = { whenBusy: 'queue' };
   assert.deepEqual(problems(doc), [{ file: 'x.yaml', path: 'lock.whenBusy', message: '"queue" is not one of "refuse", "wait"' }]);
+});
+
+test('a compose service target takes pick, and names a service; a bad project name or a second selector is refused by field', () => {
+  const doc = base();
+  doc.targets.nats = { kind: 'docker', compose: { service: 'nats', project: 'demo' }, pick: { count: 1 } };
+  assert.deepEqual(problems(doc), []);
+  doc.targets.nats = { kind: 'docker', compose: { service: 'nats', project: 'my project' } };
+  assert.deepEqual(problems(doc), [{ file: 'x.yaml', path: 'targets.nats.compose.project', message: 'expected a compose name of letters, digits, dashes, underscores and dots, such as nats' }]);
+  doc.targets.nats = { kind: 'docker', container: 'demo-nats', compose: { service: 'nats' } };
+  assert.deepEqual(problems(doc), [{ file: 'x.yaml', path: 'targets.nats', message: 'give exactly one of container, labels or compose' }]);
+  doc.targets.nats = { kind: 'docker', compose: { project: 'demo' } };
+  assert.deepEqual(problems(doc), [{ file: 'x.yaml', path: 'targets.nats.compose.service', message: 'required' }]);
 });

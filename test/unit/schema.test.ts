@@ -259,13 +259,13 @@ describe('the experiment schema', () => {
     test('A target giving both a container and labels is rejected at the target.', () => {
       const d = validDoc();
       d.targets.nats.labels = { app: 'nats' };
-      assertOnlyProblem(d, 'targets.nats', 'give exactly one of container or labels');
+      assertOnlyProblem(d, 'targets.nats', 'give exactly one of container, labels or compose');
     });
 
     test('A target giving neither a container nor labels is rejected at the target.', () => {
       const d = validDoc();
       d.targets.nats = { kind: 'docker' };
-      assertOnlyProblem(d, 'targets.nats', 'give exactly one of container or labels');
+      assertOnlyProblem(d, 'targets.nats', 'give exactly one of container, labels or compose');
     });
 
     test('An empty label selector is rejected at its labels.', () => {
@@ -298,7 +298,7 @@ describe('the experiment schema', () => {
       assert.deepEqual(
         sorted(problemsOf(d)),
         sorted([
-          { file: FILE, path: 'targets.nats', message: 'give exactly one of container or labels' },
+          { file: FILE, path: 'targets.nats', message: 'give exactly one of container, labels or compose' },
           { file: FILE, path: 'targets.nats.contianer', message: UNKNOWN },
         ]),
       );
@@ -769,7 +769,7 @@ describe('the experiment schema', () => {
           { file: FILE, path: 'hypotesis', message: UNKNOWN },
           { file: FILE, path: 'id', message: 'expected lower-case letters, digits and dashes, e.g. chaos-001-nats-broker-pause' },
           { file: FILE, path: 'method.0.duration', message: '"30 seconds" is not a duration: write a number and a unit (ms, s, m, h), e.g. "30s"' },
-          { file: FILE, path: 'targets.nats', message: 'give exactly one of container or labels' },
+          { file: FILE, path: 'targets.nats', message: 'give exactly one of container, labels or compose' },
           { file: FILE, path: 'steadyState.0.expect.latencyMs.between', message: 'between: 10 is greater than 1' },
           { file: FILE, path: 'observe.probes.0.probe.url', message: 'expected a NATS URL such as nats://127.0.0.1:4222' },
         ]),
