@@ -4,6 +4,8 @@ import type { FaultSpec, TargetKind, TargetSpec } from '../spec/schema';
 import type { PlannedFault, TargetRef } from '../types';
 import type { FaultKindName } from './kinds';
 
+export { tagOf } from './refs';
+
 /** What the fault families need from the worker. */
 export interface FaultDeps {
   docker: Docker;
@@ -89,10 +91,6 @@ export function targetSpecOf<K extends TargetKind>(planned: PlannedFault, kind: 
   return spec as Extract<TargetSpec, { kind: K }>;
 }
 
-/** The tag the fault's leftovers carry (see faultTag); the fault id for runs recorded before tags. */
-export function tagOf(planned: PlannedFault): string {
-  return planned.tag ?? planned.id;
-}
 
 /**
  * A refusal that is about one field of the experiment file (a compose service that matches several

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { parseCircular, parseDependencyTree } from 'dpdm';
 import { FAMILIES } from '../../src/faults';
 import { describeFault, manualRevert, planFault } from '../../src/faults/describe';
-import { faultSchema, targetKindOf } from '../../src/faults/kinds';
+import { targetKindOf } from '../../src/faults/kinds';
+import { faultSchema } from '../../src/spec/fault-schema';
 import type { FaultSpec } from '../../src/spec/schema';
 import type { ResolvedTarget } from '../../src/types';
 

@@ -1,43 +1,45 @@
 /** The docker fault kinds: a container's life, its network, its resources. */
-import { z } from 'zod';
-import { name } from '../../spec/common';
-import { boundedInt, stopTimeout } from '../../spec/limits';
-import { targetRefs } from '../refs';
+import type { PlannedFault } from '../../types';
+import { tagOf, targetRefs } from '../refs';
 import { faultKind } from './kind';
 import { containers, eachRef } from './words';
 
-const signal = z.string().regex(/^(SIG)?[A-Z0-9]+$/, { error: 'expected a signal name such as SIGKILL or SIGTERM' });
+function ids(p: PlannedFault): string {
+  return targetRefs(p.target).map((c) => c.name).join(' ');
+}
 
-const running = { check: (_f: unknown, p: { target: Parameters<typeof eachRef>[0] }) => [eachRef(p.target, (c) => `docker inspect -f '{{.State.Running}}' ${c}`), 'prints true'] as [string, string] };
+/** A stopped, killed or restarted container is undone by starting it again. */
+const startAgain = {
+  undo: (_f: unknown, p: PlannedFault) => `docker start ${ids(p)}`,
+  check: (_f: unknown, p: PlannedFault): [string, string] => [eachRef(p.target, (c) => `docker inspect -f '{{.State.Running}}' ${c}`), 'prints true'],
+};
 
+/** A stress is a host process tagged with the fault's tag. */
 const stressed = {
-  undo: (_f: unknown, p: { tag?: string; id: string }) => `pkill -KILL -f 'gameday-stress ${p.tag ?? p.id}'`,
-  check: (_f: unknown, p: { tag?: string; id: string }) => [`pgrep -f 'gameday-stress ${p.tag ?? p.id}'`, 'prints nothing'] as [string, string],
+  undo: (_f: unknown, p: PlannedFault) => `pkill -KILL -f 'gameday-stress ${tagOf(p)}'`,
+  check: (_f: unknown, p: PlannedFault): [string, string] => [`pgrep -f 'gameday-stress ${tagOf(p)}'`, 'prints nothing'],
 };
 
 export const DOCKER_KINDS = [
-  faultKind('docker-pause', {}, {
+  faultKind('docker-pause', () => ({}), {
     does: (_f, t) => `pause ${containers(t)}`,
-    undo: (_f, p) => `docker unpause ${targetRefs(p.target).map((c) => c.name).join(' ')}`,
+    undo: (_f, p) => `docker unpause ${ids(p)}`,
     check: (_f, p) => [eachRef(p.target, (c) => `docker inspect -f '{{.State.Paused}}' ${c}`), 'prints false'],
   }),
-  faultKind('docker-stop', { timeout: stopTimeout.optional() }, {
+  faultKind('docker-stop', (k) => ({ timeout: k.stopTimeout.optional() }), {
     does: (_f, t) => `stop ${containers(t)}`,
-    undo: (_f, p) => `docker start ${targetRefs(p.target).map((c) => c.name).join(' ')}`,
-    ...running,
+    ...startAgain,
   }),
-  faultKind('docker-kill', { signal: signal.optional() }, {
+  faultKind('docker-kill', (k) => ({ signal: k.signal.optional() }), {
     does: (f, t) => `kill ${containers(t)} with ${f.signal ?? 'SIGKILL'}`,
-    undo: (_f, p) => `docker start ${targetRefs(p.target).map((c) => c.name).join(' ')}`,
-    ...running,
+    ...startAgain,
   }),
-  faultKind('docker-restart', { timeout: stopTimeout.optional() }, {
+  faultKind('docker-restart', (k) => ({ timeout: k.stopTimeout.optional() }), {
     does: (_f, t) => `restart ${containers(t)}`,
-    undo: (_f, p) => `docker start ${targetRefs(p.target).map((c) => c.name).join(' ')}`,
-    ...running,
+    ...startAgain,
   }),
   /** Disconnects the container from a Docker network (a partition); revert connects it again. */
-  faultKind('docker-disconnect', { network: name }, {
+  faultKind('docker-disconnect', (k) => ({ network: k.name }), {
     does: (f, t) => `disconnect ${containers(t)} from network ${f.network}`,
     undo: (f, p) => targetRefs(p.target).map((c) => ['docker network connect', ...(c.networks?.[f.network]?.aliases ?? []).map((a) => `--alias ${a}`), f.network, c.name].join(' ')).join('; '),
     check: (f, p) => [eachRef(p.target, (c) => `docker inspect -f '{{json .NetworkSettings.Networks}}' ${c}`), `lists ${f.network}`],
@@ -45,23 +47,23 @@ export const DOCKER_KINDS = [
   /** Drops a share of packets with iptables in the container's network namespace. */
   faultKind(
     'docker-packet-loss',
-    {
-      percent: z.number().gt(0, { error: 'must be more than 0' }).max(100, { error: 'must be at most 100' }),
+    (k) => ({
+      percent: k.percent,
       /** Only packets to or from this TCP port (default: all). */
-      port: z.int().min(1).max(65535).optional(),
-    },
+      port: k.z.int().min(1).max(65535).optional(),
+    }),
     {
       does: (f, t) => `drop ${f.percent}% of packets${f.port ? ` on port ${f.port}` : ''} in ${containers(t)}`,
-      undo: (_f, p) => eachRef(p.target, (c) => `nsenter -t $(docker inspect -f '{{.State.Pid}}' ${c}) -n sh -c "iptables-save | grep -v ${p.tag ?? p.id} | iptables-restore"`),
-      check: (_f, p) => [eachRef(p.target, (c) => `nsenter -t $(docker inspect -f '{{.State.Pid}}' ${c}) -n iptables-save | grep -c ${p.tag ?? p.id}`), 'prints 0'],
+      undo: (_f, p) => eachRef(p.target, (c) => `nsenter -t $(docker inspect -f '{{.State.Pid}}' ${c}) -n sh -c "iptables-save | grep -v ${tagOf(p)} | iptables-restore"`),
+      check: (_f, p) => [eachRef(p.target, (c) => `nsenter -t $(docker inspect -f '{{.State.Pid}}' ${c}) -n iptables-save | grep -c ${tagOf(p)}`), 'prints 0'],
     },
   ),
-  faultKind('docker-cpu-stress', { workers: z.int().min(1).max(64).optional() }, {
+  faultKind('docker-cpu-stress', (k) => ({ workers: k.z.int().min(1).max(64).optional() }), {
     does: (f, t) => `load ${f.workers ?? 1} CPU${(f.workers ?? 1) === 1 ? '' : 's'} in ${containers(t)}`,
     ...stressed,
   }),
   /** Held by a host process in the container's cgroups; the bound is the machine, not the limit of a container. */
-  faultKind('docker-memory-stress', { megabytes: boundedInt('megabytes', 1, 32_768, ' (32 GiB)') }, {
+  faultKind('docker-memory-stress', (k) => ({ megabytes: k.boundedInt('megabytes', 1, 32_768, ' (32 GiB)') }), {
     does: (f, t) => `hold ${f.megabytes} MB of memory in ${containers(t)}`,
     ...stressed,
   }),

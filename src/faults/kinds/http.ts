@@ -1,11 +1,7 @@
 /** The http fault kinds: a dependency speaking Gameday's fault endpoint. */
-import { z } from 'zod';
-import { faultDelay } from '../../spec/limits';
 import type { PlannedFault } from '../../types';
 import { faultKind } from './kind';
 import { names, requests } from './words';
-
-const percent = z.number().gt(0, { error: 'must be more than 0' }).max(100, { error: 'must be at most 100' });
 
 function clearEndpoint(_f: unknown, p: PlannedFault): string {
   const spec = p.target.spec;
@@ -13,11 +9,11 @@ function clearEndpoint(_f: unknown, p: PlannedFault): string {
 }
 
 export const HTTP_KINDS = [
-  faultKind('http-error', { status: z.int().min(400).max(599), percent: percent.optional() }, {
+  faultKind('http-error', (k) => ({ status: k.z.int().min(400).max(599), percent: k.percent.optional() }), {
     does: (f, t) => `answer ${requests(f.percent)} to ${names(t)} with ${f.status}`,
     undo: clearEndpoint,
   }),
-  faultKind('http-delay', { delay: faultDelay('delay'), percent: percent.optional() }, {
+  faultKind('http-delay', (k) => ({ delay: k.faultDelay('delay'), percent: k.percent.optional() }), {
     does: (f, t) => `delay ${requests(f.percent)} to ${names(t)} by ${f.delay}`,
     undo: clearEndpoint,
   }),

@@ -1,11 +1,11 @@
 /**
- * Every fault kind, each defined once in its family's file here (schema and words), gathered into
- * the schema the loader validates with and the words the reports use. Adding a kind: define it in
+ * Every fault kind, each defined once in its family's file here (fields and words): the list the
+ * loader builds its schema from (src/spec/fault-schema.ts) and the words the reports use. Adding a kind: define it in
  * its family's file here, add its inject and revert to the family's actions (src/faults/<family>.ts);
  * the compiler refuses a family whose actions miss a kind, and a kind whose first word is not a
- * target kind. Pure code (the workflow plans faults with these words).
+ * target kind. Pure code without zod at run time (the workflow plans faults with these words).
  */
-import { z } from 'zod';
+import type { FaultSpec } from '../../spec/schema';
 import type { PlannedFault, ResolvedTarget } from '../../types';
 import type { TargetKind } from '../../spec/target-schema';
 import { DOCKER_KINDS } from './docker';
@@ -15,18 +15,11 @@ import { POSTGRES_KINDS } from './postgres';
 import { PROCESS_KINDS } from './process';
 import { TOXIPROXY_KINDS } from './toxiproxy';
 
-const KINDS = [...DOCKER_KINDS, ...POSTGRES_KINDS, ...TOXIPROXY_KINDS, ...PROCESS_KINDS, ...HTTP_KINDS] as const;
-
-type Schemas<T extends readonly { schema: unknown }[]> = { -readonly [I in keyof T]: T[I]['schema'] };
-
-/** The faults of an experiment file, by kind; every kind has an idempotent revert. */
-export const faultSchema = z.discriminatedUnion('kind', KINDS.map((k) => k.schema) as unknown as Schemas<typeof KINDS>);
-
-/** A fault as the experiment file gives it. */
-export type FaultOfKinds = z.infer<typeof faultSchema>;
+/** Every fault kind, family by family. */
+export const FAULT_KINDS = [...DOCKER_KINDS, ...POSTGRES_KINDS, ...TOXIPROXY_KINDS, ...PROCESS_KINDS, ...HTTP_KINDS] as const;
 
 /** The name of a fault kind: "docker-pause". */
-export type FaultKindName = FaultOfKinds['kind'];
+export type FaultKindName = (typeof FAULT_KINDS)[number]['kind'];
 
 /** The target kind a fault kind needs: the word before its first dash. */
 export type TargetKindOfFault<K extends string> = K extends `${infer T}-${string}` ? T : never;
@@ -40,14 +33,14 @@ export function targetKindOf<K extends FaultKindName>(faultKind: K): TargetKindO
   return faultKind.slice(0, faultKind.indexOf('-')) as TargetKindOfFault<K>;
 }
 
-const BY_NAME = new Map<string, FaultWords<never>>(KINDS.map((k) => [k.kind, k as unknown as FaultWords<never>]));
+const BY_NAME = new Map<string, FaultWords<never>>(FAULT_KINDS.map((k) => [k.kind, k as unknown as FaultWords<never>]));
 
-function wordsOf<F extends FaultOfKinds>(fault: F): FaultWords<F> {
+function wordsOf<F extends FaultSpec>(fault: F): FaultWords<F> {
   return BY_NAME.get(fault.kind) as unknown as FaultWords<F>;
 }
 
 /** What a fault does, in one line (before masking and the host). */
-export function faultDoes(fault: FaultOfKinds, target: ResolvedTarget): string {
+export function faultDoes(fault: FaultSpec, target: ResolvedTarget): string {
   return wordsOf(fault).does(fault, target);
 }
 

@@ -1,19 +1,17 @@
 /**
- * One fault kind, defined in one place: its fields (a zod schema) and what people read about it
- * (what it does, how to undo it by hand, how to check it is undone). Pure code: the experiment
- * workflow plans faults with these words, the loader validates with the schema. What a kind does
+ * One fault kind, defined in one place: its fields (zod, built from the kit the loader passes in)
+ * and what people read about it (what it does, how to undo it by hand, how to check it is undone).
+ * Pure code without zod at run time: the experiment workflow plans faults with these words, the
+ * loader builds its schema from the fields (src/spec/fault-schema.ts). What a kind does
  * to the world (inject, revert) lives in its family's file under src/faults/, keyed by the same
  * kind name, so that the compiler checks both are complete (see FaultActions in ../family.ts).
  */
-import { z } from 'zod';
-import { name } from '../../spec/common';
+import type { z } from 'zod';
+import type { FaultFieldKit } from '../../spec/fault-fields';
 import type { PlannedFault, ResolvedTarget } from '../../types';
 
-/** The field every fault has: the name of an entry in the experiment's targets. */
-export const target = name.describe('the name of an entry in targets');
-
 /** The fields of a fault of kind N with extra fields S, as the loader returns them. */
-export type FaultFields<N extends string, S extends z.ZodRawShape> = z.infer<z.ZodObject<{ kind: z.ZodLiteral<N>; target: typeof target } & S>>;
+export type FaultFields<N extends string, S extends z.ZodRawShape> = z.infer<z.ZodObject<{ kind: z.ZodLiteral<N>; target: z.ZodString } & S>>;
 
 /** What the report says about one fault kind. */
 export interface FaultWords<F> {
@@ -25,17 +23,17 @@ export interface FaultWords<F> {
   check?(fault: F, planned: PlannedFault): [command: string, shows: string] | undefined;
 }
 
-/** A fault kind: its schema and its words. */
+/** A fault kind: its fields and its words. */
 export interface FaultKind<N extends string, S extends z.ZodRawShape> extends FaultWords<FaultFields<N, S>> {
   kind: N;
-  schema: z.ZodObject<{ kind: z.ZodLiteral<N>; target: typeof target } & S, z.core.$strict>;
+  /** Its fields besides kind and target, built from the loader's kit. */
+  fields(kit: FaultFieldKit): S;
 }
 
 /**
  * Defines a fault kind. The word before its first dash is the target kind it needs
  * (docker-…, postgres-…); the registry (./index.ts) checks that this word is a target kind.
  */
-export function faultKind<const N extends string, S extends z.ZodRawShape>(kind: N, shape: S, words: FaultWords<FaultFields<N, S>>): FaultKind<N, S> {
-  const schema = z.strictObject({ kind: z.literal(kind), target, ...shape }) as unknown as FaultKind<N, S>['schema'];
-  return { kind, schema, ...words };
+export function faultKind<const N extends string, S extends z.ZodRawShape>(kind: N, fields: (kit: FaultFieldKit) => S, words: FaultWords<FaultFields<N, S>>): FaultKind<N, S> {
+  return { kind, fields, ...words };
 }

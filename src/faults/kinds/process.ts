@@ -1,21 +1,17 @@
 /** The process fault kinds: host processes of the worker's (or agent's) machine. */
-import { z } from 'zod';
-import { name } from '../../spec/common';
 import { targetRefs } from '../refs';
 import { faultKind } from './kind';
 import { names } from './words';
 
-const signal = z.string().regex(/^(SIG)?[A-Z0-9]+$/, { error: 'expected a signal name such as SIGKILL or SIGTERM' });
-
 export const PROCESS_KINDS = [
   /** SIGSTOP; revert SIGCONT. */
-  faultKind('process-pause', {}, {
+  faultKind('process-pause', () => ({}), {
     does: (_f, t) => `pause (SIGSTOP) ${names(t)}`,
     undo: (_f, p) => targetRefs(p.target).map((c) => `kill -CONT ${c.pid ?? '<pid>'}`).join('; '),
     check: (_f, p) => [targetRefs(p.target).map((c) => `ps -o stat= -p ${c.pid ?? '<pid>'}`).join('; '), 'no T in the state'],
   }),
   /** A signal (default SIGKILL); revert runs `restart` (a shell command) when no matching process runs. */
-  faultKind('process-kill', { signal: signal.optional(), restart: name.optional() }, {
+  faultKind('process-kill', (k) => ({ signal: k.signal.optional(), restart: k.name.optional() }), {
     does: (f, t) => `kill ${names(t)} with ${f.signal ?? 'SIGKILL'}`,
     undo: (f) => f.restart ?? 'restart the process by hand',
   }),
