@@ -39,6 +39,7 @@ const configSchema = z.object({
     }),
   GAMEDAY_JANITOR: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
   GAMEDAY_REVERTER: z.enum(['process', 'worker'], { error: 'expected process or worker' }).default('process'),
+  GAMEDAY_DEMO_BUILD: z.enum(['weak', 'resilient'], { error: 'expected weak or resilient' }).default('weak'),
   GAMEDAY_EVENTS_NATS_URL: z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }).optional(),
   GAMEDAY_UI_URL: z.string().regex(/^https?:\/\/[^\s]+$/, { error: 'expected the Temporal Web UI\'s address, e.g. http://127.0.0.1:8233' }).optional(),
   // Never printed: a Slack hook's URL is its secret (messages name the variable only).
@@ -135,6 +136,12 @@ export interface Config {
    * worker's own event loop, behind its probes.
    */
   reverter: 'process' | 'worker';
+  /**
+   * Which build of the demo target system `gameday dev` and `gameday demo` start when no --build
+   * is given (GAMEDAY_DEMO_BUILD): `weak`, the default, the one the reference experiments find
+   * wanting; `resilient`, with the remediations their reports recommend.
+   */
+  demoBuild: 'weak' | 'resilient';
   /** The Temporal Web UI that links in notifications point to (GAMEDAY_UI_URL, default http://127.0.0.1:<uiPort>). */
   uiUrl: string;
   /**
@@ -182,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workflowTaskTimeout: e.GAMEDAY_WORKFLOW_TASK_TIMEOUT,
     janitorSchedule: e.GAMEDAY_JANITOR === 'on',
     reverter: e.GAMEDAY_REVERTER,
+    demoBuild: e.GAMEDAY_DEMO_BUILD,
     uiUrl: e.GAMEDAY_UI_URL ?? `http://127.0.0.1:${e.GAMEDAY_UI_PORT}`,
     metricsAddress: e.GAMEDAY_METRICS_ADDRESS,
     notify: e.GAMEDAY_NOTIFY_URL

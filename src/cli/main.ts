@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Config } from '../config';
+import type { DemoBuild } from '../stack';
 import { InvalidExperimentError, formatProblem } from '../errors';
 import { maskPasswords } from '../mask';
 import { addScheduleCommands } from './schedule';
@@ -9,6 +10,11 @@ import { addScheduleCommands } from './schedule';
  * `validate` start without the Temporal client, the worker (webpack, the core bridge), dockerode
  * or NATS, and `run` without the worker: module loading was most of the CLI's start-up time.
  */
+
+/** --build: which build of the demo target system to start (default GAMEDAY_DEMO_BUILD, else weak). */
+function buildOption(): Option {
+  return new Option('--build <build>', 'the demo target system\'s build: weak (the reference experiments\' findings) or resilient (their remediations); default GAMEDAY_DEMO_BUILD, else weak').choices(['weak', 'resilient']);
+}
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 const err = (line: string): void => void process.stderr.write(line + '\n');
@@ -37,15 +43,17 @@ export function buildProgram(): Command {
     .command('dev')
     .description('provision and start the local stack (Temporal dev server, Docker, demo targets) and a worker')
     .option('--no-worker', 'start only the stack')
-    .action(async (opts: { worker: boolean }) => {
+    .addOption(buildOption())
+    .action(async (opts: { worker: boolean; build?: DemoBuild }) => {
       const [{ loadConfig }, { connectDocker }, { ensureDemoTarget, ensureTargetSystem, provisionStack }] = await Promise.all([import('../config'), import('../faults/docker'), import('../stack')]);
       const config = loadConfig();
       await provisionStack();
       const docker = connectDocker();
       await ensureDemoTarget(docker);
-      const target = await ensureTargetSystem(docker);
+      const build = opts.build ?? config.demoBuild;
+      const target = await ensureTargetSystem(docker, build);
       err(`stack ready: Temporal ${config.temporalAddress}, Web UI ${uiUrl(config)}`);
-      err(`demo target system: webhook ${target.apiUrl}/webhook, Toxiproxy API ${target.toxiproxyUrl}, scoring faults ${target.scoringAdminUrl}/fault`);
+      err(`demo target system (${build} build): webhook ${target.apiUrl}/webhook, Toxiproxy API ${target.toxiproxyUrl}, scoring faults ${target.scoringAdminUrl}/fault`);
       if (opts.worker) await runWorker(config);
     });
 
@@ -247,7 +255,8 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('a real game day on the local stack: provisions it, starts a worker, runs chaos-001')
-    .action(async () => {
+    .addOption(buildOption())
+    .action(async (opts: { build?: DemoBuild }) => {
       const [{ loadConfig }, { connectDocker }, { ensureDemoTarget, ensureTargetSystem, provisionStack }, { createWorker }, { connectClient }, { inputFor, startRun, watch }] = await Promise.all([
         import('../config'),
         import('../faults/docker'),
@@ -260,8 +269,9 @@ export function buildProgram(): Command {
       await provisionStack();
       const docker = connectDocker();
       await ensureDemoTarget(docker);
-      const system = await ensureTargetSystem(docker);
-      err(`demo target system healthy: webhook ${system.apiUrl}/webhook (a message scored end to end)`);
+      const build = opts.build ?? config.demoBuild;
+      const system = await ensureTargetSystem(docker, build);
+      err(`demo target system (${build} build) healthy: webhook ${system.apiUrl}/webhook (a message scored end to end)`);
       const { worker, close } = await createWorker({ config });
       const target = await inputFor('chaos-001-nats-broker-pause');
       const client = await connectClient(config);
