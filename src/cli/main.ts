@@ -180,6 +180,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('compare <before> [after]')
+    .description('two runs from the results store side by side (verdicts, each expectation in both), then the later one\'s Re-validation section; each a workflow id, or an experiment id for its newest closed run; with one experiment id, its newest closed run against the one before it')
+    .option('--json', 'print JSON: { before, after, rows } (the two journals without their samples)')
+    .action(async (before: string, after: string | undefined, opts: { json?: boolean }) => {
+      const [{ loadConfig }, { comparisonFromStore, formatComparison }] = await Promise.all([import('../config'), import('./compare')]);
+      const c = await comparisonFromStore(loadConfig(), before, after);
+      const head = (j: typeof c.before) => ({ ...j, baseline: [], observations: [], verification: [], guardrails: [] });
+      if (opts.json) out(JSON.stringify({ before: head(c.before), after: head(c.after), rows: c.rows }));
+      else formatComparison(c).forEach(out);
+    });
+
+  program
     .command('report <workflowId>')
     .description('render a run from the results store (GAMEDAY_RESULTS_URL), on any machine that reaches it: Markdown by default')
     .option('--md', 'the Markdown report (the default)')
