@@ -3,12 +3,14 @@
  * chaos-005 and chaos-006 run as the experiments define them, first on the weak build (each must
  * fail, on the expectation its report's remediation is for), then on the resilient build, which
  * has those remediations (DEMO_BUILD=resilient: examples/target-system/outbox.js,
- * scoring-client.js, the bounded pool), where each must pass; then `gameday compare` on two of
+ * scoring-client.js, the bounded pool), where each must pass (chaos-001 there through
+ * `gameday demo --build resilient`, as the README has it); then `gameday compare` on two of
  * these runs. The stack is put back on the weak build afterwards: the other tests expect it.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureTargetSystem, runningBuild, type DemoBuild } from '../../src/stack';
@@ -39,6 +41,7 @@ function workerLogs(since: Date): Promise<string> {
 describe('fix, re-run, compare: chaos-001, chaos-005 and chaos-006 on the weak and on the resilient build', () => {
   let w: TestWorker;
   const chaos001: Partial<Record<DemoBuild, ExperimentResult>> = {};
+  let chaos005: ExperimentResult | undefined;
 
   const on = async (build: DemoBuild): Promise<void> => {
     await ensureTargetSystem(docker, build);
@@ -64,11 +67,17 @@ describe('fix, re-run, compare: chaos-001, chaos-005 and chaos-006 on the weak a
     const held = samples((await journalOf(weak)).journal, 'webhook answers 202 within 5 s during the pause');
     assert.ok(held.length >= 2 && held.every((s) => !s.ok), 'no webhook was answered 202 within 5 s during the pause');
 
-    await on('resilient');
-    const fixed = (chaos001.resilient = await run('chaos-001-nats-broker-pause'));
-    assert.equal(fixed.verdict, 'passed', fixed.reason);
-    assert.equal(fixed.rollback, 'complete');
-    const { journal, report } = await journalOf(fixed);
+    // The resilient run as the README has it: `gameday demo --build resilient` switches the stack.
+    const reportsDir = await mkdtemp(path.join(os.tmpdir(), 'gameday-resilient-demo-'));
+    const demo = await gameday(['demo', '--build', 'resilient'], { GAMEDAY_TASK_QUEUE: `test-resilient-demo-${process.pid}`, GAMEDAY_REPORTS_DIR: reportsDir });
+    assert.equal(demo.code, 0, demo.stderr);
+    assert.match(demo.stderr, /demo target system \(resilient build\) healthy/);
+    assert.match(demo.stdout, /^verdict: passed — the hypothesis held$/m, demo.stdout + demo.stderr);
+    assert.match(demo.stdout, /^rollback: complete$/m);
+    assert.equal(await runningBuild(docker), 'resilient');
+    const reportDir = path.dirname(/^report: (.*)$/m.exec(demo.stdout)![1]);
+    const { journal, report } = await journalOf({ reportDir } as ExperimentResult);
+    chaos001.resilient = { workflowId: journal.workflowId } as ExperimentResult;
     const answered = samples(journal, 'webhook answers 202 within 5 s during the pause');
     assert.ok(answered.length >= 10 && answered.every((s) => s.measurement.status === 202), 'every webhook during the pause was answered 202');
     // The report's re-validation compares with the run before it: the weak build's.
@@ -83,7 +92,7 @@ describe('fix, re-run, compare: chaos-001, chaos-005 and chaos-006 on the weak a
     assert.match(weak.reason, /during the fault, not as expected: webhook answers within 5 s while the database is slow/);
 
     await on('resilient');
-    const fixed = await run('chaos-005-webhook-timeout-slow-database');
+    const fixed = (chaos005 = await run('chaos-005-webhook-timeout-slow-database'));
     assert.equal(fixed.verdict, 'passed', fixed.reason);
     assert.equal(fixed.rollback, 'complete');
     const during = samples((await journalOf(fixed)).journal, 'webhook answers within 5 s while the database is slow');
@@ -122,5 +131,12 @@ describe('fix, re-run, compare: chaos-001, chaos-005 and chaos-006 on the weak a
     assert.match(stdout, /^webhook answers 202 within 5 s during the pause +during the fault +every sample: status equals 202 +fixed +NOT MET: 0 of \d+ samples met it.* +met: /m);
     assert.match(stdout, /^## Re-validation$/m);
     assert.match(stdout, new RegExp(`Compared with the previous run of \`chaos-001-nats-broker-pause\`: workflow \`${chaos001.weak.workflowId}\``));
+  });
+
+  test('gameday compare refuses two runs of different experiments, naming both', async () => {
+    assert.ok(chaos001.weak && chaos005, 'chaos-001 and chaos-005 ran (the tests above)');
+    const { code, stderr } = await gameday(['compare', chaos001.weak.workflowId, chaos005.workflowId]);
+    assert.equal(code, 1);
+    assert.match(stderr, new RegExp(`^gameday: ${chaos001.weak.workflowId} is a run of chaos-001-nats-broker-pause and ${chaos005.workflowId} one of chaos-005-webhook-timeout-slow-database: compare two runs of one experiment$`, 'm'));
   });
 });
