@@ -16,8 +16,13 @@ export async function comparisonFromStore(config: Config, before: string, after?
   }
 }
 
+/** Observed values are cut to this many characters in the table; the re-validation section below has them whole. */
+const OBSERVED_WIDTH = 60;
+
 function seen(s: RevalidationRow['previous']): string {
-  return s ? `${s.ok ? 'met' : 'NOT MET'}: ${s.observed}` : '-';
+  if (!s) return '-';
+  const observed = s.observed.length > OBSERVED_WIDTH ? `${s.observed.slice(0, OBSERVED_WIDTH - 1)}…` : s.observed;
+  return `${s.ok ? 'met' : 'NOT MET'}: ${observed}`;
 }
 
 function oneLine(s: string): string {

@@ -38,7 +38,7 @@ async function findRun(store: ResultsStore, name: string, skip = 0): Promise<Jou
  */
 export async function compareRuns(store: ResultsStore, before: string, after?: string): Promise<RunComparison> {
   const [a, b] = after === undefined ? await Promise.all([findRun(store, before, 1), findRun(store, before, 0)]) : await Promise.all([findRun(store, before), findRun(store, after)]);
-  const missing = (name: string) => new Error(`the results store has no run of workflow ${name} and no closed run of an experiment ${name}`);
+  const missing = (name: string) => new Error(`the results store has no run of workflow ${name} and no closed run of an experiment ${name} (a scenario's runs are its stages': name a stage's experiment id)`);
   if (after === undefined && !b) throw missing(before);
   if (after === undefined && !a) throw new Error(`the results store has only one closed run of ${before}: nothing to compare it with`);
   if (!a) throw missing(before);
