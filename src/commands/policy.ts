@@ -124,7 +124,3 @@ export async function checkCommands(uses: CommandUse[], file: string, policy: Co
   );
 }
 
-/** The policy of a worker's environment: GAMEDAY_ALLOW_INLINE_COMMANDS and its catalog. */
-export function commandPolicyOf(env: NodeJS.ProcessEnv, catalogDir: string | undefined): CommandPolicy {
-  return { allowInline: env[ALLOW_INLINE_COMMANDS] === 'true', catalogDir };
-}

@@ -145,7 +145,7 @@ export const commandSchema = z.union(
       .min(1, { error: 'the command is empty' })
       .max(COMMAND_LIMITS.words, { error: `a command is at most ${COMMAND_LIMITS.words} words` }),
   ],
-  { error: commandMessage },
+  { error: (iss) => (iss.input === undefined ? 'required' : commandMessage) },
 );
 
 /** How long a command may run before it is killed. */
