@@ -49,6 +49,8 @@ export async function createAgent(setup: AgentSetup): Promise<GamedayAgent> {
     docker: connectDocker(),
     client,
     allowedTargets: config.allowedTargets,
+    // This host's own catalog: a command no file of it holds is not run here, whatever the orchestrating worker allowed.
+    commandPolicy: { allowInline: config.allowInlineCommands, catalogDir: config.experimentsDir },
     eventsNatsUrl: config.eventsNatsUrl,
     dueReverts,
     notify: config.notify,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { name, referable, regexSchema } from './common';
-import { LIMITS, boundedDuration, boundedRecord, latencyWindow, probeTimeout as timeout } from './limits';
+import { LIMITS, boundedDuration, boundedRecord, commandSchema, latencyWindow, probeTimeout as timeout } from './limits';
 
 /** The probes of an experiment file, and the fields each measures. */
 
@@ -100,6 +100,21 @@ export const httpLatencyProbeSchema = z
     ...probeTimeout,
   });
 
+/**
+ * A command's exit status and output: in a container (through the engine's exec) or, without
+ * `container`, on the worker's host. Its command comes from a file in the catalog unless the
+ * worker allows inline commands (src/commands/policy.ts).
+ */
+export const commandProbeSchema = z.strictObject({
+  kind: z.literal('command'),
+  command: commandSchema,
+  /** A container name or id to run it in; default: the worker's host. */
+  container: name.optional(),
+  /** A regular expression tested against the output: the sample's `matched`. */
+  match: regexSchema.optional(),
+  ...probeTimeout,
+});
+
 export const probeSchema = z.discriminatedUnion('kind', [
   httpProbeSchema,
   natsStreamProbeSchema,
@@ -109,6 +124,7 @@ export const probeSchema = z.discriminatedUnion('kind', [
   dockerContainerProbeSchema,
   dockerLogsProbeSchema,
   httpLatencyProbeSchema,
+  commandProbeSchema,
 ]);
 
 /**
@@ -124,5 +140,6 @@ export const PROBE_FIELDS: Record<z.infer<typeof probeSchema>['kind'], readonly 
   'docker-container': ['running', 'paused', 'status', 'health', 'restartCount', 'exitCode', 'oomKilled'],
   'docker-logs': ['matches', 'lines', 'lastMatch', 'countedSince'],
   'http-latency': ['p50Ms', 'p95Ms', 'p99Ms', 'maxMs', 'ok', 'errors', 'errorRate'],
+  command: ['exitCode', 'output', 'matched'],
 };
 export const COMMON_FIELDS = ['latencyMs', 'error'];

@@ -53,3 +53,10 @@ export function faultUndo(planned: PlannedFault): string {
 export function faultCheck(planned: PlannedFault): [command: string, shows: string] | undefined {
   return wordsOf(planned.fault).check?.(planned.fault, planned);
 }
+
+const COMMAND_FIELDS = new Map<string, readonly string[]>(FAULT_KINDS.map((k) => [k.kind, ('commands' in k ? k.commands : undefined) ?? []]));
+
+/** The fields of a fault kind that hold a command a host runs (none for most kinds). */
+export function commandFieldsOf(kind: string): readonly string[] {
+  return COMMAND_FIELDS.get(kind) ?? [];
+}
