@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, get, type Server } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { injectFault, revertFault } from '../../src/faults';
 import { planFault } from '../../src/faults/describe';
@@ -14,16 +14,9 @@ import type { ProxyInfo } from '../../src/http-proxy/server';
 import type { FaultSpec, TargetSpec } from '../../src/spec/schema';
 import type { PlannedFault } from '../../src/types';
 import { docker, eventually } from '../helpers';
+import { freePort } from '../prometheus';
 
 type ProxySpec = Extract<TargetSpec, { kind: 'proxy' }>;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 let upstream: Server;
 let upstreamUrl: string;
