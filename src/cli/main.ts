@@ -222,6 +222,19 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('http-proxy')
+    .description("run Gameday's HTTP fault proxy in front of a dependency: clients call --listen, faults are rules set through --admin (proxy targets)")
+    .requiredOption('--upstream <url>', "the dependency's base URL")
+    .requiredOption('--listen <host:port>', 'where clients reach the dependency through the proxy')
+    .requiredOption('--admin <host:port>', 'where its admin API listens (GET /proxy, GET /rules, PUT and DELETE /rules/:tag)')
+    .action(async (opts: { upstream: string; listen: string; admin: string }) => {
+      const { runFaultProxy } = await import('../http-proxy/main');
+      const proxy = await runFaultProxy(['--upstream', opts.upstream, '--listen', opts.listen, '--admin', opts.admin]);
+      err(`HTTP fault proxy on ${proxy.listen} → ${opts.upstream}, admin API on ${proxy.admin} (Ctrl-C to stop)`);
+      await new Promise(() => undefined);
+    });
+
+  program
     .command('janitor')
     .description('revert faults left by experiments that closed without rollback (terminated, timed out)')
     .option('--lookback <duration>', 'how far back to look for closed experiments', '24h')
