@@ -45,7 +45,7 @@ export function buildProgram(): Command {
       await ensureDemoTarget(docker);
       const target = await ensureTargetSystem(docker);
       err(`stack ready: Temporal ${config.temporalAddress}, Web UI ${uiUrl(config)}`);
-      err(`demo target system: webhook ${target.apiUrl}/webhook, Toxiproxy API ${target.toxiproxyUrl}, scoring faults ${target.scoringAdminUrl}/fault`);
+      err(`demo target system: webhook ${target.apiUrl}/webhook, Toxiproxy API ${target.toxiproxyUrl}, scoring faults ${target.scoringAdminUrl}/fault, scoring's HTTP fault proxy ${target.scoringProxyAdminUrl}/rules`);
       if (opts.worker) await runWorker(config);
     });
 
