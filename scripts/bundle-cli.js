@@ -60,6 +60,18 @@ async function main() {
       'require-resolve-not-external': 'silent',
     },
   });
+  // The HTTP fault proxy as one file with its libraries (http-proxy-3, picomatch): what a worker
+  // starts in front of a dependency and what the demo system's scoring-proxy image runs.
+  await esbuild.build({
+    entryPoints: [path.join(root, 'dist', 'src', 'http-proxy', 'bin.js')],
+    outfile: path.join(path.dirname(outfile), 'http-proxy.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    logLevel: 'warning',
+  });
 }
 
 main().catch((e) => {

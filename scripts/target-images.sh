@@ -5,6 +5,8 @@
 #                              node_modules (pg, nats, opossum: copied from the project's own node_modules)
 #   gameday/postgres:local     the apt PostgreSQL 15 server, run as user postgres, trust auth
 #   gameday/toxiproxy:local    Toxiproxy v2.12.0, built once with go install into $CACHE/bin
+#   gameday/http-proxy:local   node and Gameday's HTTP fault proxy (dist/bundle/http-proxy.js, which
+#                              npm run build makes), for the demo's scoring-proxy
 # Each image carries the label gameday.source-hash: it is rebuilt when what went into it changes.
 
 TARGET_APP_DIR="$ROOT/examples/target-system"
@@ -114,8 +116,24 @@ build_toxiproxy_image() {
   log "images: built gameday/toxiproxy:local ($hash)"
 }
 
+build_http_proxy_image() {
+  local bundle="$ROOT/dist/bundle/http-proxy.js"
+  [ -f "$bundle" ] || die "images: gameday/http-proxy:local needs $bundle (run npm run build first)"
+  local hash; hash=$(cat "$bundle" "$ROOT/scripts/target-images.sh" | cat - <(node --version) | sha256sum | cut -c1-16)
+  if [ "$(image_hash gameday/http-proxy:local)" = "$hash" ]; then log "images: gameday/http-proxy:local up to date ($hash)"; return; fi
+  local dir; dir=$(mktemp -d)
+  copy_with_libs "$dir" "$(readlink -f "$(command -v node)")"
+  [ -e "$dir/usr/bin/node" ] || { mkdir -p "$dir/usr/bin"; ln -s "$(readlink -f "$(command -v node)")" "$dir/usr/bin/node"; }
+  mkdir -p "$dir/app" "$dir/tmp"
+  cp "$bundle" "$dir/app/http-proxy.js"
+  import_replacing gameday/http-proxy:local "$dir" -c 'WORKDIR /app' -c 'ENTRYPOINT ["/usr/bin/node", "/app/http-proxy.js"]' -c "LABEL gameday.source-hash=$hash"
+  rm -rf "$dir"
+  log "images: built gameday/http-proxy:local ($hash)"
+}
+
 provision_target_images() {
   build_target_app_image
   build_postgres_image
   build_toxiproxy_image
+  build_http_proxy_image
 }

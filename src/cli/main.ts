@@ -53,7 +53,7 @@ export function buildProgram(): Command {
       const build = opts.build ?? config.demoBuild;
       const target = await ensureTargetSystem(docker, build);
       err(`stack ready: Temporal ${config.temporalAddress}, Web UI ${uiUrl(config)}`);
-      err(`demo target system (${build} build): webhook ${target.apiUrl}/webhook, Toxiproxy API ${target.toxiproxyUrl}, scoring faults ${target.scoringAdminUrl}/fault`);
+      err(`demo target system (${build} build): webhook ${target.apiUrl}/webhook, Toxiproxy API ${target.toxiproxyUrl}, scoring faults ${target.scoringAdminUrl}/fault, scoring's HTTP fault proxy ${target.scoringProxyAdminUrl}/rules`);
       if (opts.worker) await runWorker(config);
     });
 
@@ -239,6 +239,19 @@ export function buildProgram(): Command {
       }
       await abortRun(client, workflowId!, opts.reason);
       out(`abort sent to ${workflowId}`);
+    });
+
+  program
+    .command('http-proxy')
+    .description("run Gameday's HTTP fault proxy in front of a dependency: clients call --listen, faults are rules set through --admin (proxy targets)")
+    .requiredOption('--upstream <url>', "the dependency's base URL")
+    .requiredOption('--listen <host:port>', 'where clients reach the dependency through the proxy')
+    .requiredOption('--admin <host:port>', 'where its admin API listens (GET /proxy, GET /rules, PUT and DELETE /rules/:tag)')
+    .action(async (opts: { upstream: string; listen: string; admin: string }) => {
+      const { runFaultProxy } = await import('../http-proxy/main');
+      const proxy = await runFaultProxy(['--upstream', opts.upstream, '--listen', opts.listen, '--admin', opts.admin]);
+      err(`HTTP fault proxy on ${proxy.listen} → ${opts.upstream}, admin API on ${proxy.admin} (Ctrl-C to stop)`);
+      await new Promise(() => undefined);
     });
 
   program

@@ -10,8 +10,10 @@ import { PROJECT_ROOT } from '../config';
  *         → scoring (HTTP) → PostgreSQL (score)
  *
  * The api and the worker reach postgres, nats and scoring through toxiproxy, so network faults can
- * be injected through its API. Every container is on the network `demo-target`, known there by
- * its service name (postgres, nats, scoring, toxiproxy, api, worker), labelled
+ * be injected through its API; toxiproxy reaches scoring through scoring-proxy, Gameday's HTTP
+ * fault proxy (src/http-proxy), so HTTP faults can be injected through its admin API without the
+ * scoring service's own fault endpoint. Every container is on the network `demo-target`, known there by
+ * its service name (postgres, nats, scoring, scoring-proxy, toxiproxy, api, worker), labelled
  * `gameday.enabled=true` and `gameday.demo=<service>`, and publishes its ports on 127.0.0.1 only.
  */
 export const TARGET_SYSTEM = {
@@ -20,6 +22,8 @@ export const TARGET_SYSTEM = {
   workerUrl: 'http://127.0.0.1:18083',
   scoringUrl: 'http://127.0.0.1:18082',
   scoringAdminUrl: 'http://127.0.0.1:18092',
+  /** The admin API of scoring-proxy, the HTTP fault proxy in front of scoring. */
+  scoringProxyAdminUrl: 'http://127.0.0.1:18093',
   toxiproxyUrl: 'http://127.0.0.1:18474',
   natsUrl: 'nats://127.0.0.1:14223',
   postgresUrl: 'postgres://postgres@127.0.0.1:15432/postgres',
@@ -51,6 +55,7 @@ const SERVICES: ServiceSpec[] = [
   { service: 'postgres', image: 'gameday/postgres:local', ports: { 5432: 15432 } },
   { service: 'nats', image: 'gameday/nats:local', cmd: ['-js', '-sd', '/tmp/js'], ports: { 4222: 14223 } },
   { service: 'scoring', image: 'gameday/target-app:local', cmd: ['scoring.js'], ports: { 8082: 18082, 8092: 18092 } },
+  { service: 'scoring-proxy', image: 'gameday/http-proxy:local', cmd: ['--upstream', 'http://scoring:8082', '--listen', '0.0.0.0:8082', '--admin', '0.0.0.0:8093'], ports: { 8093: 18093 } },
   { service: 'toxiproxy', image: 'gameday/toxiproxy:local', cmd: ['-host=0.0.0.0'], ports: { 8474: 18474 } },
   { service: 'api', image: 'gameday/target-app:local', cmd: ['api.js'], ports: { 8081: 18081 }, built: true },
   { service: 'worker', image: 'gameday/target-app:local', cmd: ['worker.js'], ports: { 8083: 18083 }, built: true },

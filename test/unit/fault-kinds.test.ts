@@ -54,6 +54,8 @@ test('every fault kind says what it does and how to undo it, naming what its tar
     'toxiproxy-bandwidth': { kbPerSecond: 10 },
     'http-error': { status: 503 },
     'http-delay': { delay: '1s' },
+    'proxy-error': { status: 503 },
+    'proxy-delay': { delay: '1s' },
   };
   for (const kind of KINDS) {
     const fault = faultSchema.parse({ kind, target: 't', ...samples[kind] }) as FaultSpec;

@@ -13,10 +13,11 @@ import { HTTP_KINDS } from './http';
 import type { FaultWords } from './kind';
 import { POSTGRES_KINDS } from './postgres';
 import { PROCESS_KINDS } from './process';
+import { PROXY_KINDS } from './proxy';
 import { TOXIPROXY_KINDS } from './toxiproxy';
 
 /** Every fault kind, family by family. */
-export const FAULT_KINDS = [...DOCKER_KINDS, ...POSTGRES_KINDS, ...TOXIPROXY_KINDS, ...PROCESS_KINDS, ...HTTP_KINDS] as const;
+export const FAULT_KINDS = [...DOCKER_KINDS, ...POSTGRES_KINDS, ...TOXIPROXY_KINDS, ...PROCESS_KINDS, ...HTTP_KINDS, ...PROXY_KINDS] as const;
 
 /** The name of a fault kind: "docker-pause". */
 export type FaultKindName = (typeof FAULT_KINDS)[number]['kind'];
