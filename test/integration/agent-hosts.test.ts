@@ -2,19 +2,23 @@
  * Faults on another host through its agent: a second Docker engine in a network namespace of its
  * own stands for host h2 (test/second-host.ts), with `gameday agent --host h2` running inside it.
  * The orchestrating worker runs in this process with the first engine only. Real Temporal dev
- * server, real engines; docker inspect on each says what a person would check.
+ * server, real engines; docker inspect on each says what a person would check. Probes that name
+ * h2 can only be right if they ran there (its container is unknown to the first engine), and so
+ * can a dry run's resolution of a target on h2.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type Docker from 'dockerode';
 import { searchAttributes } from '../../src/search-attributes';
 import type { Experiment } from '../../src/spec/schema';
 import type { ExperimentResult, ExperimentStatus, Journal } from '../../src/types';
-import { docker, eventually, killSpawnedWorkers, removeContainer, spawnAgent, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+import { docker, eventually, killSpawnedWorkers, recordHistory, removeContainer, spawnAgent, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
 import { parseExposition, valueOf, type Series } from '../prometheus';
 import { startSecondHost, type SecondHost } from '../second-host';
 
@@ -31,6 +35,7 @@ async function startSleeper(engine: Docker, name: string): Promise<void> {
   await c.start();
 }
 
+const run = promisify(execFile);
 const paused = async (engine: Docker, name: string): Promise<boolean> => (await engine.getContainer(name).inspect()).State.Paused;
 
 /** A pause of a container on each host (or only on h2), with a steady state read on this host's engine. */
@@ -149,6 +154,7 @@ describe('faults on another host through its agent', () => {
         },
       });
       const result = (await handle.result()) as ExperimentResult;
+      await recordHistory(handle.workflowId, 'host-probes');
       assert.equal(result.verdict, 'passed', result.reason);
       const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
       // On the orchestrating worker's engine each of these would be the error "no such container".
@@ -161,6 +167,22 @@ describe('faults on another host through its agent', () => {
       assert.deepEqual(journal.baseline.map((b) => [b.check, b.ok, b.measurement.paused]), [['h2 container unpaused', true, false]]);
       assert.deepEqual(journal.verification.map((v) => [v.check, v.ok, v.measurement.paused]), [['h2 container unpaused', true, false]]);
       assert.equal(journal.store?.missingSamples, undefined, 'the report holds every sample the run counted');
+    } finally {
+      await agent.kill('SIGTERM');
+    }
+  });
+
+  test('run --dry-run resolves a target on h2 through its agent and one here on this engine', async () => {
+    const agent = await startAgent();
+    try {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'gameday-dry-run-'));
+      const file = path.join(dir, 'two-hosts.yaml');
+      await writeFile(file, JSON.stringify(spanningExperiment('agent-dry-run', { here: '5s', there: '5s' })));
+      const { stdout } = await run(process.execPath, [path.join(__dirname, '..', '..', '..', 'bin', 'gameday.js'), 'run', '--dry-run', '--json', file], { env: { ...process.env, GAMEDAY_TASK_QUEUE: worker.taskQueue } });
+      const plan = JSON.parse(stdout) as { targets: { name: string; refs: { name: string }[] }[]; faults: { description: string }[] };
+      assert.deepEqual(plan.targets.map((t) => [t.name, t.refs.map((r) => r.name)]), [['here', [HERE]], ['there', [THERE]]]);
+      assert.deepEqual(plan.faults.map((f) => f.description), [`pause container ${HERE}`, `pause container ${THERE} on host ${HOST}`]);
+      assert.equal(await paused(h2.docker, THERE), false, 'a dry run injects nothing');
     } finally {
       await agent.kill('SIGTERM');
     }
