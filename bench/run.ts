@@ -18,11 +18,14 @@
  *                10 ms, then with the store down (BENCH_DAYLONG_WRITER_S=20); see bench/daylong.ts
  *   agent        a revert through a host's agent against the same on the orchestrating worker
  *                (BENCH_AGENT_RUNS=10); see bench/agent.ts
+ *   agentProbes  a probe through a host's agent against the same on the worker: history events,
+ *                bytes, largest payload (BENCH_AGENT_PROBE_SECONDS=60, BENCH_AGENT_PROBE_INTERVAL_MS=100)
  */
 import os from 'node:os';
 import { provisionStack } from '../src/stack';
 import { connectTestClient, killSpawnedWorkers } from '../test/helpers';
 import { agentRevert } from './agent';
+import { agentProbes } from './agent-probes';
 import { cliOverhead } from './cli-overhead';
 import { concurrencyCurve } from './concurrency';
 import { core } from './core';
@@ -50,6 +53,7 @@ const PARTS: Record<string, Part> = {
   report: async () => reportRendering(envNumbers('BENCH_REPORT_SAMPLES', [100_000, 1_000_000])),
   daylong: async () => dayLong(),
   agent: async () => agentRevert(),
+  agentProbes: async () => agentProbes(),
 };
 
 /** The parts asked for, in the order of PARTS. */

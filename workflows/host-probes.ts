@@ -1,12 +1,12 @@
-import { ActivityCancellationType, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { GuardSummary, ObserveSummary, SamplingProgress } from '../src/observe/sampling';
-import type { ChunkStop } from '../src/observe/host-sampling';
+import type { Chunk, ChunkStop } from '../src/observe/host-sampling';
 import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/schema';
 import type { SamplePhase, RunKey } from '../src/store/types';
 import { hostQueueOf } from '../src/task-queues';
 import type { ExperimentPlan, ProbeSample, ProbeWindow, Stage } from '../src/types';
-import { AGENT_START_WAIT } from './hosts';
+import { AGENT_START_WAIT, notTakenInTime } from './hosts';
 
 /** Runs started since this marker take the probes that name a host on that host's agent. */
 export const HOST_PROBES_PATCH = 'host-probes';
@@ -71,8 +71,13 @@ export async function sampleOnHost(host: string, s: HostSampling): Promise<Guard
   });
   const source = s.guardrail ? `guardrail ${s.guardrail.name}` : `${s.phase} on ${host}`;
   let progress: GuardSummary | undefined;
+  const take = (): Promise<Chunk> =>
+    sample({ checks: s.checks, stage: s.stage, intervalMs: s.intervalMs, until: s.until, maxRounds: s.maxRounds, stop: s.stop, window: s.window }).catch((err: unknown) => {
+      if (!notTakenInTime(err)) throw err;
+      throw ApplicationFailure.nonRetryable(`no agent of host ${host} took its probes within ${AGENT_START_WAIT}: start 'gameday agent --host ${host}' on that host`, 'AgentMissing');
+    });
   for (;;) {
-    const chunk = await sample({ checks: s.checks, stage: s.stage, intervalMs: s.intervalMs, until: s.until, maxRounds: s.maxRounds, stop: s.stop, window: s.window });
+    const chunk = await take();
     progress = await recordHostChunk({ run: s.run, phase: s.phase, source, stage: s.stage, progress, rounds: chunk.rounds, guardrail: s.guardrail });
     if (chunk.done || progress.breach) return progress;
   }

@@ -172,6 +172,29 @@ describe('faults on another host through its agent', () => {
     }
   });
 
+  test('a guardrail on h2 that sees its abort condition halts the run: the pause on h2 is reverted long before its due time', async () => {
+    const agent = await startAgent();
+    try {
+      const handle = await worker.start({
+        spec: {
+          ...spanningExperiment('agent-guardrail', { there: '60s' }),
+          guardrails: [{ name: 'h2 container not paused', probe: { kind: 'docker-container', container: THERE, host: HOST }, abortWhen: { paused: { equals: true } }, interval: '500ms' }],
+        },
+      });
+      const result = (await handle.result()) as ExperimentResult;
+      assert.equal(result.verdict, 'aborted', result.reason);
+      assert.match(result.reason, /guardrail 'h2 container not paused' breached/);
+      assert.equal(result.rollback, 'complete');
+      assert.equal(await paused(h2.docker, THERE), false);
+      const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
+      assert.equal(journal.breach?.guardrail, 'h2 container not paused');
+      const [fault] = journal.rollback.faults;
+      assert.ok(Date.parse(fault.revertedAt!) < Date.parse(fault.dueAt!) - 30_000, `reverted at ${fault.revertedAt}, due at ${fault.dueAt}`);
+    } finally {
+      await agent.kill('SIGTERM');
+    }
+  });
+
   test('run --dry-run resolves a target on h2 through its agent and one here on this engine', async () => {
     const agent = await startAgent();
     try {
