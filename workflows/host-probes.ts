@@ -50,6 +50,8 @@ export interface HostSampling {
   stop?: ChunkStop;
   /** For a guardrail: its samples are judged as a guardrail's, and a breach ends the sampling. */
   guardrail?: Guardrail;
+  /** Told the progress after each chunk is stored (the run's status shows its last probes). */
+  stored?: (progress: SamplingProgress) => void;
 }
 
 /**
@@ -79,6 +81,7 @@ export async function sampleOnHost(host: string, s: HostSampling): Promise<Guard
   for (;;) {
     const chunk = await take();
     progress = await recordHostChunk({ run: s.run, phase: s.phase, source, stage: s.stage, progress, rounds: chunk.rounds, guardrail: s.guardrail });
+    s.stored?.(progress);
     if (chunk.done || progress.breach) return progress;
   }
 }

@@ -1,7 +1,7 @@
 import { ActivityCancellationType, CancellationScope, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ExperimentPlan, GuardrailBreach } from '../src/types';
-import type { GuardSummary, ObserveSummary } from '../src/observe/sampling';
+import type { GuardSummary, ObserveSummary, SamplingProgress } from '../src/observe/sampling';
 import { failureMessage } from './failure';
 import { byHost, guardrailCheck, mergeSummaries, sampleOnHost } from './host-probes';
 import { revert } from './rollback';
@@ -58,11 +58,13 @@ export async function observeWhileFaulted(state: RunState, p: ExperimentPlan): P
 
   const sampling = new CancellationScope();
   const intervalMs = p.timing.observeIntervalMs;
+  // The agent's heartbeats carry no progress: the status shows a host's last probes as each chunk is stored.
+  const stored = (progress: SamplingProgress): void => void Object.assign(state.lastProbes, progress.lastProbes);
   const ownObservation = checks.length
     ? sampling.run(() => samplingActivities(until, `observe ${checks.length} probe(s) every ${intervalMs} ms`).observeProbes({ run, checks, intervalMs, until, window }))
     : Promise.resolve(undefined);
   const observation = hosts.length
-    ? Promise.all([ownObservation, ...hosts.map(([host, cs]) => sampling.run(() => sampleOnHost(host, { run, phase: 'observe', stage: 'observe', checks: cs, intervalMs, until, window })))]).then(mergeSummaries)
+    ? Promise.all([ownObservation, ...hosts.map(([host, cs]) => sampling.run(() => sampleOnHost(host, { run, phase: 'observe', stage: 'observe', checks: cs, intervalMs, until, window, stored })))]).then(mergeSummaries)
     : ownObservation;
   let guardsDone = 0;
   const guards = (p.spec.guardrails ?? []).map((g, i) =>
@@ -70,7 +72,7 @@ export async function observeWhileFaulted(state: RunState, p: ExperimentPlan): P
       .run(() => {
         const every = p.timing.guardrailIntervalMs[i];
         const host = state.probesOnHosts ? g.probe.host : undefined;
-        if (host) return sampleOnHost(host, { run, phase: 'guardrail', stage: 'observe', checks: [guardrailCheck(g)], intervalMs: every, until, window, stop: 'breach', guardrail: g });
+        if (host) return sampleOnHost(host, { run, phase: 'guardrail', stage: 'observe', checks: [guardrailCheck(g)], intervalMs: every, until, window, stop: 'breach', guardrail: g, stored });
         return samplingActivities(until, `guardrail ${g.name} every ${every} ms`).watchGuardrail({ run, guardrail: g, intervalMs: every, until, window });
       })
       .then((summary) => {

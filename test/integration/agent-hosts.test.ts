@@ -167,6 +167,8 @@ describe('faults on another host through its agent', () => {
       assert.deepEqual(journal.baseline.map((b) => [b.check, b.ok, b.measurement.paused]), [['h2 container unpaused', true, false]]);
       assert.deepEqual(journal.verification.map((v) => [v.check, v.ok, v.measurement.paused]), [['h2 container unpaused', true, false]]);
       assert.equal(journal.store?.missingSamples, undefined, 'the report holds every sample the run counted');
+      const status = await handle.query<ExperimentStatus>('status');
+      assert.equal(status.lastProbes['h2 container paused']?.measurement.paused, true, 'the status shows the last probe on h2');
     } finally {
       await agent.kill('SIGTERM');
     }
@@ -195,7 +197,7 @@ describe('faults on another host through its agent', () => {
     }
   });
 
-  test('run --dry-run resolves a target on h2 through its agent and one here on this engine', async () => {
+  test('run --dry-run resolves a target on h2 through its agent and one here on this engine, and without an agent says which to start', async () => {
     const agent = await startAgent();
     try {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'gameday-dry-run-'));
@@ -206,6 +208,13 @@ describe('faults on another host through its agent', () => {
       assert.deepEqual(plan.targets.map((t) => [t.name, t.refs.map((r) => r.name)]), [['here', [HERE]], ['there', [THERE]]]);
       assert.deepEqual(plan.faults.map((f) => f.description), [`pause container ${HERE}`, `pause container ${THERE} on host ${HOST}`]);
       assert.equal(await paused(h2.docker, THERE), false, 'a dry run injects nothing');
+      await agent.kill('SIGTERM');
+      const refused = await run(process.execPath, [path.join(__dirname, '..', '..', '..', 'bin', 'gameday.js'), 'run', '--dry-run', file], { env: { ...process.env, GAMEDAY_TASK_QUEUE: worker.taskQueue } }).then(
+        () => assert.fail('a dry run with no agent of h2 succeeded'),
+        (e: { code?: number; stderr?: string }) => e,
+      );
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr ?? '', /no agent of host h2 took the work within 30s: start 'gameday agent --host h2' on that host/);
     } finally {
       await agent.kill('SIGTERM');
     }
