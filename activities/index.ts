@@ -21,6 +21,7 @@ import type { ResultsStore } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
 import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, ProbeSample, ProbeWindow, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
 import { createSamplingActivities } from './sampling';
+import { createHostSamplingActivities } from './host-sampling';
 
 export interface ActivityDeps {
   docker: Docker;
@@ -67,6 +68,7 @@ export function createActivities(deps: ActivityDeps) {
   const commandPolicy = deps.commandPolicy ?? { allowInline: false, catalogDir: deps.experimentsDir };
   return {
     ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify, metrics }),
+    ...createHostSamplingActivities({ probe: { docker: deps.docker, env: deps.env } }),
     ...createNotifyActivities(notifyDepsOf(deps)),
     ...createFaultActivities({ ...deps, commandPolicy, metrics }),
     /** Validates the input (a catalog id or a whole spec) and fills in its defaults. */

@@ -20,11 +20,14 @@
  *                (BENCH_AGENT_RUNS=10); see bench/agent.ts
  *   http-proxy   the latency the HTTP fault proxy adds, p50 and p99 (BENCH_HTTP_PROXY_REQUESTS=2000);
  *                see bench/http-proxy.ts
+ *   agentProbes  a probe through a host's agent against the same on the worker: history events,
+ *                bytes, largest payload (BENCH_AGENT_PROBE_SECONDS=60, BENCH_AGENT_PROBE_INTERVAL_MS=100)
  */
 import os from 'node:os';
 import { provisionStack } from '../src/stack';
 import { connectTestClient, killSpawnedWorkers } from '../test/helpers';
 import { agentRevert } from './agent';
+import { agentProbes } from './agent-probes';
 import { cliOverhead } from './cli-overhead';
 import { concurrencyCurve } from './concurrency';
 import { core } from './core';
@@ -54,6 +57,7 @@ const PARTS: Record<string, Part> = {
   daylong: async () => dayLong(),
   agent: async () => agentRevert(),
   'http-proxy': async () => httpProxyLatency(envNumber('BENCH_HTTP_PROXY_REQUESTS', 2000)),
+  agentProbes: async () => agentProbes(),
 };
 
 /** The parts asked for, in the order of PARTS. */

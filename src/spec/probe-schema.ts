@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { name, referable, regexSchema } from './common';
 import { LIMITS, boundedDuration, boundedRecord, commandSchema, latencyWindow, probeTimeout as timeout } from './limits';
+import { hostField } from './target-schema';
 
 /** The probes of an experiment file, and the fields each measures. */
 
-const probeTimeout = { timeout: timeout.optional() };
+/**
+ * Every probe's own timeout, and the host it runs on: with `host: NAME` that host's agent takes
+ * the probe (its Docker engine, its network), as it does the faults of a target with that host.
+ */
+const probeTimeout = { timeout: timeout.optional(), host: hostField };
 
 export const httpProbeSchema = z.strictObject({
   kind: z.literal('http'),
