@@ -4,6 +4,7 @@ import { durationMs } from '../spec/loader';
 import type { DockerTargetSpec, FaultSpec } from '../spec/schema';
 import type { ContainerRef, PlannedFault } from '../types';
 import { injectDisconnect, injectPacketLoss, networksOf, revertDisconnect, revertPacketLoss } from './docker-network';
+import { injectMemoryFill, revertMemoryFill } from './docker-memory-fill';
 import { injectStress, revertStress } from './docker-stress';
 import { isConnectionError, SpecFieldError, TargetUnreachable, type FaultAction, type FaultDeps, type FaultFamily, type FaultKindOf, type PlannedOf, type TargetPolicy } from './family';
 import { targetRefs } from './refs';
@@ -195,9 +196,7 @@ type PerContainer<N extends DockerKind> = (deps: FaultDeps, planned: PlannedOf<N
  */
 function perContainer<N extends DockerKind>(inject: PerContainer<N>, revert: (deps: FaultDeps, planned: PlannedOf<N>, c: ContainerRef) => Promise<string>): FaultAction<N> {
   return {
-    async inject(deps, planned) {
-      await eachContainer(planned, (c) => inject(deps, planned, c));
-    },
+    inject: (deps, planned) => eachContainer(planned, (c) => inject(deps, planned, c)),
     async revert(deps, planned) {
       try {
         return await eachContainer(planned, (c) => revert(deps, planned, c));
@@ -240,6 +239,10 @@ export const dockerFaults: FaultFamily<'docker'> = {
     ),
     'docker-cpu-stress': stress(),
     'docker-memory-stress': stress(),
+    'docker-memory-fill': perContainer(
+      (deps, planned, c) => injectMemoryFill(deps, planned.fault, c, planned),
+      (deps, planned, c) => revertMemoryFill(deps.docker, planned.fault, c, planned),
+    ),
   },
 };
 
