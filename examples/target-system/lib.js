@@ -97,9 +97,22 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS messages (
   error text,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS scorings (
+  id bigserial PRIMARY KEY,
+  message_id bigint NOT NULL,
+  delivery integer NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz,
+  outcome text,
+  score double precision
 )`;
 
-/** A connection pool, once the database answers and the `messages` table exists. */
+/**
+ * A connection pool, once the database answers and its tables exist: `messages`, and `scorings`,
+ * one row per delivery the worker began to score (finished_at and outcome stay empty when it died
+ * first), so that a query tells whether a message was scored once.
+ */
 async function connectDatabase() {
   const { Pool } = require('pg');
   const pool = new Pool({ connectionString: config.databaseUrl, max: 5, connectionTimeoutMillis: 3000 });

@@ -4,6 +4,8 @@
 // writes the score (status `scored`) or the failure (status `failed`) to the row, then acks.
 // A message whose row cannot be written is not acked (nak with a delay): JetStream redelivers it.
 // One log line per message: `scored id=… score=… attempts=… delivery=… was=…` or `failed id=… attempts=… error=…`.
+// Each delivery it begins to score is a row of `scorings` (message_id, delivery), finished with
+// its outcome once the message's row is written: a row left unfinished is a scoring cut short.
 const { config, log, sleep, sendJson, serve, connectDatabase, connectNats } = require('./lib');
 
 const PORT = Number(process.env.PORT ?? 8083);
@@ -42,15 +44,19 @@ async function handle(db, m) {
     log('skipped', { id, reason: 'no such row' });
     return m.ack();
   }
+  const scoring = (await db.query('INSERT INTO scorings (message_id, delivery) VALUES ($1, $2) RETURNING id', [id, m.info.redeliveryCount])).rows[0].id;
+  const finish = (outcome, value) => db.query('UPDATE scorings SET finished_at = now(), outcome = $2, score = $3 WHERE id = $1', [scoring, outcome, value]);
   try {
     const result = await score(rows[0].text);
     await db.query("UPDATE messages SET status = 'scored', score = $2, attempts = $3, error = NULL, updated_at = now() WHERE id = $1", [id, result.score, result.attempts]);
+    await finish('scored', result.score);
     counters.scored++;
     // `was`: the row's status before; `rejected` means the api told the caller it failed.
     log('scored', { id, score: result.score, attempts: result.attempts, ms: Date.now() - started, delivery: m.info.redeliveryCount, was: rows[0].status });
   } catch (e) {
     if (e.attempts === undefined) throw e; // the database, not the scoring service: redeliver later
     await db.query("UPDATE messages SET status = 'failed', attempts = $2, error = $3, updated_at = now() WHERE id = $1", [id, e.attempts, e.message]);
+    await finish('failed', null);
     counters.failed++;
     log('failed', { id, attempts: e.attempts, error: e.message, ms: Date.now() - started });
   }

@@ -1,4 +1,4 @@
-import { statfs, unlink } from 'node:fs/promises';
+import { readFile, statfs, unlink } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { FailureType, GamedayError } from '../errors';
 import type { FaultSpec } from '../spec/schema';
@@ -52,6 +52,18 @@ async function checkTmpfs(pid: number, dir: string, megabytes: number, c: Contai
   }
 }
 
+/** Whether a host process has ended (gone, or a zombie), waiting at most `ms` for it. */
+async function ended(pid: number, ms: number): Promise<boolean> {
+  for (const until = Date.now() + ms; ; ) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // The state is the field after the command, which is in parentheses and may hold spaces.
+    if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))) return true;
+    if (stat === '') return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /**
  * Fills the tmpfs: returns what happened, for the `injected` event ("wrote 160 MB …" or "the
  * OOM killer ended the writer …"). Idempotent: a fill whose process still runs is left alone.
@@ -68,8 +80,11 @@ export async function injectMemoryFill(deps: FaultDeps, fault: Fill, c: Containe
   const cgroup = await memoryCgroupOf(pid);
   const ready = await startLoad([STRESS_MARK, tag, c.id, 'fill', String(fault.megabytes), String(selfLimitDeadline(deps, planned)), JSON.stringify([cgroup]), String(pid), file], c);
   const info = (await inspectContainer(deps.docker, c)) as MemoryInfo | undefined;
-  if (ready === 'ready oom-killed') return `the OOM killer ended the writer of ${file} in container ${c.name} before its ${fault.megabytes} MB (${limitOf(info)})`;
-  return `wrote ${fault.megabytes} MB into ${file} in container ${c.name} (${limitOf(info)})`;
+  // The OOM killer picks the container's processes first: the writer is tiny, and killed only
+  // when what the others freed is still not enough.
+  const gone = (await ended(pid, 1000)) ? `; its process ${pid} was killed` : '';
+  if (ready === 'ready oom-killed') return `the OOM killer ended the writer of ${file} in container ${c.name} before its ${fault.megabytes} MB (${limitOf(info)})${gone}`;
+  return `wrote ${fault.megabytes} MB into ${file} in container ${c.name} (${limitOf(info)})${gone}`;
 }
 
 /**

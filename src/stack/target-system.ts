@@ -33,7 +33,25 @@ interface ServiceSpec {
   cmd?: string[];
   /** container port → host port on 127.0.0.1 */
   ports: Record<number, number>;
+  /** Limits and restart policy, as docker-compose.yml sets them. */
+  limits?: Limits;
 }
+
+interface Limits {
+  Memory: number;
+  MemorySwap: number;
+  ShmSize: number;
+  RestartPolicy: { Name: string };
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * The worker's: 192 MB of memory (no swap), a 256 MB /dev/shm, restarted when it exits with an
+ * error, as an OOM kill does (chaos-009); a container that `docker kill` or `docker stop` ended is
+ * not restarted by Docker.
+ */
+export const WORKER_LIMITS: Limits = { Memory: 192 * MB, MemorySwap: 192 * MB, ShmSize: 256 * MB, RestartPolicy: { Name: 'on-failure' } };
 
 /** In start order: the dependencies, toxiproxy in front of them, then the api and the worker. */
 const SERVICES: ServiceSpec[] = [
@@ -42,7 +60,7 @@ const SERVICES: ServiceSpec[] = [
   { service: 'scoring', image: 'gameday/target-app:local', cmd: ['scoring.js'], ports: { 8082: 18082, 8092: 18092 } },
   { service: 'toxiproxy', image: 'gameday/toxiproxy:local', cmd: ['-host=0.0.0.0'], ports: { 8474: 18474 } },
   { service: 'api', image: 'gameday/target-app:local', cmd: ['api.js'], ports: { 8081: 18081 } },
-  { service: 'worker', image: 'gameday/target-app:local', cmd: ['worker.js'], ports: { 8083: 18083 } },
+  { service: 'worker', image: 'gameday/target-app:local', cmd: ['worker.js'], ports: { 8083: 18083 }, limits: WORKER_LIMITS },
 ];
 
 /** The container name of a service of the demo target system: `demo-target-<service>`. */
@@ -55,17 +73,25 @@ async function ensureNetwork(docker: Docker): Promise<void> {
   if (!exists) await docker.createNetwork({ Name: TARGET_SYSTEM.network, Driver: 'bridge', Labels: { 'gameday.demo': 'network' } });
 }
 
+/** Whether a container has the limits its spec asks for (none asked: any). */
+function hasLimits(info: Docker.ContainerInspectInfo, limits: Limits | undefined): boolean {
+  if (!limits) return true;
+  const h = info.HostConfig;
+  return h.Memory === limits.Memory && h.MemorySwap === limits.MemorySwap && h.ShmSize === limits.ShmSize && h.RestartPolicy?.Name === limits.RestartPolicy.Name;
+}
+
 /**
  * A service's container, running: created when missing, re-created when its image was rebuilt
- * (provision.sh rebuilds gameday/target-app:local when the app's source changes), unpaused or
- * started when it exists but does not run.
+ * (provision.sh rebuilds gameday/target-app:local when the app's source changes) or its limits
+ * changed, unpaused or started when it exists but does not run.
  */
 async function ensureService(docker: Docker, spec: ServiceSpec): Promise<void> {
   const name = targetContainer(spec.service);
   const existing = docker.getContainer(name);
   const [info, image] = await Promise.all([existing.inspect().catch(() => undefined), docker.getImage(spec.image).inspect()]);
-  if (info && info.Image !== image.Id) await existing.remove({ force: true });
-  if (!info || info.Image !== image.Id) {
+  const current = info !== undefined && info.Image === image.Id && hasLimits(info, spec.limits);
+  if (info && !current) await existing.remove({ force: true });
+  if (!current) {
     const container = await docker.createContainer({
       name,
       Image: spec.image,
@@ -73,6 +99,7 @@ async function ensureService(docker: Docker, spec: ServiceSpec): Promise<void> {
       Labels: { 'gameday.enabled': 'true', 'gameday.demo': spec.service },
       ExposedPorts: Object.fromEntries(Object.keys(spec.ports).map((p) => [`${p}/tcp`, {}])),
       HostConfig: {
+        ...spec.limits,
         NetworkMode: TARGET_SYSTEM.network,
         PortBindings: Object.fromEntries(Object.entries(spec.ports).map(([p, host]) => [`${p}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(host) }]])),
       },

@@ -66,7 +66,7 @@ describe('docker-memory-fill on real containers', () => {
     assert.equal(before.State.OOMKilled, false);
     const f = planned({ kind: 'docker-memory-fill', target: 't', megabytes: 160 }, await ref(LIMITED));
     const said = await injectFault(deps, f);
-    assert.match(said.join('\n'), new RegExp(`OOM killer ended the writer of /dev/shm/${f.tag} in container ${LIMITED} before its 160 MB \\(its memory limit: 128 MB\\)`));
+    assert.match(said.join('\n'), new RegExp(`OOM killer ended the writer of /dev/shm/${f.tag} in container ${LIMITED} before its 160 MB \\(its memory limit: 128 MB\\); its process ${before.State.Pid} was killed$`));
     const restarted = await eventually('the container to run again after its OOM kill', async () => {
       const info = await inspect(LIMITED);
       return info.State.Running && info.RestartCount > before.RestartCount && info;
