@@ -103,12 +103,23 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS messages (
   error text,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS scorings (
+  id bigserial PRIMARY KEY,
+  message_id bigint NOT NULL,
+  delivery integer NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz,
+  outcome text,
+  score double precision
 )`;
 
 /**
- * A connection pool, once the database answers and the `messages` table exists. The resilient
- * build bounds the wait for a connection (1 s) and for a query's answer (2 s), well within a
- * caller's 5 s patience: a slow database is an error it can answer 503 for, not a hung request.
+ * A connection pool, once the database answers and its tables exist: `messages`, and `scorings`,
+ * one row per delivery the worker began to score (finished_at and outcome stay empty when it died
+ * first), so that a query tells whether a message was scored once. The resilient build bounds the
+ * wait for a connection (1 s) and for a query's answer (2 s), well within a caller's 5 s patience:
+ * a slow database is an error it can answer 503 for, not a hung request.
  */
 async function connectDatabase() {
   const { Pool } = require('pg');

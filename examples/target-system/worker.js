@@ -7,6 +7,8 @@
 // The resilient build (DEMO_BUILD=resilient) scores through scoring-client.js instead: backoff on
 // 429 honouring Retry-After, a circuit breaker on 5xx, and `deferred id=…` (nak with a delay)
 // where this one marks the message failed.
+// Each delivery it begins to score is a row of `scorings` (message_id, delivery), finished with
+// its outcome once the message's row is written: a row left unfinished is a scoring cut short.
 const { config, log, sleep, sendJson, serve, connectDatabase, connectNats } = require('./lib');
 
 const PORT = Number(process.env.PORT ?? 8083);
@@ -45,19 +47,24 @@ async function handle(db, m) {
     log('skipped', { id, reason: 'no such row' });
     return m.ack();
   }
+  const scoring = (await db.query('INSERT INTO scorings (message_id, delivery) VALUES ($1, $2) RETURNING id', [id, m.info.redeliveryCount])).rows[0].id;
+  const finish = (outcome, value) => db.query('UPDATE scorings SET finished_at = now(), outcome = $2, score = $3 WHERE id = $1', [scoring, outcome, value]);
   try {
     const result = config.resilient ? await require('./scoring-client').score(rows[0].text, m.info.redeliveryCount) : await score(rows[0].text);
     await db.query("UPDATE messages SET status = 'scored', score = $2, attempts = $3, error = NULL, updated_at = now() WHERE id = $1", [id, result.score, result.attempts]);
+    await finish('scored', result.score);
     counters.scored++;
     // `was`: the row's status before; `rejected` means the api told the caller it failed.
     log('scored', { id, score: result.score, attempts: result.attempts, ms: Date.now() - started, delivery: m.info.redeliveryCount, was: rows[0].status });
   } catch (e) {
     if (e.deferMs !== undefined) {
+      await finish('deferred', null);
       log('deferred', { id, attempts: e.attempts, error: e.message, retryInMs: e.deferMs, delivery: m.info.redeliveryCount });
       return m.nak(e.deferMs);
     }
     if (e.attempts === undefined) throw e; // the database, not the scoring service: redeliver later
     await db.query("UPDATE messages SET status = 'failed', attempts = $2, error = $3, updated_at = now() WHERE id = $1", [id, e.attempts, e.message]);
+    await finish('failed', null);
     counters.failed++;
     log('failed', { id, attempts: e.attempts, error: e.message, ms: Date.now() - started });
   }

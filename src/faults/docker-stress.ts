@@ -23,9 +23,11 @@ const LOAD_SCRIPT = path.join(__dirname, 'stress-load.js');
 /** The first word of a stress process's arguments, before its tag. */
 export const STRESS_MARK = 'gameday-stress';
 
-interface CgroupFile {
+export interface CgroupFile {
   file: string;
   required: boolean;
+  /** Its controllers (cgroup v1), or none for the v2 hierarchy. */
+  controllers: string[];
 }
 
 /**
@@ -56,7 +58,7 @@ export async function cgroupFilesOf(pid: number): Promise<CgroupFile[]> {
     const file = path.join(mount.point, rel, 'cgroup.procs');
     if (!existsSync(file)) continue;
     const required = controllers.length === 0 ? !v1 : controllers.some((c) => ['cpu', 'cpuacct', 'memory'].includes(c));
-    files.push({ file, required });
+    files.push({ file, required, controllers });
   }
   if (!files.some((f) => f.required)) throw new Error(`found no cpu or memory cgroup of process ${pid} under the cgroup mounts of this host`);
   return files;
@@ -67,7 +69,19 @@ export function stressProcesses(tag: string, containerId: string): Promise<numbe
   return markedProcesses(STRESS_MARK, tag, containerId);
 }
 
-function startLoad(args: string[], c: ContainerRef): Promise<void> {
+/**
+ * The cgroup.procs file of the process's memory cgroup: the v1 memory hierarchy, or the v2 one.
+ * @throws when the host has neither (the message names the process)
+ */
+export async function memoryCgroupOf(pid: number): Promise<CgroupFile> {
+  const files = await cgroupFilesOf(pid);
+  const memory = files.find((f) => f.controllers.includes('memory')) ?? files.find((f) => f.controllers.length === 0 && f.required);
+  if (!memory) throw new Error(`found no memory cgroup of process ${pid} under the cgroup mounts of this host`);
+  return memory;
+}
+
+/** Starts stress-load.js detached with these arguments; resolves with its `ready …` line. */
+export function startLoad(args: string[], c: ContainerRef): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [LOAD_SCRIPT, ...args], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
@@ -75,13 +89,13 @@ function startLoad(args: string[], c: ContainerRef): Promise<void> {
       child.stdout.destroy();
       child.unref();
       if (err) reject(err);
-      else resolve();
+      else resolve(out.split('\n')[0]);
     };
     child.on('error', (e) => done(new Error(`could not start the stress process for container ${c.name}: ${e.message}`)));
     child.on('exit', (code) => done(new GamedayError(FailureType.FaultNotInjectable, `the stress process for container ${c.name} exited (${code}): ${out.trim() || 'no output'}${/EACCES|EPERM/.test(out) ? ' (the worker must run as root on the Docker host)' : ''}`)));
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (out.startsWith('ready')) {
+      if (out.startsWith('ready') && out.includes('\n')) {
         child.removeAllListeners('exit');
         done();
       }
@@ -105,6 +119,21 @@ export async function injectStress(deps: FaultDeps, fault: Stress, c: ContainerR
   const cgroups = await cgroupFilesOf(pid);
   const [kind, amount] = fault.kind === 'docker-cpu-stress' ? ['cpu', fault.workers ?? 1] : ['memory', fault.megabytes];
   await startLoad([STRESS_MARK, tag, c.id, kind, String(amount), String(selfLimitDeadline(deps, planned)), JSON.stringify(cgroups)], c);
+}
+
+/**
+ * Kills these stress processes of the container (SIGKILL) and waits until they are gone.
+ * @throws when one cannot be killed, or is still there after SIGKILL
+ */
+export async function killStress(pids: number[], tag: string, c: ContainerRef): Promise<void> {
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw new Error(`could not kill stress process ${p} of container ${c.name}: ${(e as Error).message}`);
+    }
+  }
+  if (!(await gone(tag, c.id))) throw new Error(`stress process ${pids.join(', ')} of container ${c.name} is still there after SIGKILL`);
 }
 
 async function gone(tag: string, containerId: string): Promise<boolean> {
@@ -131,13 +160,6 @@ export async function revertStress(docker: Docker, fault: Stress, c: ContainerRe
     if (!exists) return `container ${c.name} no longer exists: nothing to revert (no ${what} stress tagged ${tag} runs)`;
     return `no ${what} stress tagged ${tag} runs for container ${c.name}`;
   }
-  for (const p of pids) {
-    try {
-      process.kill(p, 'SIGKILL');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw new Error(`could not kill stress process ${p} of container ${c.name}: ${(e as Error).message}`);
-    }
-  }
-  if (!(await gone(tag, c.id))) throw new Error(`stress process ${pids.join(', ')} of container ${c.name} is still there after SIGKILL`);
+  await killStress(pids, tag, c);
   return `stopped the ${what} stress in container ${c.name} (pid ${pids.join(', ')})`;
 }

@@ -5,6 +5,7 @@ import type { DockerTargetSpec, FaultSpec } from '../spec/schema';
 import type { ContainerRef, PlannedFault } from '../types';
 import { injectExec, revertExec } from './docker-exec';
 import { injectDisconnect, injectPacketLoss, networksOf, revertDisconnect, revertPacketLoss } from './docker-network';
+import { injectMemoryFill, revertMemoryFill } from './docker-memory-fill';
 import { injectStress, revertStress } from './docker-stress';
 import { isConnectionError, SpecFieldError, TargetUnreachable, type FaultAction, type FaultDeps, type FaultFamily, type FaultKindOf, type PlannedOf, type TargetPolicy } from './family';
 import { targetRefs } from './refs';
@@ -196,9 +197,7 @@ type PerContainer<N extends DockerKind> = (deps: FaultDeps, planned: PlannedOf<N
  */
 function perContainer<N extends DockerKind>(inject: PerContainer<N>, revert: (deps: FaultDeps, planned: PlannedOf<N>, c: ContainerRef) => Promise<string>): FaultAction<N> {
   return {
-    async inject(deps, planned) {
-      await eachContainer(planned, (c) => inject(deps, planned, c));
-    },
+    inject: (deps, planned) => eachContainer(planned, (c) => inject(deps, planned, c)),
     async revert(deps, planned) {
       try {
         return await eachContainer(planned, (c) => revert(deps, planned, c));
@@ -242,6 +241,10 @@ export const dockerFaults: FaultFamily<'docker'> = {
     'docker-cpu-stress': stress(),
     'docker-memory-stress': stress(),
     'docker-exec': perContainer<'docker-exec'>(injectExec, revertExec),
+    'docker-memory-fill': perContainer(
+      (deps, planned, c) => injectMemoryFill(deps, planned.fault, c, planned),
+      (deps, planned, c) => revertMemoryFill(deps.docker, planned.fault, c, planned),
+    ),
   },
 };
 

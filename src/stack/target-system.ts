@@ -48,7 +48,25 @@ interface ServiceSpec {
   built?: true;
   /** container port → host port on 127.0.0.1 */
   ports: Record<number, number>;
+  /** Limits and restart policy, as docker-compose.yml sets them. */
+  limits?: Limits;
 }
+
+interface Limits {
+  Memory: number;
+  MemorySwap: number;
+  ShmSize: number;
+  RestartPolicy: { Name: string };
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * The worker's: 192 MB of memory (no swap), a 256 MB /dev/shm, restarted when it exits with an
+ * error, as an OOM kill does (chaos-009); a container that `docker kill` or `docker stop` ended is
+ * not restarted by Docker.
+ */
+export const WORKER_LIMITS: Limits = { Memory: 192 * MB, MemorySwap: 192 * MB, ShmSize: 256 * MB, RestartPolicy: { Name: 'on-failure' } };
 
 /** In start order: the dependencies, toxiproxy in front of them, then the api and the worker. */
 const SERVICES: ServiceSpec[] = [
@@ -58,7 +76,7 @@ const SERVICES: ServiceSpec[] = [
   { service: 'scoring-proxy', image: 'gameday/http-proxy:local', cmd: ['--upstream', 'http://scoring:8082', '--listen', '0.0.0.0:8082', '--admin', '0.0.0.0:8093'], ports: { 8093: 18093 } },
   { service: 'toxiproxy', image: 'gameday/toxiproxy:local', cmd: ['-host=0.0.0.0'], ports: { 8474: 18474 } },
   { service: 'api', image: 'gameday/target-app:local', cmd: ['api.js'], ports: { 8081: 18081 }, built: true },
-  { service: 'worker', image: 'gameday/target-app:local', cmd: ['worker.js'], ports: { 8083: 18083 }, built: true },
+  { service: 'worker', image: 'gameday/target-app:local', cmd: ['worker.js'], ports: { 8083: 18083 }, built: true, limits: WORKER_LIMITS },
 ];
 
 /** The container name of a service of the demo target system: `demo-target-<service>`. */
@@ -74,17 +92,24 @@ async function ensureNetwork(docker: Docker): Promise<void> {
 /** The label that says which build a container runs. */
 const BUILD_LABEL = 'gameday.demo-build';
 
+/** Whether a container has the limits its spec asks for (none asked: any). */
+function hasLimits(info: Docker.ContainerInspectInfo, limits: Limits | undefined): boolean {
+  if (!limits) return true;
+  const h = info.HostConfig;
+  return h.Memory === limits.Memory && h.MemorySwap === limits.MemorySwap && h.ShmSize === limits.ShmSize && h.RestartPolicy?.Name === limits.RestartPolicy.Name;
+}
+
 /**
  * A service's container, running: created when missing, re-created when its image was rebuilt
- * (provision.sh rebuilds gameday/target-app:local when the app's source changes) or when it runs
- * another build, unpaused or started when it exists but does not run.
+ * (provision.sh rebuilds gameday/target-app:local when the app's source changes), when it runs
+ * another build or when its limits changed; unpaused or started when it exists but does not run.
  */
 async function ensureService(docker: Docker, spec: ServiceSpec, build: DemoBuild): Promise<void> {
   const name = targetContainer(spec.service);
   const existing = docker.getContainer(name);
   const [info, image] = await Promise.all([existing.inspect().catch(() => undefined), docker.getImage(spec.image).inspect()]);
   const labels: Record<string, string> = { 'gameday.enabled': 'true', 'gameday.demo': spec.service, ...(spec.built ? { [BUILD_LABEL]: build } : {}) };
-  const current = info !== undefined && info.Image === image.Id && info.Config.Labels[BUILD_LABEL] === labels[BUILD_LABEL];
+  const current = info !== undefined && info.Image === image.Id && info.Config.Labels[BUILD_LABEL] === labels[BUILD_LABEL] && hasLimits(info, spec.limits);
   if (info && !current) await existing.remove({ force: true });
   if (!current) {
     const container = await docker.createContainer({
@@ -95,6 +120,7 @@ async function ensureService(docker: Docker, spec: ServiceSpec, build: DemoBuild
       Labels: labels,
       ExposedPorts: Object.fromEntries(Object.keys(spec.ports).map((p) => [`${p}/tcp`, {}])),
       HostConfig: {
+        ...spec.limits,
         NetworkMode: TARGET_SYSTEM.network,
         PortBindings: Object.fromEntries(Object.entries(spec.ports).map(([p, host]) => [`${p}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(host) }]])),
       },

@@ -139,4 +139,38 @@ describe('the reference experiments against the demo target system', () => {
     const rules = await sh('nsenter', ['-t', String(pid), '-n', 'iptables', '-S']);
     assert.doesNotMatch(rules, /gameday-/, 'no packet-loss rule is left in the worker');
   });
+
+  test('chaos-009: the worker out of memory mid-scoring is OOM-killed and restarted; what it was scoring is redelivered and scored once', async () => {
+    const before = await docker.getContainer('demo-target-worker').inspect();
+    const since = new Date();
+    const result = await runScenario('chaos-009-worker-out-of-memory');
+    const scenario = JSON.parse(await readFile(path.join(result.reportDir, 'scenario.json'), 'utf8')) as ScenarioJournal;
+    assert.deepEqual(scenario.stages.map((s) => [s.name, s.result?.verdict, s.result?.rollback]), [['slow-scoring', 'passed', 'complete'], ['out-of-memory', 'passed', 'complete']], result.reason);
+    const after = await docker.getContainer('demo-target-worker').inspect();
+    assert.equal(after.State.OOMKilled, true, 'docker inspect: the worker was OOM-killed');
+    assert.ok(after.RestartCount > before.RestartCount, `docker inspect: restarted by its policy (${before.RestartCount} → ${after.RestartCount})`);
+    assert.equal(after.State.Running, true, 'it runs again after rollback');
+    const oom = await journalOf(scenario.stages[1].result!);
+    assert.match(oom.report, /the OOM killer ended the writer of \/dev\/shm\/gameday-[0-9a-f]{8}-f1 in container demo-target-worker before its 200 MB \(its memory limit: 192 MB\); its process \d+ was killed/);
+    const state = oom.journal.observations.filter((s) => s.check === 'worker OOM-killed and restarted');
+    assert.ok(state.some((s) => s.measurement.oomKilled === true && Number(s.measurement.restartCount) > before.RestartCount), 'the report samples show oomKilled and the restart count going up');
+    for (const row of ['worker OOM-killed and restarted', 'scorings cut short by the OOM kill', 'no message scored more than once \\(last 3 minutes\\)', 'every scoring cut short was redelivered and finished']) {
+      assert.match(oom.report, new RegExp(`${row}.*PASS`), `the report's row: ${row}`);
+    }
+    // What the OOM kill cut short, JetStream redelivered and the restarted worker scored once.
+    const db = new Client({ connectionString: TARGET_SYSTEM.postgresUrl });
+    await db.connect();
+    try {
+      const cut = await db.query<{ message_id: string; scored: string; delivery: number }>(
+        `SELECT s.message_id, (SELECT count(*) FROM scorings r WHERE r.message_id = s.message_id AND r.outcome = 'scored') AS scored,
+                (SELECT max(delivery) FROM scorings r WHERE r.message_id = s.message_id AND r.outcome = 'scored') AS delivery
+           FROM scorings s WHERE s.finished_at IS NULL AND s.started_at > $1`,
+        [since],
+      );
+      assert.ok(cut.rows.length >= 1, 'a scoring was cut short by the OOM kill');
+      assert.deepEqual(cut.rows.map((r) => [Number(r.scored), r.delivery > 1]), cut.rows.map(() => [1, true]), 'each was redelivered and scored once');
+    } finally {
+      await db.end();
+    }
+  });
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { TARGET_SYSTEM, ensureTargetSystem, sendWebhook, waitForMessage } from '../../src/stack';
+import { WORKER_LIMITS } from '../../src/stack/target-system';
 import { containerState, docker } from '../helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -46,6 +47,11 @@ describe('the demo target system started by ensureTargetSystem', () => {
     }
   });
 
+  test('the worker has a memory limit without swap, room in /dev/shm and the restart policy on-failure', async () => {
+    const { HostConfig } = await docker.getContainer('demo-target-worker').inspect();
+    assert.deepEqual([HostConfig.Memory, HostConfig.MemorySwap, HostConfig.ShmSize, HostConfig.RestartPolicy?.Name], [192 * 1024 * 1024, 192 * 1024 * 1024, 256 * 1024 * 1024, 'on-failure']);
+  });
+
   test('ensureTargetSystem is idempotent: a second call keeps the running containers', async () => {
     const before = (await docker.getContainer('demo-target-api').inspect()).Id;
     await ensureTargetSystem(docker);
@@ -62,6 +68,8 @@ describe('the demo target system started by ensureTargetSystem', () => {
     try {
       const { rows } = await pg.query<{ status: string; score: number }>('SELECT status, score FROM messages WHERE id = $1', [id]);
       assert.deepEqual(rows, [{ status: 'scored', score: message.score }], 'the row in PostgreSQL itself');
+      const scorings = await pg.query<{ delivery: number; outcome: string; finished: boolean }>('SELECT delivery, outcome, finished_at IS NOT NULL AS finished FROM scorings WHERE message_id = $1', [id]);
+      assert.deepEqual(scorings.rows, [{ delivery: 1, outcome: 'scored', finished: true }], 'one scoring, of its first delivery, finished');
     } finally {
       await pg.end();
     }
@@ -179,6 +187,8 @@ describe('docker-compose with the local override', () => {
     }
     const message = await waitForMessage(id, apiUrl);
     assert.equal(message.status, 'scored');
+    const worker = (await docker.getContainer(`${project}_worker_1`).inspect()).HostConfig;
+    assert.deepEqual([worker.Memory, worker.MemorySwap, worker.ShmSize, worker.RestartPolicy?.Name], [WORKER_LIMITS.Memory, WORKER_LIMITS.MemorySwap, WORKER_LIMITS.ShmSize, WORKER_LIMITS.RestartPolicy.Name], 'the same worker limits as ensureTargetSystem');
 
     await compose(['down', '--volumes', '--timeout', '2'], env);
     const left = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`] } });

@@ -46,4 +46,12 @@ describe('docker network and resource faults, without Docker', () => {
   test('the manual revert of a stress kills the process with its mark and tag', () => {
     assert.equal(manualRevert(planned({ kind: 'docker-memory-stress', target: 't', megabytes: 64 }, { id: 'abc', name: 'web' })), "pkill -KILL -f 'gameday-stress gameday-0000abcd-f1'");
   });
+
+  test('the manual revert of a memory fill kills its process and removes its file through the container', () => {
+    assert.equal(
+      manualRevert(planned({ kind: 'docker-memory-fill', target: 't', megabytes: 64, path: '/scratch/' }, { id: 'abc', name: 'web' })),
+      "pkill -KILL -f 'gameday-stress gameday-0000abcd-f1'; rm -f /proc/$(docker inspect -f '{{.State.Pid}}' web)/root/scratch/gameday-0000abcd-f1",
+    );
+    assert.match(manualRevert(planned({ kind: 'docker-memory-fill', target: 't', megabytes: 64 }, { id: 'abc', name: 'web' })), /root\/dev\/shm\/gameday-0000abcd-f1$/);
+  });
 });

@@ -48,6 +48,7 @@ test('every fault kind says what it does and how to undo it, naming what its tar
     'docker-packet-loss': { percent: 50 },
     'docker-memory-stress': { megabytes: 64 },
     'docker-exec': { command: 'touch /tmp/marker', revert: ['rm', '-f', '/tmp/marker'] },
+    'docker-memory-fill': { megabytes: 64 },
     'postgres-lock-table': { table: 'messages' },
     'toxiproxy-latency': { latency: '1s' },
     'toxiproxy-timeout': { timeout: '1s' },

@@ -139,6 +139,14 @@ describe('sampling rates', () => {
   });
 });
 
+describe('a memory fill\'s path', () => {
+  test('is an absolute path inside the container, without .. segments.', () => {
+    only(withFault({ kind: 'docker-memory-fill', megabytes: 16, path: 'dev/shm' }), 'method.0.fault.path', 'expected an absolute path inside the container, such as /dev/shm');
+    only(withFault({ kind: 'docker-memory-fill', megabytes: 16, path: '/dev/shm; rm -rf /' }), 'method.0.fault.path', 'expected an absolute path inside the container, such as /dev/shm');
+    only(withFault({ kind: 'docker-memory-fill', megabytes: 16, path: '/scratch/../etc' }), 'method.0.fault.path', 'expected a path without .. segments');
+  });
+});
+
 describe('count and list bounds', () => {
   test('maxTargets and pick.count are at most 100.', () => {
     const doc = base();
@@ -151,6 +159,7 @@ describe('count and list bounds', () => {
     const pg = { kind: 'postgres', connectionString: 'postgres://postgres@127.0.0.1:5432/app' };
     only(withFault({ kind: 'postgres-exhaust-connections', connections: 20_000 }, pg), 'method.0.fault.connections', 'connections must be at most 10000: each one held costs the worker some 185 KiB');
     only(withFault({ kind: 'docker-memory-stress', megabytes: 40_000 }), 'method.0.fault.megabytes', 'megabytes must be at most 32768 (32 GiB)');
+    only(withFault({ kind: 'docker-memory-fill', megabytes: 0 }), 'method.0.fault.megabytes', 'megabytes must be at least 1');
     const proxy = { kind: 'toxiproxy', api: 'http://127.0.0.1:8474', proxy: 'pg' };
     only(withFault({ kind: 'toxiproxy-bandwidth', kbPerSecond: 1e8 }, proxy), 'method.0.fault.kbPerSecond', 'kbPerSecond must be at most 10000000');
   });

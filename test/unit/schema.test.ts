@@ -89,7 +89,7 @@ const HYPOTHESIS = 'an experiment states its hypothesis before it runs';
 const PROBE_KINDS = 'http, nats-stream, nats-consumer, nats-publish, postgres, docker-container, docker-logs, http-latency, command';
 const UNKNOWN = 'unknown field (misspelt, or not part of this object)';
 const FAULT_KINDS =
-  'docker-pause, docker-stop, docker-kill, docker-restart, docker-disconnect, docker-packet-loss, docker-cpu-stress, docker-memory-stress, docker-exec, postgres-terminate-backends, postgres-exhaust-connections, postgres-lock-table, toxiproxy-latency, toxiproxy-timeout, toxiproxy-reset, toxiproxy-bandwidth, process-pause, process-kill, http-error, http-delay, proxy-error, proxy-delay, proxy-drop, proxy-truncate';
+  'docker-pause, docker-stop, docker-kill, docker-restart, docker-disconnect, docker-packet-loss, docker-cpu-stress, docker-memory-stress, docker-exec, docker-memory-fill, postgres-terminate-backends, postgres-exhaust-connections, postgres-lock-table, toxiproxy-latency, toxiproxy-timeout, toxiproxy-reset, toxiproxy-bandwidth, process-pause, process-kill, http-error, http-delay, proxy-error, proxy-delay, proxy-drop, proxy-truncate';
 const HTTP_URL = 'expected an http(s) URL such as http://127.0.0.1:8080/health';
 
 describe('the experiment schema', () => {
@@ -753,6 +753,7 @@ describe('the experiment schema', () => {
         { fault: { kind: 'docker-cpu-stress', target: 'nats', workers: 2 }, duration: '1s' },
         { fault: { kind: 'docker-memory-stress', target: 'nats', megabytes: 64 }, duration: '1s' },
         { fault: { kind: 'docker-exec', target: 'nats', command: 'touch /tmp/marker', revert: ['rm', '-f', '/tmp/marker'], timeout: '5s' }, duration: '1s' },
+        { fault: { kind: 'docker-memory-fill', target: 'nats', megabytes: 64, path: '/scratch' }, duration: '1s' },
         { fault: { kind: 'postgres-terminate-backends', target: 'db', database: 'app' }, duration: '1s' },
         { fault: { kind: 'postgres-exhaust-connections', target: 'db', connections: 5 }, duration: '1s' },
         { fault: { kind: 'postgres-lock-table', target: 'db', table: 'messages', mode: 'SHARE' }, duration: '1s' },

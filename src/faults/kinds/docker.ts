@@ -79,4 +79,36 @@ export const DOCKER_KINDS = [
     undo: (f, p) => eachRef(p.target, (c) => `docker exec ${c} ${execWords(f.revert)}`),
     commands: ['command', 'revert'],
   }),
+  /**
+   * Written into a tmpfs in the container by a process in its memory cgroup that then leaves:
+   * charged to the container and held by none of its processes, so the container's memory limit
+   * makes the OOM killer end the container's own processes (see ../docker-memory-fill.ts).
+   */
+  faultKind(
+    'docker-memory-fill',
+    (k) => ({
+      megabytes: k.boundedInt('megabytes', 1, 32_768, ' (32 GiB)'),
+      /** A tmpfs directory inside the container (default /dev/shm). */
+      path: k.z
+        .string()
+        .regex(/^\/[A-Za-z0-9._/-]*$/, { error: 'expected an absolute path inside the container, such as /dev/shm' })
+        .refine((p) => !p.split('/').includes('..'), { error: 'expected a path without .. segments' })
+        .optional(),
+    }),
+    {
+      does: (f, t) => `fill ${f.megabytes} MB of the tmpfs ${fillDir(f)} in ${containers(t)} (charged to its memory limit)`,
+      undo: (f, p) => [`pkill -KILL -f 'gameday-stress ${tagOf(p)}'`, eachRef(p.target, (c) => `rm -f /proc/$(docker inspect -f '{{.State.Pid}}' ${c})/root${fillFile(f, p)}`)].join('; '),
+      check: (f, p) => [eachRef(p.target, (c) => `ls /proc/$(docker inspect -f '{{.State.Pid}}' ${c})/root${fillFile(f, p)}`), 'fails: no such file'],
+    },
+  ),
 ] as const;
+
+/** The tmpfs directory a memory fill writes into. */
+export function fillDir(fault: { path?: string }): string {
+  return fault.path ?? '/dev/shm';
+}
+
+/** The file a memory fill writes, as the container sees it: the directory and the fault's tag. */
+export function fillFile(fault: { path?: string }, planned: PlannedFault): string {
+  return `${fillDir(fault).replace(/\/+$/, '')}/${tagOf(planned)}`;
+}
