@@ -22,6 +22,8 @@ import { docker, eventually, removeContainer, startWorker, type TestWorker } fro
 
 const BOX = `gameday-test-commands-${process.pid}`;
 const MARKER = '/tmp/gameday-marker';
+const SECRET_VAR = 'GAMEDAY_TEST_COMMAND_SECRET';
+const SECRET = `s3cret-${process.pid}`;
 
 /** Runs a shell command in the test's container; its output. */
 async function shIn(container: string, command: string): Promise<string> {
@@ -74,6 +76,10 @@ before(async () => {
   catalog = await mkdtemp(path.join(os.tmpdir(), 'gameday-commands-catalog-'));
   await writeFile(path.join(catalog, 'commands-marker.json'), JSON.stringify(markerExperiment('commands-marker')));
   await writeFile(path.join(catalog, 'commands-janitor.json'), JSON.stringify(markerExperiment('commands-janitor', '60s')));
+  const secret = markerExperiment('commands-secret');
+  secret.method = [{ fault: { kind: 'docker-exec', target: 'box', command: `echo \${env:${SECRET_VAR}} > ${MARKER}`, revert: `rm -f ${MARKER}` }, duration: '1s' }];
+  secret.observe = undefined;
+  await writeFile(path.join(catalog, 'commands-secret.json'), JSON.stringify(secret));
   w = await startWorker('commands', { experimentsDir: catalog });
 });
 
@@ -122,6 +128,30 @@ describe('the docker-exec fault', () => {
     assert.equal(result.verdict, 'passed', result.reason);
     assert.equal(result.rollback, 'complete');
     assert.equal(await markerThere(), false, 'no marker in the container after rollback');
+  });
+
+  test('a secret reference in a command is resolved on the worker; its value is in neither the history nor the memo', async () => {
+    process.env[SECRET_VAR] = SECRET;
+    try {
+      const handle = await w.start({ experiment: 'commands-secret' });
+      const result = (await handle.result()) as ExperimentResult;
+      assert.equal(result.verdict, 'passed', result.reason);
+      // Payloads are bytes: every input, result and marker of the run, read as text.
+      const texts: string[] = [];
+      const walk = (v: unknown): void => {
+        if (v instanceof Uint8Array) texts.push(Buffer.from(v).toString('utf8'));
+        else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+      };
+      walk(await handle.fetchHistory());
+      const history = texts.join('\n');
+      assert.ok(history.includes(`echo \${env:${SECRET_VAR}}`), 'the reference is recorded');
+      assert.ok(!history.includes(SECRET), 'the value is not');
+      const memo = JSON.stringify((await handle.describe()).memo);
+      assert.ok(memo.includes(`echo \${env:${SECRET_VAR}}`) && !memo.includes(SECRET));
+      assert.equal(await markerThere(), false);
+    } finally {
+      delete process.env[SECRET_VAR];
+    }
   });
 
   test('a fault whose revert never comes ends by itself at its self-limit: a host process runs the revert command', async () => {
