@@ -8,9 +8,11 @@ import { PROJECT_ROOT } from '../config';
  *
  *     POST /webhook → api → PostgreSQL (row) → NATS JetStream (tasks.scoring) → worker
  *         → scoring (HTTP) → PostgreSQL (score)
+ *     api → every status change, numbered → WebSocket /events → the dashboard page
  *
  * The api and the worker reach postgres, nats and scoring through toxiproxy, so network faults can
- * be injected through its API. Every container is on the network `demo-target`, known there by
+ * be injected through its API; so does a browser the api's dashboard (`dashboardUrl`, the proxy
+ * `dashboard`). Every container is on the network `demo-target`, known there by
  * its service name (postgres, nats, scoring, toxiproxy, api, worker), labelled
  * `gameday.enabled=true` and `gameday.demo=<service>`, and publishes its ports on 127.0.0.1 only.
  */
@@ -21,6 +23,8 @@ export const TARGET_SYSTEM = {
   scoringUrl: 'http://127.0.0.1:18082',
   scoringAdminUrl: 'http://127.0.0.1:18092',
   toxiproxyUrl: 'http://127.0.0.1:18474',
+  /** The api through the Toxiproxy proxy `dashboard`: its page at /dashboard, its WebSocket at /events. */
+  dashboardUrl: 'http://127.0.0.1:18084',
   natsUrl: 'nats://127.0.0.1:14223',
   postgresUrl: 'postgres://postgres@127.0.0.1:15432/postgres',
   stream: 'tasks',
@@ -40,7 +44,7 @@ const SERVICES: ServiceSpec[] = [
   { service: 'postgres', image: 'gameday/postgres:local', ports: { 5432: 15432 } },
   { service: 'nats', image: 'gameday/nats:local', cmd: ['-js', '-sd', '/tmp/js'], ports: { 4222: 14223 } },
   { service: 'scoring', image: 'gameday/target-app:local', cmd: ['scoring.js'], ports: { 8082: 18082, 8092: 18092 } },
-  { service: 'toxiproxy', image: 'gameday/toxiproxy:local', cmd: ['-host=0.0.0.0'], ports: { 8474: 18474 } },
+  { service: 'toxiproxy', image: 'gameday/toxiproxy:local', cmd: ['-host=0.0.0.0'], ports: { 8474: 18474, 8084: 18084 } },
   { service: 'api', image: 'gameday/target-app:local', cmd: ['api.js'], ports: { 8081: 18081 } },
   { service: 'worker', image: 'gameday/target-app:local', cmd: ['worker.js'], ports: { 8083: 18083 } },
 ];
@@ -55,17 +59,25 @@ async function ensureNetwork(docker: Docker): Promise<void> {
   if (!exists) await docker.createNetwork({ Name: TARGET_SYSTEM.network, Driver: 'bridge', Labels: { 'gameday.demo': 'network' } });
 }
 
+/** True when the container publishes exactly the spec's ports (a new port needs a new container). */
+function publishesPorts(info: Docker.ContainerInspectInfo, spec: ServiceSpec): boolean {
+  const bound = Object.entries(info.HostConfig.PortBindings ?? {}).map(([p, b]) => `${p}=${(b as { HostPort: string }[])[0]?.HostPort}`).sort();
+  const wanted = Object.entries(spec.ports).map(([p, host]) => `${p}/tcp=${host}`).sort();
+  return bound.join(',') === wanted.join(',');
+}
+
 /**
  * A service's container, running: created when missing, re-created when its image was rebuilt
- * (provision.sh rebuilds gameday/target-app:local when the app's source changes), unpaused or
- * started when it exists but does not run.
+ * (provision.sh rebuilds gameday/target-app:local when the app's source changes) or its ports
+ * changed, unpaused or started when it exists but does not run.
  */
 async function ensureService(docker: Docker, spec: ServiceSpec): Promise<void> {
   const name = targetContainer(spec.service);
   const existing = docker.getContainer(name);
   const [info, image] = await Promise.all([existing.inspect().catch(() => undefined), docker.getImage(spec.image).inspect()]);
-  if (info && info.Image !== image.Id) await existing.remove({ force: true });
-  if (!info || info.Image !== image.Id) {
+  const current = info !== undefined && info.Image === image.Id && publishesPorts(info, spec);
+  if (info && !current) await existing.remove({ force: true });
+  if (!info || !current) {
     const container = await docker.createContainer({
       name,
       Image: spec.image,
