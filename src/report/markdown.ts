@@ -95,6 +95,8 @@ export function describeProbe(p: ProbeSpec): string {
       return `lines of ${p.container}'s log matching /${p.pattern}/ ${logsWindow(p.since)}`;
     case 'http-latency':
       return `${p.requests ?? 10} × HTTP ${p.method ?? 'GET'} ${p.url} over ${p.window ?? '1s'}`;
+    case 'websocket':
+      return `WebSocket ${p.url}, listened to for ${p.window ?? '1s'}${p.connection === 'fresh' ? ' on a fresh connection' : ''}`;
   }
 }
 
