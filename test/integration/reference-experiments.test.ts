@@ -123,4 +123,20 @@ describe('the reference experiments against the demo target system', () => {
     const rules = await sh('nsenter', ['-t', String(pid), '-n', 'iptables', '-S']);
     assert.doesNotMatch(rules, /gameday-/, 'no packet-loss rule is left in the worker');
   });
+
+  test('chaos-008: the dashboard feed dropped while messages are scored; it reconnects and is sent every event it missed', async () => {
+    const result = await run('chaos-008-dashboard-websocket-drops');
+    assert.equal(result.rollback, 'complete');
+    assert.equal(result.verdict, 'passed', result.reason);
+    const { journal } = await journalOf(result);
+    const during = journal.observations.filter((s) => s.check === 'dashboard feed dropped');
+    assert.ok(during.some((s) => s.measurement.connected === false), 'the feed was cut during the fault');
+    assert.ok(during.some((s) => /could not connect/.test(s.error)), 'and could not reconnect while it lasted');
+    const verified = journal.verification.filter((s) => s.check === 'dashboard feed complete').at(-1);
+    assert.ok(verified, 'the feed was probed after recovery');
+    assert.ok(Number(verified.measurement.reconnects) >= 1, 'it reconnected');
+    assert.equal(verified.measurement.missed, 0, 'and missed no event');
+    const toxics = (await (await fetch(`${TARGET_SYSTEM.toxiproxyUrl}/proxies/dashboard/toxics`)).json()) as unknown[];
+    assert.deepEqual(toxics, [], 'no toxic left on the dashboard proxy');
+  });
 });
