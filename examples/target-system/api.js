@@ -23,8 +23,12 @@ async function main() {
   nc.subscribe(config.statusSubject, {
     callback: (err, m) => {
       if (err) return log('status-subscription-error', { error: err.message });
-      const { id, status } = JSON.parse(m.string());
-      dashboard.emit(id, status);
+      try {
+        const { id, status } = JSON.parse(m.string());
+        dashboard.emit(id, status);
+      } catch (e) {
+        log('status-unreadable', { error: e.message });
+      }
     },
   });
 

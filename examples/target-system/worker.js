@@ -34,6 +34,15 @@ async function score(text) {
   throw error;
 }
 
+/** Tells the api's dashboard; never fails the message (the row is written, the dashboard is extra). */
+function announce(nc, id, status) {
+  try {
+    nc.publish(config.statusSubject, JSON.stringify({ id, status }));
+  } catch (e) {
+    log('announce-failed', { id, error: e.message });
+  }
+}
+
 async function handle(db, nc, m) {
   const { id } = JSON.parse(m.string());
   if (m.info.redeliveryCount > 1) counters.redelivered++;
@@ -47,14 +56,14 @@ async function handle(db, nc, m) {
     const result = await score(rows[0].text);
     await db.query("UPDATE messages SET status = 'scored', score = $2, attempts = $3, error = NULL, updated_at = now() WHERE id = $1", [id, result.score, result.attempts]);
     counters.scored++;
-    nc.publish(config.statusSubject, JSON.stringify({ id, status: 'scored' }));
+    announce(nc, id, 'scored');
     // `was`: the row's status before; `rejected` means the api told the caller it failed.
     log('scored', { id, score: result.score, attempts: result.attempts, ms: Date.now() - started, delivery: m.info.redeliveryCount, was: rows[0].status });
   } catch (e) {
     if (e.attempts === undefined) throw e; // the database, not the scoring service: redeliver later
     await db.query("UPDATE messages SET status = 'failed', attempts = $2, error = $3, updated_at = now() WHERE id = $1", [id, e.attempts, e.message]);
     counters.failed++;
-    nc.publish(config.statusSubject, JSON.stringify({ id, status: 'failed' }));
+    announce(nc, id, 'failed');
     log('failed', { id, attempts: e.attempts, error: e.message, ms: Date.now() - started });
   }
   m.ack();
