@@ -76,7 +76,8 @@ module.exports = tseslint.config(
   ...[
     { files: ['src/faults/describe.ts'], allow: ['\\.\\./mask', '\\./kinds', '\\./refs'] },
     { files: ['src/faults/refs.ts'], allow: [] },
-    { files: ['src/faults/kinds/**/*.ts'], allow: ['\\./[a-z-]+', '\\.\\./refs'] },
+    { files: ['src/faults/kinds/**/*.ts'], allow: ['\\./[a-z-]+', '\\.\\./refs', '\\.\\./\\.\\./commands/command'] },
+    { files: ['src/commands/command.ts'], allow: [] },
   ].map(({ files, allow }) => ({
     files,
     rules: {

@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
+import { checkCommands, commandsOfFault, type CommandPolicy } from '../src/commands/policy';
 import { GamedayError } from '../src/errors';
 import { publishEvent as publish } from '../src/events';
 import { injectFault as inject, revertFault as revert } from '../src/faults';
@@ -25,6 +26,11 @@ export interface FaultActivityDeps {
   client?: Client;
   /** Container names allowed without the opt-in label. */
   allowedTargets: string[];
+  /**
+   * Which commands this host runs (src/commands/policy.ts): those its catalog's files hold, or any
+   * with allowInline. @default no inline commands, and no catalog: no command runs
+   */
+  commandPolicy?: CommandPolicy;
   /** Where secret references are resolved from. @default process.env */
   env?: NodeJS.ProcessEnv;
   eventsNatsUrl?: string;
@@ -104,6 +110,16 @@ export function createFaultActivities(deps: FaultActivityDeps) {
   const dueReverts = deps.dueReverts ?? new DueReverts();
   const metrics = deps.metrics ?? new GamedayMetrics(noopMetricMeter);
   const notifyDeps = notifyDepsOf(deps);
+  const commandPolicy = deps.commandPolicy ?? { allowInline: false };
+  // On the host that would run them: the orchestrating worker checked the plan, this host checks again with its own catalog.
+  const checkFaultCommands = (f: PlannedFault): Promise<void> => checkCommands(commandsOfFault(f.fault, `method.${f.step}.fault`), `fault ${f.id} (${f.description})`, commandPolicy);
+  const injectChecked = (f: PlannedFault): Promise<string[]> =>
+    heartbeating(() =>
+      permanent(async () => {
+        await checkFaultCommands(f);
+        return inject(deps, f);
+      }),
+    );
   return {
     /**
      * Checks that this worker sets every secret the experiment references, then resolves every
@@ -121,7 +137,7 @@ export function createFaultActivities(deps: FaultActivityDeps) {
     /** Returns what the inject did, in lines for the run's events (may be none). */
     async injectFault(f: PlannedFault): Promise<string[]> {
       Context.current().log.info(`inject ${f.id}: ${f.description}`);
-      const lines = await heartbeating(() => permanent(() => inject(deps, f)));
+      const lines = await injectChecked(f);
       const run = currentRun();
       if (run) metrics.faultInjected(run, f.id, f.fault.kind);
       return lines;
@@ -135,7 +151,7 @@ export function createFaultActivities(deps: FaultActivityDeps) {
     async injectFaultUntilDue(f: PlannedFault): Promise<{ lines: string[]; injectedAt: string; dueAt?: string }> {
       const ctx = Context.current();
       ctx.log.info(`inject ${f.id}: ${f.description}`);
-      const lines = await heartbeating(() => permanent(() => inject(deps, f)));
+      const lines = await injectChecked(f);
       const injectedAt = Date.now();
       const run = ctx.info.workflowExecution;
       if (run) metrics.faultInjected(run, f.id, f.fault.kind);
@@ -171,6 +187,9 @@ export function createFaultActivities(deps: FaultActivityDeps) {
     async revertFault(f: PlannedFault, opts: { tell?: boolean; run?: RevertRun } = {}): Promise<string[]> {
       const ctx = Context.current();
       ctx.log.info(`revert ${f.id}: ${f.description}`);
+      // The janitor reverts from a closed run's memo, which whoever started the run could have
+      // written: its commands run only as an injected fault's would. A run's own revert is never held up.
+      if (ctx.info.workflowType !== 'experiment') await permanent(() => checkFaultCommands(f));
       const due = ctx.info.workflowExecution ? await dueReverts.disarm(dueKey(ctx.info.workflowExecution, f.id)) : undefined;
       const run = ctx.info.workflowExecution;
       try {

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { noopMetricMeter } from '@temporalio/common';
 import type Docker from 'dockerode';
 import { publishEvent as publish } from '../src/events';
+import { checkCommands, commandsOfExperiment, commandsOfScenario, type CommandPolicy } from '../src/commands/policy';
 import { createJanitorActivities } from './janitor';
 import { createNotifyActivities } from './notify';
 import type { DueRevertTimers } from '../src/faults/due-reverts';
@@ -20,6 +21,7 @@ import type { ResultsStore } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
 import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, ProbeSample, ProbeWindow, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
 import { createSamplingActivities } from './sampling';
+import { createHostSamplingActivities } from './host-sampling';
 
 export interface ActivityDeps {
   docker: Docker;
@@ -29,6 +31,8 @@ export interface ActivityDeps {
   reportsDir: string;
   /** Container names allowed without the opt-in label. */
   allowedTargets: string[];
+  /** Which commands this worker runs (src/commands/policy.ts). @default those of experimentsDir's files only */
+  commandPolicy?: CommandPolicy;
   /** Where events go; none when unset. */
   eventsNatsUrl?: string;
   /** The freeze-window file scheduled runs check; none checked when unset. */
@@ -61,10 +65,12 @@ export { tellsWorkflowAt } from './faults';
 export function createActivities(deps: ActivityDeps) {
   // One instance for the sampling and the fault activities: the gauges count across both.
   const metrics = deps.metrics ?? new GamedayMetrics(noopMetricMeter);
+  const commandPolicy = deps.commandPolicy ?? { allowInline: false, catalogDir: deps.experimentsDir };
   return {
     ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify, metrics }),
+    ...createHostSamplingActivities({ probe: { docker: deps.docker, env: deps.env } }),
     ...createNotifyActivities(notifyDepsOf(deps)),
-    ...createFaultActivities({ ...deps, metrics }),
+    ...createFaultActivities({ ...deps, commandPolicy, metrics }),
     /** Validates the input (a catalog id or a whole spec) and fills in its defaults. */
     async planExperiment(input: ExperimentInput): Promise<ExperimentPlan> {
       const planned = await permanent(async () => {
@@ -73,7 +79,10 @@ export function createActivities(deps: ActivityDeps) {
           return plan(spec, file);
         }
         const source = input.source ?? '<input>';
-        return plan(parseExperiment(input.spec, source), source);
+        const spec = parseExperiment(input.spec, source);
+        // Given inline (its `source` is the sender's word, not proof): its commands must be the catalog's.
+        await checkCommands(commandsOfExperiment(spec), source, commandPolicy);
+        return plan(spec, source);
       });
       // Running from its plan to its report (a scenario plans its stages elsewhere).
       const run = currentRun();
@@ -106,6 +115,7 @@ export function createActivities(deps: ActivityDeps) {
     async planScenario(input: ScenarioInput): Promise<ScenarioPlan> {
       return permanent(async () => {
         const { spec, file } = 'scenario' in input ? await findScenario(deps.experimentsDir, input.scenario) : { spec: parseScenario(input.spec, input.source ?? '<input>'), file: input.source ?? '<input>' };
+        if (!('scenario' in input)) await checkCommands(commandsOfScenario(spec), file, commandPolicy);
         const plan = planStages(spec, file);
         // Every stage's secrets before the first stage injects anything. A stage that does not load
         // is left to fail as its own child run does, as before.

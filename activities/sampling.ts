@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { guardUntil, observeUntil, probeOnce, verifyUntilHeld, type GuardSummary, type ObserveSummary, type SamplingEnv, type SamplingProgress, type VerifySummary } from '../src/observe/sampling';
+import { guardUntil, observeUntil, probeOnce, recordChunk, verifyUntilHeld, type GuardSummary, type ObserveSummary, type SamplingEnv, type SamplingProgress, type VerifySummary } from '../src/observe/sampling';
 import type { ProbeContext } from '../src/probes';
 import { hypothesisRowsFrom } from '../src/report/digest';
 import { revalidationFor } from '../src/report/revalidation';
@@ -8,7 +8,8 @@ import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/sche
 import { deliveriesFor, type Delivery, type NotifyRule, type NotifyTrigger } from '../src/notify/rules';
 import type { ResultsStore, RunKey } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
-import type { Journal, ProbeSample, ProbeWindow } from '../src/types';
+import type { Journal, ProbeSample, ProbeWindow, Stage } from '../src/types';
+import type { SamplePhase } from '../src/store/types';
 import type { GamedayMetrics } from '../src/metrics/gameday';
 
 export interface SamplingDeps {
@@ -76,6 +77,14 @@ export function createSamplingActivities(deps: SamplingDeps) {
     /** The steady state, round after round, until it holds or the recovery window ends. */
     async verifySteadyState(args: { run: RunKey; checks: SteadyStateCheck[]; withinMs: number; intervalMs: number; window: ProbeWindow }): Promise<VerifySummary> {
       return verifyUntilHeld(args, samplingEnv(deps, args.run, args.window));
+    },
+
+    /** Stores a chunk of samples a host's agent took (sampleOnHost) and returns the progress for the next. */
+    async recordHostChunk(args: { run: RunKey; phase: SamplePhase; source: string; stage: Stage; progress?: SamplingProgress; rounds: ProbeSample[][]; guardrail?: Guardrail }): Promise<GuardSummary> {
+      const { run, ...chunk } = args;
+      const summary = await recordChunk(chunk, { run, writer: deps.writer });
+      if (summary.breach && args.guardrail) deps.metrics.guardrailBreached(args.guardrail.probe.kind, summary.breach.at);
+      return summary;
     },
 
     /**

@@ -18,17 +18,23 @@
  *                10 ms, then with the store down (BENCH_DAYLONG_WRITER_S=20); see bench/daylong.ts
  *   agent        a revert through a host's agent against the same on the orchestrating worker
  *                (BENCH_AGENT_RUNS=10); see bench/agent.ts
+ *   http-proxy   the latency the HTTP fault proxy adds, p50 and p99 (BENCH_HTTP_PROXY_REQUESTS=2000);
+ *                see bench/http-proxy.ts
+ *   agentProbes  a probe through a host's agent against the same on the worker: history events,
+ *                bytes, largest payload (BENCH_AGENT_PROBE_SECONDS=60, BENCH_AGENT_PROBE_INTERVAL_MS=100)
  */
 import os from 'node:os';
 import { provisionStack } from '../src/stack';
 import { connectTestClient, killSpawnedWorkers } from '../test/helpers';
 import { agentRevert } from './agent';
+import { agentProbes } from './agent-probes';
 import { cliOverhead } from './cli-overhead';
 import { concurrencyCurve } from './concurrency';
 import { core } from './core';
 import { dayLong } from './daylong';
 import { detectionLatency, samplingGaps } from './guardrails';
 import { historyPerDuration } from './history';
+import { httpProxyLatency } from './http-proxy';
 import { startHttpTarget, type HttpTarget } from './http-target';
 import { cleanUpOnSignal, removeLeftovers } from './leftovers';
 import { reportRendering } from './report';
@@ -50,6 +56,8 @@ const PARTS: Record<string, Part> = {
   report: async () => reportRendering(envNumbers('BENCH_REPORT_SAMPLES', [100_000, 1_000_000])),
   daylong: async () => dayLong(),
   agent: async () => agentRevert(),
+  'http-proxy': async () => httpProxyLatency(envNumber('BENCH_HTTP_PROXY_REQUESTS', 2000)),
+  agentProbes: async () => agentProbes(),
 };
 
 /** The parts asked for, in the order of PARTS. */
@@ -61,7 +69,7 @@ function chosenParts(): string[] {
 }
 
 /** Parts that need neither Temporal nor the bench's endpoint: run alone, they leave every run on the server alone. */
-const STANDALONE = new Set(['daylong']);
+const STANDALONE = new Set(['daylong', 'http-proxy']);
 
 async function main(): Promise<void> {
   const parts = chosenParts();

@@ -8,6 +8,7 @@ const { rmSync } = require('node:fs');
 const path = require('node:path');
 const { readFile } = require('node:fs/promises');
 const esbuild = require('esbuild');
+const { leanProtoRootJson } = require('./proto-root');
 
 const root = path.resolve(__dirname, '..');
 const outfile = path.join(root, 'dist', 'bundle', 'cli.js');
@@ -24,6 +25,7 @@ const EXTERNAL = ['@temporalio/worker', '@temporalio/activity', '@temporalio/tes
  * (test/loaded-modules.ts): the bundle's stand-in for require.cache, so that a test can tell which
  * modules a command loaded. Without the list it is one property read per module.
  */
+const record = (file) => `globalThis.__gamedayBundleModules?.push(${JSON.stringify(path.relative(root, file))});`;
 const recordModules = {
   name: 'record-modules',
   setup(build) {
@@ -31,8 +33,31 @@ const recordModules = {
       const contents = await readFile(args.path, 'utf8');
       // After a leading "use strict" and a shebang, which must stay first.
       const head = /^(#![^\n]*\n)?(\s*(['"])use strict\3;?)?/.exec(contents)[0];
-      const record = `globalThis.__gamedayBundleModules?.push(${JSON.stringify(path.relative(root, args.path))});`;
-      return { contents: head + record + contents.slice(head.length), loader: 'js', resolveDir: path.dirname(args.path) };
+      return { contents: head + record(args.path) + contents.slice(head.length), loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
+/**
+ * @temporalio/proto's root, as the bundle loads it: without the packages no bundled command
+ * encodes (scripts/proto-root.js: a third less to build at start; the build fails if a type left
+ * in refers to one taken out), parsed by JSON.parse (faster than an object literal this size),
+ * with each type's features resolved at its first use (src/cli/proto-features.ts).
+ */
+const leanProtoRoot = {
+  name: 'lean-proto-root',
+  setup(build) {
+    build.onLoad({ filter: /@temporalio[\\/]proto[\\/]protos[\\/]json-module\.js$/ }, (args) => {
+      const json = leanProtoRootJson(args.path);
+      const features = path.join(root, 'dist', 'src', 'cli', 'proto-features.js');
+      const contents = [
+        record(args.path),
+        'var $protobuf = require("protobufjs/light");',
+        `var $root = ($protobuf.roots["__temporal"] || ($protobuf.roots["__temporal"] = new $protobuf.Root())).addJSON(JSON.parse(${JSON.stringify(JSON.stringify(json))}));`,
+        `require(${JSON.stringify(features)}).resolveFeaturesLazily($protobuf, $root);`,
+        'module.exports = $root;',
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
     });
   },
 };
@@ -53,12 +78,24 @@ async function main() {
     minify: true,
     sourcemap: true,
     external: EXTERNAL,
-    plugins: [recordModules],
+    plugins: [leanProtoRoot, recordModules],
     logLevel: 'warning',
     logOverride: {
       // src/worker's require.resolve('../../workflows'): the worker runs from the plain build.
       'require-resolve-not-external': 'silent',
     },
+  });
+  // The HTTP fault proxy as one file with its libraries (http-proxy-3, picomatch): what a worker
+  // starts in front of a dependency and what the demo system's scoring-proxy image runs.
+  await esbuild.build({
+    entryPoints: [path.join(root, 'dist', 'src', 'http-proxy', 'bin.js')],
+    outfile: path.join(path.dirname(outfile), 'http-proxy.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    logLevel: 'warning',
   });
 }
 

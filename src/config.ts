@@ -23,6 +23,7 @@ const configSchema = z.object({
   GAMEDAY_REPORTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'reports')),
   GAMEDAY_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
   GAMEDAY_ALLOWED_TARGETS: z.string().default(''),
+  GAMEDAY_ALLOW_INLINE_COMMANDS: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   GAMEDAY_WORKFLOW_TASK_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, { error: 'expected a duration such as "2s"' }).default('2s'),
   GAMEDAY_FREEZE_FILE: z.string().min(1).optional(),
   GAMEDAY_RESULTS_URL: z.string().regex(POSTGRES_URL, { error: 'expected a PostgreSQL URL such as postgres://user@host:5432/gameday' }).default(DEFAULT_RESULTS_URL),
@@ -39,6 +40,7 @@ const configSchema = z.object({
     }),
   GAMEDAY_JANITOR: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
   GAMEDAY_REVERTER: z.enum(['process', 'worker'], { error: 'expected process or worker' }).default('process'),
+  GAMEDAY_DEMO_BUILD: z.enum(['weak', 'resilient'], { error: 'expected weak or resilient' }).default('weak'),
   GAMEDAY_EVENTS_NATS_URL: z.string().regex(/^(nats|tls):\/\/.+/, { error: 'expected a NATS URL such as nats://127.0.0.1:4222' }).optional(),
   GAMEDAY_UI_URL: z.string().regex(/^https?:\/\/[^\s]+$/, { error: 'expected the Temporal Web UI\'s address, e.g. http://127.0.0.1:8233' }).optional(),
   // Never printed: a Slack hook's URL is its secret (messages name the variable only).
@@ -102,6 +104,11 @@ export interface Config {
   /** Container names that may be targeted without the gameday.enabled=true label. */
   allowedTargets: string[];
   /**
+   * GAMEDAY_ALLOW_INLINE_COMMANDS=true: commands (command probes, docker-exec, process-kill's
+   * restart) run from specs given inline too, not only from files of the catalog (src/commands/policy.ts).
+   */
+  allowInlineCommands: boolean;
+  /**
    * The workflow task timeout of experiments started by Gameday. A worker that dies holding a
    * workflow task delays the run by this much (Temporal's default is 10 s); a replay longer than
    * it (a history of tens of thousands of events) would not fit.
@@ -135,6 +142,12 @@ export interface Config {
    * worker's own event loop, behind its probes.
    */
   reverter: 'process' | 'worker';
+  /**
+   * Which build of the demo target system `gameday dev` and `gameday demo` start when no --build
+   * is given (GAMEDAY_DEMO_BUILD): `weak`, the default, the one the reference experiments find
+   * wanting; `resilient`, with the remediations their reports recommend.
+   */
+  demoBuild: 'weak' | 'resilient';
   /** The Temporal Web UI that links in notifications point to (GAMEDAY_UI_URL, default http://127.0.0.1:<uiPort>). */
   uiUrl: string;
   /**
@@ -174,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reportsDir: path.resolve(e.GAMEDAY_REPORTS_DIR),
     logLevel: e.GAMEDAY_LOG_LEVEL,
     allowedTargets: e.GAMEDAY_ALLOWED_TARGETS.split(',').map((t) => t.trim()).filter(Boolean),
+    allowInlineCommands: e.GAMEDAY_ALLOW_INLINE_COMMANDS === 'true',
     eventsNatsUrl: e.GAMEDAY_EVENTS_NATS_URL,
     resultsUrl: e.GAMEDAY_RESULTS_URL,
     resultsRetention: e.GAMEDAY_RESULTS_RETENTION,
@@ -182,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workflowTaskTimeout: e.GAMEDAY_WORKFLOW_TASK_TIMEOUT,
     janitorSchedule: e.GAMEDAY_JANITOR === 'on',
     reverter: e.GAMEDAY_REVERTER,
+    demoBuild: e.GAMEDAY_DEMO_BUILD,
     uiUrl: e.GAMEDAY_UI_URL ?? `http://127.0.0.1:${e.GAMEDAY_UI_PORT}`,
     metricsAddress: e.GAMEDAY_METRICS_ADDRESS,
     notify: e.GAMEDAY_NOTIFY_URL

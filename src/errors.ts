@@ -28,6 +28,11 @@ export const FailureType = {
   SecretMissing: 'SecretMissing',
   /** No agent of a target's host (`gameday agent --host NAME`) took the run's work in time: nothing injected. */
   AgentMissing: 'AgentMissing',
+  /**
+   * A command (a command probe, a docker-exec fault, process-kill's restart) that no file of the
+   * worker's catalog holds, on a worker without GAMEDAY_ALLOW_INLINE_COMMANDS=true.
+   */
+  CommandNotAllowed: 'CommandNotAllowed',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

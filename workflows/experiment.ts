@@ -9,9 +9,10 @@ import { abortSignal, statusQuery } from './definitions';
 import { experimentV1 } from './experiment-v1';
 import { acquireLocks, releaseLocks } from './lock';
 import { observeWhileFaulted, type Observed } from './observation';
-import { experimentIdOf, failedReason, failureMessage } from './failure';
+import { PERMANENT, experimentIdOf, failedReason, failureMessage } from './failure';
 import { faultQueue, rollBack } from './rollback';
 import { AGENT_START_WAIT, faultQueueFor, hostOf, resolveAcrossHosts } from './hosts';
+import { byHost, lastRoundOf, mergeSummaries, probesOnHosts, sampleOnHost } from './host-probes';
 import { tellFinished } from './notify';
 import { RunState } from './run-state';
 import { freezeFor, frozenReason, resultForTrigger, triggerOf } from './scheduled';
@@ -24,8 +25,6 @@ export const BOUNDED_HISTORY_PATCH = 'bounded-history';
 export const LOCAL_START_PATCH = 'local-start';
 /** Runs that reach the report since this marker release their locks while it is written and publish their end locally. */
 export const QUICK_END_PATCH = 'quick-end';
-
-const PERMANENT = ['InvalidExperiment', 'ExperimentNotFound', 'TargetNotFound', 'TargetNotAllowed', 'BlastRadiusExceeded'];
 
 const START_OPTIONS = { startToCloseTimeout: '30s', retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT } } as const;
 const { planExperiment, resolveTargets } = proxyActivities<Activities>(START_OPTIONS);
@@ -93,6 +92,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     const plan = (state.plan = await (local ? planHere : planExperiment)(input));
     upsertSearchAttributes([{ key: searchAttributes.experimentId, value: plan.spec.id }]);
     if ((freeze = await freezeFor(input))) return conclude('skipped', frozenReason(freeze));
+    state.probesOnHosts = probesOnHosts(plan);
 
     const resolveOwn = local ? resolveHere : resolveTargets;
     state.targets = (await resolveAcrossHosts(plan, resolveOwn, PERMANENT)) ?? (await resolveOwn(plan));
@@ -109,7 +109,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
 
     state.enter('baseline');
     state.window.baselineStartedAt = new Date().toISOString();
-    baseline = await probeBaseline({ run: state.run, checks: plan.spec.steadyState, window: { ...state.window }, start: startRecord(state, plan, input) });
+    baseline = await baselineOf(state, plan, input);
     state.saw(baseline);
     if (!allHeld(baseline)) return conclude('not-run', `steady state did not hold before the experiment: ${baseline.filter((s) => !s.ok).map((s) => s.check).join(', ')}; nothing injected`);
     if (state.halted()) return;
@@ -212,10 +212,41 @@ async function verify(state: RunState, p: ExperimentPlan): Promise<VerifySummary
     retry: { maximumAttempts: 10, initialInterval: '200ms', maximumInterval: '5s' },
     summary: `verify the steady state within ${p.timing.recoveryWithinMs / 1000} s`,
   });
-  const v = await verifySteadyState({ run: state.run, checks: p.spec.steadyState, withinMs: p.timing.recoveryWithinMs, intervalMs: p.timing.recoveryIntervalMs, window: { ...state.window } });
+  const { own, hosts } = byHost(p.spec.steadyState, state.probesOnHosts);
+  const args = { run: state.run, withinMs: p.timing.recoveryWithinMs, intervalMs: p.timing.recoveryIntervalMs, window: { ...state.window } };
+  const until = Date.now() + args.withinMs;
+  // Each host verifies on its own until its checks hold: restored when every host's last round held.
+  const parts = await Promise.all([
+    own.length ? verifySteadyState({ ...args, checks: own }) : undefined,
+    ...hosts.map(async ([host, checks]): Promise<VerifySummary> => {
+      const s = await sampleOnHost(host, { run: state.run, phase: 'verify', stage: 'verify', checks, intervalMs: args.intervalMs, until, window: args.window, stop: 'held' });
+      const lastRound = lastRoundOf(s, checks);
+      return { ...s, lastRound, held: allHeld(lastRound) };
+    }),
+  ]);
+  const v = { ...mergeSummaries(parts)!, lastRound: inOrder(p.spec.steadyState, parts.flatMap((x) => x?.lastRound ?? [])), held: parts.every((x) => x?.held !== false) };
   state.saw(v.lastRound);
   state.note(v.held ? 'steady state restored' : 'steady state not restored within the recovery window');
   return v;
+}
+
+/**
+ * The baseline round: on this worker (which also records that the run started), and the checks
+ * that name a host on that host's agent at the same time.
+ */
+async function baselineOf(state: RunState, plan: ExperimentPlan, input: ExperimentInput): Promise<ProbeSample[]> {
+  const { own, hosts } = byHost(plan.spec.steadyState, state.probesOnHosts);
+  const window = { ...state.window };
+  const parts = await Promise.all([
+    probeBaseline({ run: state.run, checks: own, window, start: startRecord(state, plan, input) }),
+    ...hosts.map(async ([host, checks]) => lastRoundOf(await sampleOnHost(host, { run: state.run, phase: 'baseline', stage: 'baseline', checks, intervalMs: 0, until: Date.now() + 2 * 60_000, window, maxRounds: 1 }), checks)),
+  ]);
+  return inOrder(plan.spec.steadyState, parts.flat());
+}
+
+/** Samples in the order of their checks in the file. */
+function inOrder(checks: { name: string }[], samples: ProbeSample[]): ProbeSample[] {
+  return checks.map((c) => samples.find((s) => s.check === c.name)).filter((s): s is ProbeSample => s !== undefined);
 }
 
 /** The kind of the target a resolved ref belongs to (docker for records without kinds). */

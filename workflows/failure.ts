@@ -1,5 +1,8 @@
 import type { ExperimentInput } from '../src/types';
 
+/** The activity failures that retrying cannot mend: bad input, targets missing or refused. */
+export const PERMANENT = ['InvalidExperiment', 'ExperimentNotFound', 'TargetNotFound', 'TargetNotAllowed', 'BlastRadiusExceeded'];
+
 /** The message of a failure, from its innermost cause: ActivityFailure wraps the activity's own error. */
 export function failureMessage(err: unknown): string {
   let e = err as { message?: string; cause?: unknown } | undefined;

@@ -4,3 +4,4 @@ export { janitor } from './janitor';
 export { notify } from './notify';
 export { targetLock } from './lock';
 export { scenario } from './scenario';
+export { resolveOnHosts } from './dry-run';

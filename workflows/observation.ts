@@ -1,8 +1,9 @@
 import { ActivityCancellationType, CancellationScope, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ExperimentPlan, GuardrailBreach } from '../src/types';
-import type { GuardSummary, ObserveSummary } from '../src/observe/sampling';
+import type { GuardSummary, ObserveSummary, SamplingProgress } from '../src/observe/sampling';
 import { failureMessage } from './failure';
+import { byHost, guardrailCheck, mergeSummaries, sampleOnHost } from './host-probes';
 import { revert } from './rollback';
 import type { RunState } from './run-state';
 
@@ -37,13 +38,13 @@ export interface Observed {
 /**
  * Observes while the faults are in place and reverts each when its duration is up (a timer per
  * fault), newest first when due together. The observe probes and each guardrail sample in
- * activities of their own; a guardrail breach halts the run, and so does an abort signal: then
+ * activities of their own (those that name a host on its agent, chunk by chunk); a guardrail breach halts the run, and so does an abort signal: then
  * this returns at once and rollback reverts what is left.
  */
 export async function observeWhileFaulted(state: RunState, p: ExperimentPlan): Promise<Observed> {
   const dueOf = (f: { dueAt?: string }): number => Date.parse(f.dueAt ?? '') || Date.now();
   const until = Math.max(...state.active().map(dueOf));
-  const checks = p.spec.observe?.probes ?? [];
+  const { own: checks, hosts } = byHost(p.spec.observe?.probes ?? [], state.probesOnHosts);
   const run = state.run;
   const window = { ...state.window };
   const observed: Observed = { guards: [] };
@@ -56,13 +57,24 @@ export async function observeWhileFaulted(state: RunState, p: ExperimentPlan): P
   };
 
   const sampling = new CancellationScope();
-  const observation = checks.length
-    ? sampling.run(() => samplingActivities(until, `observe ${checks.length} probe(s) every ${p.timing.observeIntervalMs} ms`).observeProbes({ run, checks, intervalMs: p.timing.observeIntervalMs, until, window }))
+  const intervalMs = p.timing.observeIntervalMs;
+  // The agent's heartbeats carry no progress: the status shows a host's last probes as each chunk is stored.
+  const stored = (progress: SamplingProgress): void => void Object.assign(state.lastProbes, progress.lastProbes);
+  const ownObservation = checks.length
+    ? sampling.run(() => samplingActivities(until, `observe ${checks.length} probe(s) every ${intervalMs} ms`).observeProbes({ run, checks, intervalMs, until, window }))
     : Promise.resolve(undefined);
+  const observation = hosts.length
+    ? Promise.all([ownObservation, ...hosts.map(([host, cs]) => sampling.run(() => sampleOnHost(host, { run, phase: 'observe', stage: 'observe', checks: cs, intervalMs, until, window, stored })))]).then(mergeSummaries)
+    : ownObservation;
   let guardsDone = 0;
   const guards = (p.spec.guardrails ?? []).map((g, i) =>
     sampling
-      .run(() => samplingActivities(until, `guardrail ${g.name} every ${p.timing.guardrailIntervalMs[i]} ms`).watchGuardrail({ run, guardrail: g, intervalMs: p.timing.guardrailIntervalMs[i], until, window }))
+      .run(() => {
+        const every = p.timing.guardrailIntervalMs[i];
+        const host = state.probesOnHosts ? g.probe.host : undefined;
+        if (host) return sampleOnHost(host, { run, phase: 'guardrail', stage: 'observe', checks: [guardrailCheck(g)], intervalMs: every, until, window, stop: 'breach', guardrail: g, stored });
+        return samplingActivities(until, `guardrail ${g.name} every ${every} ms`).watchGuardrail({ run, guardrail: g, intervalMs: every, until, window });
+      })
       .then((summary) => {
         observed.guards.push(summary);
         if (summary.breach) breached(state, summary.breach, summary.reason);

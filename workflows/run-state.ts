@@ -30,6 +30,8 @@ export class RunState {
   readonly events: Journal['events'] = [];
   eventCount = 0;
   readonly lastProbes: ExperimentStatus['lastProbes'] = {};
+  /** Probes that name a host run on its agent (set once the plan is known: workflows/host-probes.ts). */
+  probesOnHosts = false;
   /** When the baseline and the first fault began: probes that count "since the fault" read it. */
   readonly window: ProbeWindow;
 

@@ -7,7 +7,8 @@
 // Its known weakness, kept on purpose for the experiments to find (METHOD.md, chaos-001): the
 // handler awaits the JetStream publish acknowledgement before it answers. While NATS is paused or
 // slow, every webhook waits up to PUBLISH_TIMEOUT_MS (10 s) and then answers 503: a caller that
-// gives up after 5 s sees a timeout. The remediation is to answer first and enqueue in the background.
+// gives up after 5 s sees a timeout. The remediation is to answer first and enqueue in the background:
+// the resilient build (DEMO_BUILD=resilient) does, with an outbox (outbox.js).
 const { config, log, readJson, sendJson, serve, connectDatabase, connectNats } = require('./lib');
 const { createDashboard } = require('./dashboard');
 const { PAGE } = require('./dashboard-page');
@@ -31,6 +32,8 @@ async function main() {
       }
     },
   });
+  const resilientWebhook = config.resilient ? await require('./outbox').outboxWebhook(db, js, counters) : undefined;
+  log('api-build', { build: config.resilient ? 'resilient' : 'weak' });
 
   const server = serve(PORT, {
     ...dashboard.routes,
@@ -46,6 +49,7 @@ async function main() {
       sendJson(res, 200, { ...rows[0], id: Number(rows[0].id) });
     },
     'POST /webhook': async (req, res) => {
+      if (resilientWebhook) return resilientWebhook(req, res);
       const body = await readJson(req).catch((e) => ({ invalid: e.message }));
       if (typeof body.text !== 'string' || body.text.trim() === '') {
         counters.webhooksRejected++;

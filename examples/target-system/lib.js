@@ -16,6 +16,12 @@ const config = {
   publishTimeoutMs: Number(process.env.PUBLISH_TIMEOUT_MS ?? 10_000),
   scoringTimeoutMs: Number(process.env.SCORING_TIMEOUT_MS ?? 2_000),
   scoringAttempts: Number(process.env.SCORING_ATTEMPTS ?? 3),
+  /**
+   * DEMO_BUILD=resilient switches on the remediations the reports recommend (api: outbox.js,
+   * worker: scoring-client.js, both: a bounded pool); anything else is the weak build the
+   * experiments are written to find.
+   */
+  resilient: process.env.DEMO_BUILD === 'resilient',
 };
 
 /** One line per event, `key=value` pairs after the event name, for log probes to match. */
@@ -101,10 +107,15 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS messages (
   updated_at timestamptz NOT NULL DEFAULT now()
 )`;
 
-/** A connection pool, once the database answers and the `messages` table exists. */
+/**
+ * A connection pool, once the database answers and the `messages` table exists. The resilient
+ * build bounds the wait for a connection (1 s) and for a query's answer (2 s), well within a
+ * caller's 5 s patience: a slow database is an error it can answer 503 for, not a hung request.
+ */
 async function connectDatabase() {
   const { Pool } = require('pg');
-  const pool = new Pool({ connectionString: config.databaseUrl, max: 5, connectionTimeoutMillis: 3000 });
+  const bounds = config.resilient ? { connectionTimeoutMillis: 1000, query_timeout: 2000 } : { connectionTimeoutMillis: 3000 };
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 5, ...bounds });
   // A backend terminated by an experiment emits 'error' on an idle client: log it, do not crash.
   pool.on('error', (e) => log('database-error', { error: e.message }));
   await retryForever('postgres', () => pool.query(SCHEMA));

@@ -5,6 +5,9 @@
 // A message whose row cannot be written is not acked (nak with a delay): JetStream redelivers it.
 // Each scored or failed row is announced on NATS subject dashboard.status (the api's dashboard).
 // One log line per message: `scored id=… score=… attempts=… delivery=… was=…` or `failed id=… attempts=… error=…`.
+// The resilient build (DEMO_BUILD=resilient) scores through scoring-client.js instead: backoff on
+// 429 honouring Retry-After, a circuit breaker on 5xx, and `deferred id=…` (nak with a delay)
+// where this one marks the message failed.
 const { config, log, sleep, sendJson, serve, connectDatabase, connectNats } = require('./lib');
 
 const PORT = Number(process.env.PORT ?? 8083);
@@ -53,13 +56,17 @@ async function handle(db, nc, m) {
     return m.ack();
   }
   try {
-    const result = await score(rows[0].text);
+    const result = config.resilient ? await require('./scoring-client').score(rows[0].text, m.info.redeliveryCount) : await score(rows[0].text);
     await db.query("UPDATE messages SET status = 'scored', score = $2, attempts = $3, error = NULL, updated_at = now() WHERE id = $1", [id, result.score, result.attempts]);
     counters.scored++;
     announce(nc, id, 'scored');
     // `was`: the row's status before; `rejected` means the api told the caller it failed.
     log('scored', { id, score: result.score, attempts: result.attempts, ms: Date.now() - started, delivery: m.info.redeliveryCount, was: rows[0].status });
   } catch (e) {
+    if (e.deferMs !== undefined) {
+      log('deferred', { id, attempts: e.attempts, error: e.message, retryInMs: e.deferMs, delivery: m.info.redeliveryCount });
+      return m.nak(e.deferMs);
+    }
     if (e.attempts === undefined) throw e; // the database, not the scoring service: redeliver later
     await db.query("UPDATE messages SET status = 'failed', attempts = $2, error = $3, updated_at = now() WHERE id = $1", [id, e.attempts, e.message]);
     counters.failed++;
@@ -76,7 +83,7 @@ async function main() {
     'GET /health': (_req, res) => sendJson(res, 200, { status: 'ok', nats: nc.isClosed() ? 'closed' : 'connected' }),
     'GET /metrics': (_req, res) => sendJson(res, 200, counters),
   });
-  log('worker-listening', { port: PORT, stream: config.stream, consumer: config.consumer });
+  log('worker-listening', { port: PORT, stream: config.stream, consumer: config.consumer, build: config.resilient ? 'resilient' : 'weak' });
   const js = nc.jetstream();
   for (;;) {
     try {

@@ -1,5 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import { createFaultActivities, type FaultActivityDeps } from '../../activities/faults';
+import { createHostSamplingActivities } from '../../activities/host-sampling';
 import type { Config } from '../config';
 import { closeEvents } from '../events';
 import { connectDocker } from '../faults/docker';
@@ -17,12 +18,12 @@ export interface AgentSetup {
   deps?: Partial<FaultActivityDeps>;
 }
 
-/** Activity slots of the host's queue (resolving its targets) and of its fault queue. */
+/** Activity slots of the host's queue (resolving its targets, its probes) and of its fault queue. */
 const HOST_SLOTS = 100;
 const FAULT_SLOTS = 200;
 
 export interface GamedayAgent {
-  /** Polls the host's task queue (resolve) and its fault queue (inject, revert). */
+  /** Polls the host's task queue (resolve, probes) and its fault queue (inject, revert). */
   worker: WorkerPair;
   host: string;
   taskQueue: string;
@@ -32,7 +33,8 @@ export interface GamedayAgent {
 
 /**
  * An agent for one host (`gameday agent --host NAME`): a worker without workflows that runs, on
- * this host, the resolve, inject and revert activities of the targets that name it, with this
+ * this host, the resolve, inject and revert activities of the targets that name it and the probes
+ * that name it (sampleOnHost: their samples go back to the run, whose worker stores them), with this
  * host's Docker engine, processes and environment. It needs Temporal and nothing else: no results
  * store, no Docker socket of another machine; the orchestrating workers need none of this host's.
  * Any number of agents may serve one host: they poll the same queues, and whichever is alive takes
@@ -45,10 +47,12 @@ export async function createAgent(setup: AgentSetup): Promise<GamedayAgent> {
   const client = await connectClient(config);
   const connection = await connectNative(config);
   const dueReverts = dueRevertsFor(config, setup.deps);
-  const activities = createFaultActivities({
+  const deps: FaultActivityDeps = {
     docker: connectDocker(),
     client,
     allowedTargets: config.allowedTargets,
+    // This host's own catalog: a command no file of it holds is not run here, whatever the orchestrating worker allowed.
+    commandPolicy: { allowInline: config.allowInlineCommands, catalogDir: config.experimentsDir },
     eventsNatsUrl: config.eventsNatsUrl,
     dueReverts,
     notify: config.notify,
@@ -56,7 +60,8 @@ export async function createAgent(setup: AgentSetup): Promise<GamedayAgent> {
     namespace: config.namespace,
     metrics: gamedayMetrics(),
     ...setup.deps,
-  });
+  };
+  const activities = { ...createFaultActivities(deps), ...createHostSamplingActivities({ probe: { docker: deps.docker, env: deps.env } }) };
   const taskQueue = hostQueueOf(host);
   const base = { connection, namespace: config.namespace, activities };
   const main = await Worker.create({ ...base, taskQueue, maxConcurrentActivityTaskExecutions: HOST_SLOTS });

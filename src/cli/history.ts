@@ -28,8 +28,8 @@ function trend(t: number | undefined): string {
   return t > 0 ? `up ${t}` : t < 0 ? `down ${-t}` : 'steady';
 }
 
-/** Rows as columns padded to their widest cell. */
-function columns(rows: string[][]): string[] {
+/** Rows as columns padded to their widest cell (the last cell is not padded). */
+export function columns(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
 }

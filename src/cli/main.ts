@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Config } from '../config';
+import type { DemoBuild } from '../stack';
 import { InvalidExperimentError, formatProblem } from '../errors';
 import { maskPasswords } from '../mask';
 import { addScheduleCommands } from './schedule';
@@ -9,6 +10,11 @@ import { addScheduleCommands } from './schedule';
  * `validate` start without the Temporal client, the worker (webpack, the core bridge), dockerode
  * or NATS, and `run` without the worker: module loading was most of the CLI's start-up time.
  */
+
+/** --build: which build of the demo target system to start (default GAMEDAY_DEMO_BUILD, else weak). */
+function buildOption(): Option {
+  return new Option('--build <build>', 'the demo target system\'s build: weak (the reference experiments\' findings) or resilient (their remediations); default GAMEDAY_DEMO_BUILD, else weak').choices(['weak', 'resilient']);
+}
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 const err = (line: string): void => void process.stderr.write(line + '\n');
@@ -37,15 +43,17 @@ export function buildProgram(): Command {
     .command('dev')
     .description('provision and start the local stack (Temporal dev server, Docker, demo targets) and a worker')
     .option('--no-worker', 'start only the stack')
-    .action(async (opts: { worker: boolean }) => {
+    .addOption(buildOption())
+    .action(async (opts: { worker: boolean; build?: DemoBuild }) => {
       const [{ loadConfig }, { connectDocker }, { ensureDemoTarget, ensureTargetSystem, provisionStack }] = await Promise.all([import('../config'), import('../faults/docker'), import('../stack')]);
       const config = loadConfig();
       await provisionStack();
       const docker = connectDocker();
       await ensureDemoTarget(docker);
-      const target = await ensureTargetSystem(docker);
+      const build = opts.build ?? config.demoBuild;
+      const target = await ensureTargetSystem(docker, build);
       err(`stack ready: Temporal ${config.temporalAddress}, Web UI ${uiUrl(config)}`);
-      err(`demo target system: webhook ${target.apiUrl}/webhook, Toxiproxy API ${target.toxiproxyUrl}, scoring faults ${target.scoringAdminUrl}/fault`);
+      err(`demo target system (${build} build): webhook ${target.apiUrl}/webhook, Toxiproxy API ${target.toxiproxyUrl}, scoring faults ${target.scoringAdminUrl}/fault, scoring's HTTP fault proxy ${target.scoringProxyAdminUrl}/rules`);
       if (opts.worker) await runWorker(config);
     });
 
@@ -172,6 +180,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('compare <before> [after]')
+    .description('two runs from the results store side by side (verdicts, each expectation in both), then the later one\'s Re-validation section; each a workflow id, or an experiment id for its newest closed run; with one experiment id, its newest closed run against the one before it')
+    .option('--json', 'print JSON: { before, after, rows } (the two journals without their samples)')
+    .action(async (before: string, after: string | undefined, opts: { json?: boolean }) => {
+      const [{ loadConfig }, { comparisonFromStore, formatComparison }] = await Promise.all([import('../config'), import('./compare')]);
+      const c = await comparisonFromStore(loadConfig(), before, after);
+      const head = (j: typeof c.before) => ({ ...j, baseline: [], observations: [], verification: [], guardrails: [] });
+      if (opts.json) out(JSON.stringify({ before: head(c.before), after: head(c.after), rows: c.rows }));
+      else formatComparison(c).forEach(out);
+    });
+
+  program
     .command('report <workflowId>')
     .description('render a run from the results store (GAMEDAY_RESULTS_URL), on any machine that reaches it: Markdown by default')
     .option('--md', 'the Markdown report (the default)')
@@ -222,6 +242,19 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('http-proxy')
+    .description("run Gameday's HTTP fault proxy in front of a dependency: clients call --listen, faults are rules set through --admin (proxy targets)")
+    .requiredOption('--upstream <url>', "the dependency's base URL")
+    .requiredOption('--listen <host:port>', 'where clients reach the dependency through the proxy')
+    .requiredOption('--admin <host:port>', 'where its admin API listens (GET /proxy, GET /rules, PUT and DELETE /rules/:tag)')
+    .action(async (opts: { upstream: string; listen: string; admin: string }) => {
+      const { runFaultProxy } = await import('../http-proxy/main');
+      const proxy = await runFaultProxy(['--upstream', opts.upstream, '--listen', opts.listen, '--admin', opts.admin]);
+      err(`HTTP fault proxy on ${proxy.listen} → ${opts.upstream}, admin API on ${proxy.admin} (Ctrl-C to stop)`);
+      await new Promise(() => undefined);
+    });
+
+  program
     .command('janitor')
     .description('revert faults left by experiments that closed without rollback (terminated, timed out)')
     .option('--lookback <duration>', 'how far back to look for closed experiments', '24h')
@@ -247,7 +280,8 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('a real game day on the local stack: provisions it, starts a worker, runs chaos-001')
-    .action(async () => {
+    .addOption(buildOption())
+    .action(async (opts: { build?: DemoBuild }) => {
       const [{ loadConfig }, { connectDocker }, { ensureDemoTarget, ensureTargetSystem, provisionStack }, { createWorker }, { connectClient }, { inputFor, startRun, watch }] = await Promise.all([
         import('../config'),
         import('../faults/docker'),
@@ -260,8 +294,9 @@ export function buildProgram(): Command {
       await provisionStack();
       const docker = connectDocker();
       await ensureDemoTarget(docker);
-      const system = await ensureTargetSystem(docker);
-      err(`demo target system healthy: webhook ${system.apiUrl}/webhook (a message scored end to end)`);
+      const build = opts.build ?? config.demoBuild;
+      const system = await ensureTargetSystem(docker, build);
+      err(`demo target system (${build} build) healthy: webhook ${system.apiUrl}/webhook (a message scored end to end)`);
       const { worker, close } = await createWorker({ config });
       const target = await inputFor('chaos-001-nats-broker-pause');
       const client = await connectClient(config);

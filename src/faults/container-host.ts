@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { FailureType, GamedayError } from '../errors';
 import type { ContainerRef } from '../types';
@@ -50,3 +51,18 @@ export function runHost(cmd: string, args: string[]): Promise<{ code: number; st
   });
 }
 
+
+/**
+ * The host processes a fault left to end by themselves, found by their command line: the words
+ * `<mark> <tag> <container id>` (a stress load, a docker-exec's self-limit).
+ */
+export async function markedProcesses(mark: string, tag: string, containerId: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const args: string[] = await readFile(`/proc/${entry}/cmdline`, 'utf8').then((s) => s.split('\0'), () => []);
+    const at = args.indexOf(mark);
+    if (at >= 0 && args[at + 1] === tag && args[at + 2] === containerId) pids.push(Number(entry));
+  }
+  return pids;
+}

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { FailureType, GamedayError } from '../errors';
 import type { FaultSpec } from '../spec/schema';
 import type { ContainerRef, PlannedFault } from '../types';
-import { inspectContainer, runningPid } from './container-host';
+import { inspectContainer, markedProcesses, runningPid } from './container-host';
 import { selfLimitDeadline, type FaultDeps } from './family';
 import { tagOf } from './family';
 
@@ -63,15 +63,8 @@ export async function cgroupFilesOf(pid: number): Promise<CgroupFile[]> {
 }
 
 /** The host processes of a stress fault: tagged `gameday-stress <tag> <container id>`. */
-export async function stressProcesses(tag: string, containerId: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const args: string[] = await readFile(`/proc/${entry}/cmdline`, 'utf8').then((s) => s.split('\0'), () => []);
-    const at = args.indexOf(STRESS_MARK);
-    if (at >= 0 && args[at + 1] === tag && args[at + 2] === containerId) pids.push(Number(entry));
-  }
-  return pids;
+export function stressProcesses(tag: string, containerId: string): Promise<number[]> {
+  return markedProcesses(STRESS_MARK, tag, containerId);
 }
 
 function startLoad(args: string[], c: ContainerRef): Promise<void> {

@@ -3,6 +3,7 @@ import { FailureType, GamedayError } from '../errors';
 import { durationMs } from '../spec/loader';
 import type { DockerTargetSpec, FaultSpec } from '../spec/schema';
 import type { ContainerRef, PlannedFault } from '../types';
+import { injectExec, revertExec } from './docker-exec';
 import { injectDisconnect, injectPacketLoss, networksOf, revertDisconnect, revertPacketLoss } from './docker-network';
 import { injectStress, revertStress } from './docker-stress';
 import { isConnectionError, SpecFieldError, TargetUnreachable, type FaultAction, type FaultDeps, type FaultFamily, type FaultKindOf, type PlannedOf, type TargetPolicy } from './family';
@@ -240,6 +241,7 @@ export const dockerFaults: FaultFamily<'docker'> = {
     ),
     'docker-cpu-stress': stress(),
     'docker-memory-stress': stress(),
+    'docker-exec': perContainer<'docker-exec'>(injectExec, revertExec),
   },
 };
 

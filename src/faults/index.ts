@@ -7,6 +7,7 @@ import { targetKindOf, type FaultKindName } from './kinds';
 import { httpFaults } from './http';
 import { postgresFaults } from './postgres';
 import { processFaults } from './process';
+import { proxyFaults } from './proxy';
 import { toxiproxyFaults } from './toxiproxy';
 
 export type { FaultDeps, TargetPolicy } from './family';
@@ -21,6 +22,7 @@ export const FAMILIES: { [K in TargetKind]: FaultFamily<K> } = {
   toxiproxy: toxiproxyFaults,
   process: processFaults,
   http: httpFaults,
+  proxy: proxyFaults,
 };
 
 /** What a planned fault's kind does, from its family's actions. */

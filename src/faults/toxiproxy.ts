@@ -3,7 +3,8 @@ import { FailureType, GamedayError } from '../errors';
 import { durationMs } from '../spec/loader';
 import type { FaultSpec } from '../spec/schema';
 import type { PlannedFault } from '../types';
-import { addressNotAllowed, tagOf, targetSpecOf, TargetUnreachable, type FaultFamily, type FaultKindOf, type PlannedOf } from './family';
+import { adminRequest } from './admin-api';
+import { addressNotAllowed, tagOf, targetSpecOf, type FaultFamily, type FaultKindOf, type PlannedOf } from './family';
 
 /**
  * Network faults on a TCP dependency, as toxics on a Toxiproxy proxy (there is no netem here).
@@ -36,19 +37,9 @@ export function toxicFor(fault: ToxiproxyFault, tag: string): Toxic {
   }
 }
 
-async function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
-  try {
-    return await fetch(`${base.replace(/\/$/, '')}${path}`, {
-      method,
-      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(5000),
-    });
-  } catch (e) {
-    throw new TargetUnreachable(`Toxiproxy at ${base} (${method} ${path})`, e);
-  }
+function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return adminRequest('Toxiproxy', base, method, path, body);
 }
-
 
 export const toxiproxyFaults: FaultFamily<'toxiproxy'> = {
   async resolve(_deps, name, spec, policy) {

@@ -133,7 +133,7 @@ function transition(label: string, s: ProbeSample): string {
 }
 
 /** Sleeps, or resolves early when the signal aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
   if (ms <= 0 || signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
@@ -186,18 +186,53 @@ export async function guardUntil(args: { guardrail: Guardrail; intervalMs: numbe
   const sampler = new Sampler(env, 'guardrail', `guardrail ${g.name}`);
   try {
     while (!env.signal.aborted && Date.now() < args.until) {
-      const sample = await runCheck({ name: g.name, probe: g.probe, expect: g.abortWhen }, 'observe', env.probe);
-      // For a guardrail, an expectation met is the bad news: `breached` says so, and `ok` means
-      // the probe answered and met no abort condition.
-      const met = sample.expectations.find((e) => e.ok);
-      sampler.record([{ ...sample, ok: !met && !sample.error, breached: !!met }], 'observe', (s) => `guardrail ${s.check}`);
-      if (met) {
-        const breach = { guardrail: g.name, at: sample.at, condition: `${met.field} ${met.expected}`, observed: `${met.field} ${met.observed}` };
-        const reason = `guardrail '${g.name}' breached at ${sample.at}: ${met.field} ${met.observed} (abort when ${met.expected})`;
-        sampler.note(sample.at, 'observe', reason);
-        return { ...(await sampler.finish()), breach, reason };
-      }
+      const sample = await runCheck(guardrailCheck(g), 'observe', env.probe);
+      const breach = recordGuardrailSample(sampler, g, sample);
+      if (breach) return { ...(await sampler.finish()), ...breach };
       await pause(args.intervalMs, env.signal);
+    }
+    return await sampler.finish();
+  } finally {
+    sampler.stop();
+  }
+}
+
+/** A guardrail as a check: its `abortWhen` conditions are the expectations. */
+export function guardrailCheck(g: Guardrail): ObserveCheck {
+  return { name: g.name, probe: g.probe, expect: g.abortWhen };
+}
+
+/** Records one guardrail sample; returns the breach when it met an abort condition. */
+function recordGuardrailSample(sampler: Sampler, g: Guardrail, sample: ProbeSample): { breach: GuardrailBreach; reason: string } | undefined {
+  // For a guardrail, an expectation met is the bad news: `breached` says so, and `ok` means
+  // the probe answered and met no abort condition.
+  const met = sample.expectations.find((e) => e.ok);
+  sampler.record([{ ...sample, ok: !met && !sample.error, breached: !!met }], 'observe', (s) => `guardrail ${s.check}`);
+  if (!met) return undefined;
+  const breach = { guardrail: g.name, at: sample.at, condition: `${met.field} ${met.expected}`, observed: `${met.field} ${met.observed}` };
+  const reason = `guardrail '${g.name}' breached at ${sample.at}: ${met.field} ${met.observed} (abort when ${met.expected})`;
+  sampler.note(sample.at, 'observe', reason);
+  return { breach, reason };
+}
+
+/**
+ * Stores a chunk of rounds another host's agent took (src/observe/host-sampling.ts) and folds
+ * them into `progress`, as the sampler of an activity on this worker would have: the same rows,
+ * events and aggregates. Returns the progress for the next chunk (and a guardrail's breach).
+ */
+export async function recordChunk(
+  args: { phase: SamplePhase; source: string; stage: Stage; progress?: SamplingProgress; rounds: ProbeSample[][]; guardrail?: Guardrail },
+  env: Pick<SamplingEnv, 'run' | 'writer'>,
+): Promise<GuardSummary> {
+  const sampler = new Sampler({ ...env, probe: {}, heartbeat: () => undefined, signal: new AbortController().signal, resume: args.progress }, args.phase, args.source);
+  try {
+    for (const round of args.rounds) {
+      if (!args.guardrail) {
+        sampler.record(round, args.stage);
+        continue;
+      }
+      const breach = recordGuardrailSample(sampler, args.guardrail, round[0]);
+      if (breach) return { ...(await sampler.finish()), ...breach };
     }
     return await sampler.finish();
   } finally {

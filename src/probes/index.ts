@@ -3,6 +3,7 @@ import { resolveSecrets, scrub, scrubText } from '../secrets';
 import { durationMs } from '../spec/loader';
 import type { ObserveCheck, ProbeSpec, SteadyStateCheck } from '../spec/schema';
 import type { Measurement, ProbeSample, ProbeWindow, Stage } from '../types';
+import { probeCommand } from './command';
 import { probeDockerContainer, probeDockerLogs } from './docker';
 import { probeHttp } from './http';
 import { httpLatencyBudgetMs, probeHttpLatency } from './http-latency';
@@ -15,7 +16,7 @@ const DEFAULT_TIMEOUT = '2s';
 
 /** What some probe families need besides their spec. */
 export interface ProbeContext {
-  /** The Docker engine, for docker-container and docker-logs probes. */
+  /** The Docker engine, for docker-container, docker-logs and command probes in a container. */
   docker?: Docker;
   /** When the experiment began and its first fault was injected, for docker-logs; its start keys websocket probes' shared connections. */
   window?: ProbeWindow;
@@ -47,6 +48,8 @@ function measure(probe: ProbeSpec, timeoutMs: number, ctx: ProbeContext): Promis
       return probeNatsPublish(probe, timeoutMs);
     case 'postgres':
       return probePostgres(probe, timeoutMs);
+    case 'command':
+      return probeCommand(probe, timeoutMs, () => dockerOf(ctx, 'command'));
     case 'websocket':
       return probeWebsocket(probe, timeoutMs, ctx.window);
   }

@@ -1,3 +1,4 @@
+import { commandText } from '../commands/command';
 import { describeTolerance } from '../probes/tolerance';
 import type { ProbeSpec } from '../spec/schema';
 import { manualRevert, targetRefs } from '../faults/describe';
@@ -95,6 +96,8 @@ export function describeProbe(p: ProbeSpec): string {
       return `lines of ${p.container}'s log matching /${p.pattern}/ ${logsWindow(p.since)}`;
     case 'http-latency':
       return `${p.requests ?? 10} × HTTP ${p.method ?? 'GET'} ${p.url} over ${p.window ?? '1s'}`;
+    case 'command':
+      return `command \`${commandText(p.command)}\` ${p.container ? `in container ${p.container}` : "on the worker's host"}${p.match ? `, output matching /${p.match}/` : ''}`;
     case 'websocket':
       return `WebSocket ${p.url}, listened to for ${p.window ?? '1s'}${p.connection === 'fresh' ? ' on a fresh connection' : ''}`;
   }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { name } from './common';
-import { boundedInt, faultDelay, stopTimeout, toxicTimeout } from './limits';
+import { boundedInt, commandSchema, commandTimeout, faultDelay, stopTimeout, toxicTimeout } from './limits';
 
 /** The field every fault has: the name of an entry in the experiment's targets. */
 export const targetField = name.describe('the name of an entry in targets');
@@ -17,6 +17,9 @@ export const FAULT_FIELDS = {
   faultDelay,
   stopTimeout,
   toxicTimeout,
+  /** A command: a string run with sh -c, or a list of words. */
+  command: commandSchema,
+  commandTimeout,
   /** A share of connections, packets or requests. */
   percent: z.number().gt(0, { error: 'must be more than 0' }).max(100, { error: 'must be at most 100' }),
   signal: z.string().regex(/^(SIG)?[A-Z0-9]+$/, { error: 'expected a signal name such as SIGKILL or SIGTERM' }),

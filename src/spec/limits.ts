@@ -127,3 +127,26 @@ export function checkRunLength(e: Timing, ctx: z.RefinementCtx): void {
     return;
   }
 }
+
+/** The longest command (as a string) and the most words of one given as a list. */
+export const COMMAND_LIMITS = { chars: 4096, words: 64 } as const;
+
+const commandMessage = 'expected a command: a string run with sh -c, or a list of words run as they are, such as ["rm", "-f", "/tmp/marker"]';
+
+/**
+ * A command: a string, run with `sh -c`, or a list of words run as they are (no shell). Commands
+ * come from files in the catalog only, unless the worker allows inline ones (src/commands/policy.ts).
+ */
+export const commandSchema = z.union(
+  [
+    z.string().trim().min(1, { error: 'the command is empty' }).max(COMMAND_LIMITS.chars, { error: `a command is at most ${COMMAND_LIMITS.chars} characters` }),
+    z
+      .array(z.string({ error: 'each word of a command is a string' }).min(1, { error: 'a word of a command is empty' }), { error: commandMessage })
+      .min(1, { error: 'the command is empty' })
+      .max(COMMAND_LIMITS.words, { error: `a command is at most ${COMMAND_LIMITS.words} words` }),
+  ],
+  { error: (iss) => (iss.input === undefined ? 'required' : commandMessage) },
+);
+
+/** How long a command may run before it is killed. */
+export const commandTimeout = boundedDuration('timeout', { min: 10, max: 5 * M });

@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { name, referable, regexSchema } from './common';
-import { LIMITS, boundedDuration, boundedRecord, latencyWindow, probeTimeout as timeout } from './limits';
+import { LIMITS, boundedDuration, boundedRecord, commandSchema, latencyWindow, probeTimeout as timeout } from './limits';
+import { hostField } from './target-schema';
 
 /** The probes of an experiment file, and the fields each measures. */
 
-const probeTimeout = { timeout: timeout.optional() };
+/**
+ * Every probe's own timeout, and the host it runs on: with `host: NAME` that host's agent takes
+ * the probe (its Docker engine, its network), as it does the faults of a target with that host.
+ */
+const probeTimeout = { timeout: timeout.optional(), host: hostField };
 
 export const httpProbeSchema = z.strictObject({
   kind: z.literal('http'),
@@ -101,6 +106,21 @@ export const httpLatencyProbeSchema = z
   });
 
 /**
+ * A command's exit status and output: in a container (through the engine's exec) or, without
+ * `container`, on the worker's host. Its command comes from a file in the catalog unless the
+ * worker allows inline commands (src/commands/policy.ts).
+ */
+export const commandProbeSchema = z.strictObject({
+  kind: z.literal('command'),
+  command: commandSchema,
+  /** A container name or id to run it in; default: the worker's host. */
+  container: name.optional(),
+  /** A regular expression tested against the output: the sample's `matched`. */
+  match: regexSchema.optional(),
+  ...probeTimeout,
+});
+
+/**
  * A WebSocket, listened to for `window` per sample. The connection is kept across the samples of a
  * run, as a dashboard keeps its own (`connection: fresh` opens one per sample); when it has dropped,
  * the next sample opens it again, with `resume` set to the last sequence number seen.
@@ -127,6 +147,7 @@ export const probeSchema = z.discriminatedUnion('kind', [
   dockerContainerProbeSchema,
   dockerLogsProbeSchema,
   httpLatencyProbeSchema,
+  commandProbeSchema,
   websocketProbeSchema,
 ]);
 
@@ -143,6 +164,7 @@ export const PROBE_FIELDS: Record<z.infer<typeof probeSchema>['kind'], readonly 
   'docker-container': ['running', 'paused', 'status', 'health', 'restartCount', 'exitCode', 'oomKilled'],
   'docker-logs': ['matches', 'lines', 'lastMatch', 'countedSince'],
   'http-latency': ['p50Ms', 'p95Ms', 'p99Ms', 'maxMs', 'ok', 'errors', 'errorRate'],
+  command: ['exitCode', 'output', 'matched'],
   websocket: ['connected', 'connectMs', 'messages', 'firstMessageMs', 'reconnects', 'drops', 'missed', 'duplicates', 'lastSeq'],
 };
 export const COMMON_FIELDS = ['latencyMs', 'error'];

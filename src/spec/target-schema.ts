@@ -115,8 +115,29 @@ export const httpTargetSchema = z
   })
   .describe(loopbackNote);
 
-export const targetSchema = z.discriminatedUnion('kind', [dockerTargetSchema, postgresTargetSchema, toxiproxyTargetSchema, processTargetSchema, httpTargetSchema]);
+/**
+ * An HTTP dependency behind Gameday's HTTP fault proxy (src/http-proxy): the client is pointed at
+ * `listen`, the proxy forwards to `upstream`, and faults are rules set through its admin API. When
+ * nothing answers at `admin` on this machine, the worker starts the proxy itself (a process of its
+ * own that outlives the run, so that the client pointed at it keeps working).
+ */
+export const proxyTargetSchema = z
+  .strictObject({
+    kind: z.literal('proxy'),
+    host: hostField,
+    /** The dependency's base URL, as the proxy reaches it. */
+    upstream: referable(z.url({ protocol: /^https?$/, error: 'expected the dependency\'s URL such as http://127.0.0.1:8082' })),
+    /** Where the proxy listens (host:port): the address the client is pointed at instead of the dependency. */
+    listen: z.string().regex(/^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, { error: 'expected host:port such as 127.0.0.1:18099' }),
+    /** The proxy's admin API, through which faults are set and removed. */
+    admin: referable(z.url({ protocol: /^http$/, error: 'expected the fault proxy\'s admin URL such as http://127.0.0.1:18098' })),
+    /** The dependency's name in reports, e.g. `scoring` (default: the upstream's host). */
+    name: name.optional(),
+  })
+  .describe(loopbackNote);
+
+export const targetSchema = z.discriminatedUnion('kind', [dockerTargetSchema, postgresTargetSchema, toxiproxyTargetSchema, processTargetSchema, httpTargetSchema, proxyTargetSchema]);
 
 /** What a target resolves to; the first word of every fault kind names the target kind it needs. */
 export type TargetKind = z.infer<typeof targetSchema>['kind'];
-export const TARGET_KINDS: readonly TargetKind[] = ['docker', 'postgres', 'toxiproxy', 'process', 'http'];
+export const TARGET_KINDS: readonly TargetKind[] = ['docker', 'postgres', 'toxiproxy', 'process', 'http', 'proxy'];

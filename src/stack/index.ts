@@ -122,4 +122,4 @@ export async function ensureDemoTarget(docker: Docker): Promise<void> {
   await ensureDemoWorker(docker);
 }
 
-export { TARGET_SYSTEM, ensureTargetSystem, sendWebhook, targetContainer, waitForMessage, type TargetMessage } from './target-system';
+export { DEMO_BUILDS, TARGET_SYSTEM, ensureTargetSystem, runningBuild, sendWebhook, targetContainer, waitForMessage, type DemoBuild, type TargetMessage } from './target-system';

@@ -11,9 +11,11 @@ import { PROJECT_ROOT } from '../config';
  *     api → every status change, numbered → WebSocket /events → the dashboard page
  *
  * The api and the worker reach postgres, nats and scoring through toxiproxy, so network faults can
- * be injected through its API; so does a browser the api's dashboard (`dashboardUrl`, the proxy
- * `dashboard`). Every container is on the network `demo-target`, known there by
- * its service name (postgres, nats, scoring, toxiproxy, api, worker), labelled
+ * be injected through its API; toxiproxy reaches scoring through scoring-proxy, Gameday's HTTP
+ * fault proxy (src/http-proxy), so HTTP faults can be injected through its admin API without the
+ * scoring service's own fault endpoint; a browser reaches the api's dashboard through toxiproxy
+ * too (`dashboardUrl`, the proxy `dashboard`). Every container is on the network `demo-target`, known there by
+ * its service name (postgres, nats, scoring, scoring-proxy, toxiproxy, api, worker), labelled
  * `gameday.enabled=true` and `gameday.demo=<service>`, and publishes its ports on 127.0.0.1 only.
  */
 export const TARGET_SYSTEM = {
@@ -22,6 +24,8 @@ export const TARGET_SYSTEM = {
   workerUrl: 'http://127.0.0.1:18083',
   scoringUrl: 'http://127.0.0.1:18082',
   scoringAdminUrl: 'http://127.0.0.1:18092',
+  /** The admin API of scoring-proxy, the HTTP fault proxy in front of scoring. */
+  scoringProxyAdminUrl: 'http://127.0.0.1:18093',
   toxiproxyUrl: 'http://127.0.0.1:18474',
   /** The api through the Toxiproxy proxy `dashboard`: its page at /dashboard, its WebSocket at /events. */
   dashboardUrl: 'http://127.0.0.1:18084',
@@ -31,10 +35,21 @@ export const TARGET_SYSTEM = {
   consumer: 'scorer',
 } as const;
 
+/**
+ * The demo system's two builds, one switch (DEMO_BUILD in the api's and the worker's environment):
+ * `weak`, the one the reference experiments are written to find wanting, and `resilient`, with the
+ * remediations their reports recommend (examples/target-system/outbox.js and scoring-client.js).
+ */
+export type DemoBuild = 'weak' | 'resilient';
+
+export const DEMO_BUILDS: readonly DemoBuild[] = ['weak', 'resilient'];
+
 interface ServiceSpec {
   service: string;
   image: string;
   cmd?: string[];
+  /** Whether the service has a resilient build (it gets DEMO_BUILD). */
+  built?: true;
   /** container port → host port on 127.0.0.1 */
   ports: Record<number, number>;
 }
@@ -44,9 +59,10 @@ const SERVICES: ServiceSpec[] = [
   { service: 'postgres', image: 'gameday/postgres:local', ports: { 5432: 15432 } },
   { service: 'nats', image: 'gameday/nats:local', cmd: ['-js', '-sd', '/tmp/js'], ports: { 4222: 14223 } },
   { service: 'scoring', image: 'gameday/target-app:local', cmd: ['scoring.js'], ports: { 8082: 18082, 8092: 18092 } },
+  { service: 'scoring-proxy', image: 'gameday/http-proxy:local', cmd: ['--upstream', 'http://scoring:8082', '--listen', '0.0.0.0:8082', '--admin', '0.0.0.0:8093'], ports: { 8093: 18093 } },
   { service: 'toxiproxy', image: 'gameday/toxiproxy:local', cmd: ['-host=0.0.0.0'], ports: { 8474: 18474, 8084: 18084 } },
-  { service: 'api', image: 'gameday/target-app:local', cmd: ['api.js'], ports: { 8081: 18081 } },
-  { service: 'worker', image: 'gameday/target-app:local', cmd: ['worker.js'], ports: { 8083: 18083 } },
+  { service: 'api', image: 'gameday/target-app:local', cmd: ['api.js'], ports: { 8081: 18081 }, built: true },
+  { service: 'worker', image: 'gameday/target-app:local', cmd: ['worker.js'], ports: { 8083: 18083 }, built: true },
 ];
 
 /** The container name of a service of the demo target system: `demo-target-<service>`. */
@@ -66,23 +82,28 @@ function publishesPorts(info: Docker.ContainerInspectInfo, spec: ServiceSpec): b
   return bound.join(',') === wanted.join(',');
 }
 
+/** The label that says which build a container runs. */
+const BUILD_LABEL = 'gameday.demo-build';
+
 /**
  * A service's container, running: created when missing, re-created when its image was rebuilt
- * (provision.sh rebuilds gameday/target-app:local when the app's source changes) or its ports
- * changed, unpaused or started when it exists but does not run.
+ * (provision.sh rebuilds gameday/target-app:local when the app's source changes) when it runs
+ * another build or its ports changed, unpaused or started when it exists but does not run.
  */
-async function ensureService(docker: Docker, spec: ServiceSpec): Promise<void> {
+async function ensureService(docker: Docker, spec: ServiceSpec, build: DemoBuild): Promise<void> {
   const name = targetContainer(spec.service);
   const existing = docker.getContainer(name);
   const [info, image] = await Promise.all([existing.inspect().catch(() => undefined), docker.getImage(spec.image).inspect()]);
-  const current = info !== undefined && info.Image === image.Id && publishesPorts(info, spec);
+  const labels: Record<string, string> = { 'gameday.enabled': 'true', 'gameday.demo': spec.service, ...(spec.built ? { [BUILD_LABEL]: build } : {}) };
+  const current = info !== undefined && info.Image === image.Id && info.Config.Labels[BUILD_LABEL] === labels[BUILD_LABEL] && publishesPorts(info, spec);
   if (info && !current) await existing.remove({ force: true });
-  if (!info || !current) {
+  if (!current) {
     const container = await docker.createContainer({
       name,
       Image: spec.image,
       Cmd: spec.cmd,
-      Labels: { 'gameday.enabled': 'true', 'gameday.demo': spec.service },
+      Env: spec.built ? [`DEMO_BUILD=${build}`] : undefined,
+      Labels: labels,
       ExposedPorts: Object.fromEntries(Object.keys(spec.ports).map((p) => [`${p}/tcp`, {}])),
       HostConfig: {
         NetworkMode: TARGET_SYSTEM.network,
@@ -151,15 +172,16 @@ export function waitForMessage(id: number, apiUrl: string = TARGET_SYSTEM.apiUrl
 }
 
 /**
- * Starts the demo target system on this Docker engine, idempotently (what runs is kept; what is
- * missing, stopped, paused or built from an older image is fixed), and waits until it is healthy:
- * a webhook accepted and its message scored end to end. Needs the images that
- * `scripts/provision.sh --only images` builds. Returns the addresses it publishes.
+ * Starts the demo target system on this Docker engine in `build` (default `weak`), idempotently
+ * (what runs is kept; what is missing, stopped, paused, built from an older image or running the
+ * other build is fixed), and waits until it is healthy: a webhook accepted and its message scored
+ * end to end. Needs the images that `scripts/provision.sh --only images` builds. Returns the
+ * addresses it publishes.
  */
-export async function ensureTargetSystem(docker: Docker): Promise<typeof TARGET_SYSTEM> {
+export async function ensureTargetSystem(docker: Docker, build: DemoBuild = 'weak'): Promise<typeof TARGET_SYSTEM> {
   await ensureNetwork(docker);
   for (const spec of SERVICES) {
-    await ensureService(docker, spec);
+    await ensureService(docker, spec, build);
     if (spec.service === 'toxiproxy') await populateProxies();
   }
   await waitFor('api healthy', 30_000, async () => ((await fetch(`${TARGET_SYSTEM.apiUrl}/health`, { signal: AbortSignal.timeout(2000) })).ok ? true : undefined));
@@ -167,4 +189,11 @@ export async function ensureTargetSystem(docker: Docker): Promise<typeof TARGET_
   const message = await waitForMessage(id);
   if (message.status !== 'scored') throw new Error(`the demo target system: message ${id} ${message.status}: ${message.error ?? ''}`);
   return TARGET_SYSTEM;
+}
+
+/** The build the demo system's api runs now (its container's label), or undefined when it has none. */
+export async function runningBuild(docker: Docker): Promise<DemoBuild | undefined> {
+  const info = await docker.getContainer(targetContainer('api')).inspect().catch(() => undefined);
+  const build = info?.Config.Labels[BUILD_LABEL];
+  return DEMO_BUILDS.find((b) => b === build);
 }

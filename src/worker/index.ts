@@ -81,6 +81,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
     experimentsDir: config.experimentsDir,
     reportsDir: config.reportsDir,
     allowedTargets: config.allowedTargets,
+    commandPolicy: { allowInline: config.allowInlineCommands, catalogDir: config.experimentsDir },
     eventsNatsUrl: config.eventsNatsUrl,
     freezeFile: config.freezeFile,
     freezeFileRequired: config.freezeFileRequired,

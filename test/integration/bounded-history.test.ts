@@ -7,29 +7,14 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { temporal } from '@temporalio/proto';
 import { containerState, eventually, recordHistory, removeContainer, startOkServer, startSleeper, startWorker, type TestWorker } from '../helpers';
+import { payloadSizes } from '../payloads';
 import type { Experiment } from '../../src/spec/schema';
 import type { ExperimentResult, Journal } from '../../src/types';
 
 const TARGET = 'gameday-test-long-run';
 const FAULT_SECONDS = Number(process.env.GAMEDAY_LONG_RUN_SECONDS ?? 120);
 const PAYLOAD_LIMIT = 256 * 1024;
-
-/** Every payload in a history: activity inputs and results, heartbeat details, memos, signals. */
-function payloadSizes(events: temporal.api.history.v1.IHistoryEvent[]): number[] {
-  const sizes: number[] = [];
-  const walk = (v: unknown): void => {
-    if (!v || typeof v !== 'object') return;
-    if ('data' in v && (v as { data?: unknown }).data instanceof Uint8Array && 'metadata' in v) {
-      sizes.push((v as { data: Uint8Array }).data.length);
-      return;
-    }
-    for (const child of Object.values(v)) walk(child);
-  };
-  events.forEach(walk);
-  return sizes;
-}
 
 describe('a long run at a fast sampling rate', () => {
   let w: TestWorker;

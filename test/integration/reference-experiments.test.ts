@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
-import { TARGET_SYSTEM, ensureTargetSystem } from '../../src/stack';
+import { TARGET_SYSTEM, ensureTargetSystem, sendWebhook, waitForMessage } from '../../src/stack';
 import type { ExperimentResult, Journal, ScenarioJournal } from '../../src/types';
 import { containerState, docker, startWorker, type TestWorker } from '../helpers';
 
@@ -110,6 +110,22 @@ describe('the reference experiments against the demo target system', () => {
     }
     const fault = (await (await fetch(`${TARGET_SYSTEM.scoringAdminUrl}/fault`)).json()) as { fault: unknown };
     assert.equal(fault.fault, null, 'the scoring fault is cleared');
+  });
+
+  test('chaos-010: through the HTTP fault proxy, 503s with Retry-After and slow answers fail the messages that meet them: the finding; all pass again after rollback', async () => {
+    const result = await run('chaos-010-scoring-errors-through-http-fault-proxy');
+    assert.equal(result.verdict, 'failed', result.reason);
+    assert.equal(result.rollback, 'complete');
+    const { journal, report } = await journalOf(result);
+    const failed503 = Math.max(...valuesOf(journal, 'messages failed on a 503 during the fault', 'value'));
+    const failedSlow = Math.max(...valuesOf(journal, 'messages failed on a slow answer during the fault', 'value'));
+    assert.ok(failed503 + failedSlow >= 1, `the worker saw the faults during observe: ${failed503} failed on a 503, ${failedSlow} on a slow answer`);
+    assert.ok(journal.observations.filter((s) => s.check === 'webhook unaffected').every((s) => s.ok), 'the webhook was not affected');
+    assert.match(report, /answer 50% of POST \/score requests to scoring \(through the fault proxy\) with 503 and Retry-After 2s/);
+    const rules = (await (await fetch(`${TARGET_SYSTEM.scoringProxyAdminUrl}/rules`)).json()) as { rules: unknown[] };
+    assert.deepEqual(rules.rules, [], 'the proxy passes everything again');
+    const id = await sendWebhook('chaos-010 after the rollback');
+    assert.equal((await waitForMessage(id)).status, 'scored', 'a message after the rollback is scored through the proxy');
   });
 
   test('chaos-007: the worker cut off from NATS; the queue grows, and drains once the partition heals', async () => {

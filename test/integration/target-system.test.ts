@@ -34,7 +34,7 @@ describe('the demo target system started by ensureTargetSystem', () => {
   });
 
   test('every service runs in its own labelled container on the demo-target network', async () => {
-    for (const service of ['postgres', 'nats', 'scoring', 'toxiproxy', 'api', 'worker']) {
+    for (const service of ['postgres', 'nats', 'scoring', 'scoring-proxy', 'toxiproxy', 'api', 'worker']) {
       const info = await docker.getContainer(`demo-target-${service}`).inspect();
       assert.equal(info.State.Running, true, `${service} runs`);
       assert.equal(info.Config.Labels['gameday.enabled'], 'true');
@@ -155,6 +155,7 @@ describe('docker-compose with the local override', () => {
     TARGET_NATS_PORT: '24223',
     TARGET_SCORING_PORT: '28082',
     TARGET_SCORING_ADMIN_PORT: '28092',
+    TARGET_SCORING_PROXY_ADMIN_PORT: '28093',
     TARGET_TOXIPROXY_PORT: '28474',
     TARGET_API_PORT: '28081',
     TARGET_WORKER_PORT: '28083',

@@ -55,3 +55,12 @@ test('GAMEDAY_METRICS_ADDRESS is an IP address and a port; anything else is refu
     );
   }
 });
+
+test('the demo target system is the weak build unless GAMEDAY_DEMO_BUILD says resilient; another value is refused, naming the variable', () => {
+  assert.equal(loadConfig({}).demoBuild, 'weak');
+  assert.equal(loadConfig({ GAMEDAY_DEMO_BUILD: 'resilient' }).demoBuild, 'resilient');
+  assert.throws(
+    () => loadConfig({ GAMEDAY_DEMO_BUILD: 'fixed' }),
+    (e: unknown) => e instanceof GamedayError && e.type === 'InvalidConfig' && e.message.includes('GAMEDAY_DEMO_BUILD: expected weak or resilient'),
+  );
+});

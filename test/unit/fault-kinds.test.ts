@@ -47,12 +47,15 @@ test('every fault kind says what it does and how to undo it, naming what its tar
     'docker-disconnect': { network: 'demo' },
     'docker-packet-loss': { percent: 50 },
     'docker-memory-stress': { megabytes: 64 },
+    'docker-exec': { command: 'touch /tmp/marker', revert: ['rm', '-f', '/tmp/marker'] },
     'postgres-lock-table': { table: 'messages' },
     'toxiproxy-latency': { latency: '1s' },
     'toxiproxy-timeout': { timeout: '1s' },
     'toxiproxy-bandwidth': { kbPerSecond: 10 },
     'http-error': { status: 503 },
     'http-delay': { delay: '1s' },
+    'proxy-error': { status: 503 },
+    'proxy-delay': { delay: '1s' },
   };
   for (const kind of KINDS) {
     const fault = faultSchema.parse({ kind, target: 't', ...samples[kind] }) as FaultSpec;

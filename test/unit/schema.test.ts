@@ -86,10 +86,10 @@ function sorted(problems: SpecProblem[]): SpecProblem[] {
 
 const DURATION_TYPE = 'expected a duration such as "30s", "500ms" or "5m"';
 const HYPOTHESIS = 'an experiment states its hypothesis before it runs';
-const PROBE_KINDS = 'http, nats-stream, nats-consumer, nats-publish, postgres, docker-container, docker-logs, http-latency, websocket';
+const PROBE_KINDS = 'http, nats-stream, nats-consumer, nats-publish, postgres, docker-container, docker-logs, http-latency, command, websocket';
 const UNKNOWN = 'unknown field (misspelt, or not part of this object)';
 const FAULT_KINDS =
-  'docker-pause, docker-stop, docker-kill, docker-restart, docker-disconnect, docker-packet-loss, docker-cpu-stress, docker-memory-stress, postgres-terminate-backends, postgres-exhaust-connections, postgres-lock-table, toxiproxy-latency, toxiproxy-timeout, toxiproxy-reset, toxiproxy-bandwidth, process-pause, process-kill, http-error, http-delay';
+  'docker-pause, docker-stop, docker-kill, docker-restart, docker-disconnect, docker-packet-loss, docker-cpu-stress, docker-memory-stress, docker-exec, postgres-terminate-backends, postgres-exhaust-connections, postgres-lock-table, toxiproxy-latency, toxiproxy-timeout, toxiproxy-reset, toxiproxy-bandwidth, process-pause, process-kill, http-error, http-delay, proxy-error, proxy-delay, proxy-drop, proxy-truncate';
 const HTTP_URL = 'expected an http(s) URL such as http://127.0.0.1:8080/health';
 
 describe('the experiment schema', () => {
@@ -289,7 +289,21 @@ describe('the experiment schema', () => {
     test('An unknown target kind is rejected, quoting it and listing the kinds there are.', () => {
       const d = validDoc();
       d.targets.nats.kind = 'kubernetes';
-      assertOnlyProblem(d, 'targets.nats.kind', 'unknown kind "kubernetes": expected one of docker, postgres, toxiproxy, process, http');
+      assertOnlyProblem(d, 'targets.nats.kind', 'unknown kind "kubernetes": expected one of docker, postgres, toxiproxy, process, http, proxy');
+    });
+
+    test('A proxy target whose listen address has no port is rejected, saying the form it expects.', () => {
+      const d = validDoc();
+      d.targets.nats = { kind: 'proxy', upstream: 'http://127.0.0.1:18082', listen: '127.0.0.1', admin: 'http://127.0.0.1:18093' };
+      d.method = [{ fault: { kind: 'proxy-error', target: 'nats', status: 503 }, duration: '5s' }];
+      assertOnlyProblem(d, 'targets.nats.listen', 'expected host:port such as 127.0.0.1:18099');
+    });
+
+    test('A proxy fault with a method that is no HTTP method is rejected, listing the methods.', () => {
+      const d = validDoc();
+      d.targets.nats = { kind: 'proxy', upstream: 'http://127.0.0.1:18082', listen: '127.0.0.1:18099', admin: 'http://127.0.0.1:18093' };
+      d.method = [{ fault: { kind: 'proxy-error', target: 'nats', status: 503, method: 'FETCH', path: '/score' }, duration: '5s' }];
+      assertOnlyProblem(d, 'method.0.fault.method', 'expected a method or a list of them: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS');
     });
 
     test('A misspelt container key is reported as unknown, and the target as giving neither container nor labels.', () => {
@@ -753,6 +767,7 @@ describe('the experiment schema', () => {
         { fault: { kind: 'docker-packet-loss', target: 'nats', percent: 30, port: 4222 }, duration: '1s' },
         { fault: { kind: 'docker-cpu-stress', target: 'nats', workers: 2 }, duration: '1s' },
         { fault: { kind: 'docker-memory-stress', target: 'nats', megabytes: 64 }, duration: '1s' },
+        { fault: { kind: 'docker-exec', target: 'nats', command: 'touch /tmp/marker', revert: ['rm', '-f', '/tmp/marker'], timeout: '5s' }, duration: '1s' },
         { fault: { kind: 'postgres-terminate-backends', target: 'db', database: 'app' }, duration: '1s' },
         { fault: { kind: 'postgres-exhaust-connections', target: 'db', connections: 5 }, duration: '1s' },
         { fault: { kind: 'postgres-lock-table', target: 'db', table: 'messages', mode: 'SHARE' }, duration: '1s' },
@@ -764,7 +779,12 @@ describe('the experiment schema', () => {
         { fault: { kind: 'process-kill', target: 'worker', signal: 'SIGTERM', restart: 'node worker.js' }, duration: '1s' },
         { fault: { kind: 'http-error', target: 'scoring', status: 503, percent: 50 }, duration: '1s' },
         { fault: { kind: 'http-delay', target: 'scoring', delay: '6s' }, duration: '1s' },
+        { fault: { kind: 'proxy-error', target: 'front', status: 503, retryAfter: '5s', method: 'POST', path: '/score', percent: 50 }, duration: '1s' },
+        { fault: { kind: 'proxy-delay', target: 'front', delay: '2s', method: ['GET', 'POST'], path: '/v1/*/score' }, duration: '1s' },
+        { fault: { kind: 'proxy-drop', target: 'front', percent: 10 }, duration: '1s' },
+        { fault: { kind: 'proxy-truncate', target: 'front', bytes: 10 }, duration: '1s' },
       );
+      d.targets.front = { kind: 'proxy', upstream: 'http://127.0.0.1:18082', listen: '127.0.0.1:18099', admin: 'http://127.0.0.1:18098' };
       assert.deepEqual(parseExperiment(d, FILE).method.map((s) => s.fault.kind), FAULT_KINDS.split(', '));
     });
   });

@@ -1,4 +1,5 @@
 /** The docker fault kinds: a container's life, its network, its resources. */
+import { commandText, execWords } from '../../commands/command';
 import type { PlannedFault } from '../../types';
 import { tagOf, targetRefs } from '../refs';
 import { faultKind } from './kind';
@@ -66,5 +67,16 @@ export const DOCKER_KINDS = [
   faultKind('docker-memory-stress', (k) => ({ megabytes: k.boundedInt('megabytes', 1, 32_768, ' (32 GiB)') }), {
     does: (f, t) => `hold ${f.megabytes} MB of memory in ${containers(t)}`,
     ...stressed,
+  }),
+  /**
+   * Runs `command` in each container (through the engine's exec, so the image needs what the
+   * command names); revert runs `revert` there, and must be safe to run twice (a revert comes
+   * again after a retry, or from the janitor). Both are killed at `timeout` (default 30s). The
+   * fault ends by itself at its self-limit: a process on the worker's host runs `revert` then.
+   */
+  faultKind('docker-exec', (k) => ({ command: k.command, revert: k.command, timeout: k.commandTimeout.optional() }), {
+    does: (f, t) => `run \`${commandText(f.command)}\` in ${containers(t)}`,
+    undo: (f, p) => eachRef(p.target, (c) => `docker exec ${c} ${execWords(f.revert)}`),
+    commands: ['command', 'revert'],
   }),
 ] as const;

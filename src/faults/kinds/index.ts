@@ -13,10 +13,11 @@ import { HTTP_KINDS } from './http';
 import type { FaultWords } from './kind';
 import { POSTGRES_KINDS } from './postgres';
 import { PROCESS_KINDS } from './process';
+import { PROXY_KINDS } from './proxy';
 import { TOXIPROXY_KINDS } from './toxiproxy';
 
 /** Every fault kind, family by family. */
-export const FAULT_KINDS = [...DOCKER_KINDS, ...POSTGRES_KINDS, ...TOXIPROXY_KINDS, ...PROCESS_KINDS, ...HTTP_KINDS] as const;
+export const FAULT_KINDS = [...DOCKER_KINDS, ...POSTGRES_KINDS, ...TOXIPROXY_KINDS, ...PROCESS_KINDS, ...HTTP_KINDS, ...PROXY_KINDS] as const;
 
 /** The name of a fault kind: "docker-pause". */
 export type FaultKindName = (typeof FAULT_KINDS)[number]['kind'];
@@ -52,4 +53,11 @@ export function faultUndo(planned: PlannedFault): string {
 /** A command that shows the planned fault is undone and what it shows then; undefined when nothing can tell. */
 export function faultCheck(planned: PlannedFault): [command: string, shows: string] | undefined {
   return wordsOf(planned.fault).check?.(planned.fault, planned);
+}
+
+const COMMAND_FIELDS = new Map<string, readonly string[]>(FAULT_KINDS.map((k) => [k.kind, ('commands' in k ? k.commands : undefined) ?? []]));
+
+/** The fields of a fault kind that hold a command a host runs (none for most kinds). */
+export function commandFieldsOf(kind: string): readonly string[] {
+  return COMMAND_FIELDS.get(kind) ?? [];
 }

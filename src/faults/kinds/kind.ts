@@ -21,6 +21,11 @@ export interface FaultWords<F> {
   undo(fault: F, planned: PlannedFault): string;
   /** A command that shows it is undone, and what it shows then; absent when nothing can tell. */
   check?(fault: F, planned: PlannedFault): [command: string, shows: string] | undefined;
+  /**
+   * Its fields that hold a command a host runs: a worker runs them only when a file of its
+   * catalog holds them, or it allows inline commands (src/commands/policy.ts).
+   */
+  commands?: readonly (keyof F & string)[];
 }
 
 /** A fault kind: its fields and its words. */

@@ -14,5 +14,6 @@ export const PROCESS_KINDS = [
   faultKind('process-kill', (k) => ({ signal: k.signal.optional(), restart: k.name.optional() }), {
     does: (f, t) => `kill ${names(t)} with ${f.signal ?? 'SIGKILL'}`,
     undo: (f) => f.restart ?? 'restart the process by hand',
+    commands: ['restart'],
   }),
 ] as const;
