@@ -16,7 +16,7 @@ module.exports = tseslint.config(
     ...js.configs.recommended,
     languageOptions: {
       sourceType: 'commonjs',
-      globals: Object.fromEntries(['require', 'module', 'process', 'console', 'Buffer', 'URL', 'fetch', 'AbortSignal', 'setTimeout'].map((g) => [g, 'readonly'])),
+      globals: Object.fromEntries(['require', 'module', 'process', 'console', 'Buffer', 'URL', 'fetch', 'AbortSignal', 'setTimeout', 'setInterval'].map((g) => [g, 'readonly'])),
     },
   },
   {

@@ -2,7 +2,7 @@
 # Builds the images of the demo target system (examples/target-system) from binaries on this
 # machine, since no registry may be reachable:
 #   gameday/target-app:local   node (/usr/bin/node and the libraries ldd lists), the app and its
-#                              node_modules (pg, nats, opossum: copied from the project's own node_modules)
+#                              node_modules (pg, nats, opossum, ws: copied from the project's own node_modules)
 #   gameday/postgres:local     the apt PostgreSQL 15 server, run as user postgres, trust auth
 #   gameday/toxiproxy:local    Toxiproxy v2.12.0, built once with go install into $CACHE/bin
 #   gameday/http-proxy:local   node and Gameday's HTTP fault proxy (dist/bundle/http-proxy.js, which
@@ -40,15 +40,15 @@ add_busybox() { # add_busybox <rootfs>
 }
 
 build_target_app_image() {
-  [ -d "$ROOT/node_modules/pg" ] && [ -d "$ROOT/node_modules/nats" ] && [ -d "$ROOT/node_modules/opossum" ] || die "images: gameday/target-app:local needs the project's node_modules (run npm ci first)"
-  local hash; hash=$(cd "$TARGET_APP_DIR" && cat package.json ./*.js "$ROOT/scripts/target-images.sh" "$ROOT/node_modules/pg/package.json" "$ROOT/node_modules/nats/package.json" "$ROOT/node_modules/opossum/package.json" | cat - <(node --version) | sha256sum | cut -c1-16)
+  [ -d "$ROOT/node_modules/pg" ] && [ -d "$ROOT/node_modules/nats" ] && [ -d "$ROOT/node_modules/opossum" ] && [ -d "$ROOT/node_modules/ws" ] || die "images: gameday/target-app:local needs the project's node_modules (run npm ci first)"
+  local hash; hash=$(cd "$TARGET_APP_DIR" && cat package.json ./*.js "$ROOT/scripts/target-images.sh" "$ROOT/node_modules/pg/package.json" "$ROOT/node_modules/nats/package.json" "$ROOT/node_modules/opossum/package.json" "$ROOT/node_modules/ws/package.json" | cat - <(node --version) | sha256sum | cut -c1-16)
   if [ "$(image_hash gameday/target-app:local)" = "$hash" ]; then log "images: gameday/target-app:local up to date ($hash)"; return; fi
   local dir; dir=$(mktemp -d)
   copy_with_libs "$dir" "$(readlink -f "$(command -v node)")"
   [ -e "$dir/usr/bin/node" ] || { mkdir -p "$dir/usr/bin"; ln -s "$(readlink -f "$(command -v node)")" "$dir/usr/bin/node"; }
   mkdir -p "$dir/app/node_modules" "$dir/tmp"
   cp "$TARGET_APP_DIR"/package.json "$TARGET_APP_DIR"/*.js "$dir/app/"
-  # pg, nats and opossum (the resilient build's circuit breaker) with their dependencies, resolved
+  # pg, nats, opossum (the resilient build's circuit breaker) and ws (the dashboard feed) with their dependencies, resolved
   # from the project's node_modules.
   local pkg; for pkg in $(cd "$ROOT" && node -e '
     const fs = require("node:fs");
@@ -59,7 +59,7 @@ build_target_app_image() {
       seen.add(name);
       Object.keys(JSON.parse(fs.readFileSync(file, "utf8")).dependencies ?? {}).forEach(visit);
     };
-    ["pg", "nats", "opossum"].forEach(visit); console.log([...seen].join("\n"));'); do
+    ["pg", "nats", "opossum", "ws"].forEach(visit); console.log([...seen].join("\n"));'); do
     mkdir -p "$dir/app/node_modules/$(dirname "$pkg")"; cp -r "$ROOT/node_modules/$pkg" "$dir/app/node_modules/$pkg"
   done
   import_replacing gameday/target-app:local "$dir" -c 'WORKDIR /app' -c 'ENTRYPOINT ["/usr/bin/node"]' -c 'CMD ["api.js"]' -c "LABEL gameday.source-hash=$hash"

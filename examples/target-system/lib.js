@@ -10,6 +10,8 @@ const config = {
   scoringUrl: process.env.SCORING_URL ?? 'http://toxiproxy:8082',
   stream: 'tasks',
   subject: 'tasks.scoring',
+  /** Core NATS (outside the stream): the worker's status changes, for the api's dashboard feed. */
+  statusSubject: 'dashboard.status',
   consumer: 'scorer',
   publishTimeoutMs: Number(process.env.PUBLISH_TIMEOUT_MS ?? 10_000),
   scoringTimeoutMs: Number(process.env.SCORING_TIMEOUT_MS ?? 2_000),

@@ -3,6 +3,7 @@
 // calls the scoring service (timeout SCORING_TIMEOUT_MS, SCORING_ATTEMPTS attempts with backoff),
 // writes the score (status `scored`) or the failure (status `failed`) to the row, then acks.
 // A message whose row cannot be written is not acked (nak with a delay): JetStream redelivers it.
+// Each scored or failed row is announced on NATS subject dashboard.status (the api's dashboard).
 // One log line per message: `scored id=… score=… attempts=… delivery=… was=…` or `failed id=… attempts=… error=…`.
 // The resilient build (DEMO_BUILD=resilient) scores through scoring-client.js instead: backoff on
 // 429 honouring Retry-After, a circuit breaker on 5xx, and `deferred id=…` (nak with a delay)
@@ -38,7 +39,16 @@ async function score(text) {
   throw error;
 }
 
-async function handle(db, m) {
+/** Tells the api's dashboard; never fails the message (the row is written, the dashboard is extra). */
+function announce(nc, id, status) {
+  try {
+    nc.publish(config.statusSubject, JSON.stringify({ id, status }));
+  } catch (e) {
+    log('announce-failed', { id, error: e.message });
+  }
+}
+
+async function handle(db, nc, m) {
   const { id } = JSON.parse(m.string());
   if (m.info.redeliveryCount > 1) counters.redelivered++;
   const started = Date.now();
@@ -54,6 +64,7 @@ async function handle(db, m) {
     await db.query("UPDATE messages SET status = 'scored', score = $2, attempts = $3, error = NULL, updated_at = now() WHERE id = $1", [id, result.score, result.attempts]);
     await finish('scored', result.score);
     counters.scored++;
+    announce(nc, id, 'scored');
     // `was`: the row's status before; `rejected` means the api told the caller it failed.
     log('scored', { id, score: result.score, attempts: result.attempts, ms: Date.now() - started, delivery: m.info.redeliveryCount, was: rows[0].status });
   } catch (e) {
@@ -66,6 +77,7 @@ async function handle(db, m) {
     await db.query("UPDATE messages SET status = 'failed', attempts = $2, error = $3, updated_at = now() WHERE id = $1", [id, e.attempts, e.message]);
     await finish('failed', null);
     counters.failed++;
+    announce(nc, id, 'failed');
     log('failed', { id, attempts: e.attempts, error: e.message, ms: Date.now() - started });
   }
   m.ack();
@@ -85,7 +97,7 @@ async function main() {
       const consumer = await js.consumers.get(config.stream, config.consumer);
       const messages = await consumer.consume({ max_messages: 10 });
       for await (const m of messages) {
-        await handle(db, m).catch((e) => {
+        await handle(db, nc, m).catch((e) => {
           counters.retriedLater++;
           log('retry-later', { subject: m.subject, error: e.message });
           m.nak(5000);

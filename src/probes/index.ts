@@ -10,6 +10,7 @@ import { httpLatencyBudgetMs, probeHttpLatency } from './http-latency';
 import { probeNatsConsumer, probeNatsPublish, probeNatsStream } from './nats';
 import { probePostgres } from './postgres';
 import { judge } from './tolerance';
+import { probeWebsocket, websocketBudgetMs } from './websocket';
 
 const DEFAULT_TIMEOUT = '2s';
 
@@ -17,7 +18,7 @@ const DEFAULT_TIMEOUT = '2s';
 export interface ProbeContext {
   /** The Docker engine, for docker-container, docker-logs and command probes in a container. */
   docker?: Docker;
-  /** When the experiment began and its first fault was injected, for docker-logs. */
+  /** When the experiment began and its first fault was injected, for docker-logs; its start keys websocket probes' shared connections. */
   window?: ProbeWindow;
   /** Where `${env:NAME}` references in a probe are resolved from. @default process.env */
   env?: NodeJS.ProcessEnv;
@@ -49,6 +50,8 @@ function measure(probe: ProbeSpec, timeoutMs: number, ctx: ProbeContext): Promis
       return probePostgres(probe, timeoutMs);
     case 'command':
       return probeCommand(probe, timeoutMs, () => dockerOf(ctx, 'command'));
+    case 'websocket':
+      return probeWebsocket(probe, timeoutMs, ctx.window);
   }
 }
 
@@ -67,9 +70,11 @@ function errorText(e: unknown): string {
   return `${code}${err.message || err.name || String(e)}`;
 }
 
-/** The longest one sample may take: the timeout, or for http-latency its window and a timeout. */
+/** The longest one sample may take: the timeout, or for http-latency and websocket their window and a timeout. */
 function budgetMs(probe: ProbeSpec, timeoutMs: number): number {
-  return probe.kind === 'http-latency' ? httpLatencyBudgetMs(probe, timeoutMs) : timeoutMs;
+  if (probe.kind === 'http-latency') return httpLatencyBudgetMs(probe, timeoutMs);
+  if (probe.kind === 'websocket') return websocketBudgetMs(probe, timeoutMs);
+  return timeoutMs;
 }
 
 /**

@@ -98,6 +98,8 @@ export function describeProbe(p: ProbeSpec): string {
       return `${p.requests ?? 10} × HTTP ${p.method ?? 'GET'} ${p.url} over ${p.window ?? '1s'}`;
     case 'command':
       return `command \`${commandText(p.command)}\` ${p.container ? `in container ${p.container}` : "on the worker's host"}${p.match ? `, output matching /${p.match}/` : ''}`;
+    case 'websocket':
+      return `WebSocket ${p.url}, listened to for ${p.window ?? '1s'}${p.connection === 'fresh' ? ' on a fresh connection' : ''}`;
   }
 }
 

@@ -120,6 +120,24 @@ export const commandProbeSchema = z.strictObject({
   ...probeTimeout,
 });
 
+/**
+ * A WebSocket, listened to for `window` per sample. The connection is kept across the samples of a
+ * run, as a dashboard keeps its own (`connection: fresh` opens one per sample); when it has dropped,
+ * the next sample opens it again, with `resume` set to the last sequence number seen.
+ */
+export const websocketProbeSchema = z.strictObject({
+  kind: z.literal('websocket'),
+  url: referable(z.url({ protocol: /^wss?$/, error: 'expected a WebSocket URL such as ws://127.0.0.1:8080/events' })),
+  /** How long each sample listens for messages (default 1s, at most 1m); `timeout` limits the connect. */
+  window: latencyWindow.optional(),
+  /** The field of a JSON message that numbers events (1, 2, 3 …): numbers skipped count as missed. */
+  sequence: name.optional(),
+  /** The query parameter a reconnect sends the last sequence number seen in, to be sent what it missed. */
+  resume: name.optional(),
+  connection: z.enum(['shared', 'fresh']).optional(),
+  ...probeTimeout,
+});
+
 export const probeSchema = z.discriminatedUnion('kind', [
   httpProbeSchema,
   natsStreamProbeSchema,
@@ -130,6 +148,7 @@ export const probeSchema = z.discriminatedUnion('kind', [
   dockerLogsProbeSchema,
   httpLatencyProbeSchema,
   commandProbeSchema,
+  websocketProbeSchema,
 ]);
 
 /**
@@ -146,5 +165,6 @@ export const PROBE_FIELDS: Record<z.infer<typeof probeSchema>['kind'], readonly 
   'docker-logs': ['matches', 'lines', 'lastMatch', 'countedSince'],
   'http-latency': ['p50Ms', 'p95Ms', 'p99Ms', 'maxMs', 'ok', 'errors', 'errorRate'],
   command: ['exitCode', 'output', 'matched'],
+  websocket: ['connected', 'connectMs', 'messages', 'firstMessageMs', 'reconnects', 'drops', 'missed', 'duplicates', 'lastSeq'],
 };
 export const COMMON_FIELDS = ['latencyMs', 'error'];

@@ -8,11 +8,13 @@ import { PROJECT_ROOT } from '../config';
  *
  *     POST /webhook → api → PostgreSQL (row) → NATS JetStream (tasks.scoring) → worker
  *         → scoring (HTTP) → PostgreSQL (score)
+ *     api → every status change, numbered → WebSocket /events → the dashboard page
  *
  * The api and the worker reach postgres, nats and scoring through toxiproxy, so network faults can
  * be injected through its API; toxiproxy reaches scoring through scoring-proxy, Gameday's HTTP
  * fault proxy (src/http-proxy), so HTTP faults can be injected through its admin API without the
- * scoring service's own fault endpoint. Every container is on the network `demo-target`, known there by
+ * scoring service's own fault endpoint; a browser reaches the api's dashboard through toxiproxy
+ * too (`dashboardUrl`, the proxy `dashboard`). Every container is on the network `demo-target`, known there by
  * its service name (postgres, nats, scoring, scoring-proxy, toxiproxy, api, worker), labelled
  * `gameday.enabled=true` and `gameday.demo=<service>`, and publishes its ports on 127.0.0.1 only.
  */
@@ -25,6 +27,8 @@ export const TARGET_SYSTEM = {
   /** The admin API of scoring-proxy, the HTTP fault proxy in front of scoring. */
   scoringProxyAdminUrl: 'http://127.0.0.1:18093',
   toxiproxyUrl: 'http://127.0.0.1:18474',
+  /** The api through the Toxiproxy proxy `dashboard`: its page at /dashboard, its WebSocket at /events. */
+  dashboardUrl: 'http://127.0.0.1:18084',
   natsUrl: 'nats://127.0.0.1:14223',
   postgresUrl: 'postgres://postgres@127.0.0.1:15432/postgres',
   stream: 'tasks',
@@ -74,7 +78,7 @@ const SERVICES: ServiceSpec[] = [
   { service: 'nats', image: 'gameday/nats:local', cmd: ['-js', '-sd', '/tmp/js'], ports: { 4222: 14223 } },
   { service: 'scoring', image: 'gameday/target-app:local', cmd: ['scoring.js'], ports: { 8082: 18082, 8092: 18092 } },
   { service: 'scoring-proxy', image: 'gameday/http-proxy:local', cmd: ['--upstream', 'http://scoring:8082', '--listen', '0.0.0.0:8082', '--admin', '0.0.0.0:8093'], ports: { 8093: 18093 } },
-  { service: 'toxiproxy', image: 'gameday/toxiproxy:local', cmd: ['-host=0.0.0.0'], ports: { 8474: 18474 } },
+  { service: 'toxiproxy', image: 'gameday/toxiproxy:local', cmd: ['-host=0.0.0.0'], ports: { 8474: 18474, 8084: 18084 } },
   { service: 'api', image: 'gameday/target-app:local', cmd: ['api.js'], ports: { 8081: 18081 }, built: true },
   { service: 'worker', image: 'gameday/target-app:local', cmd: ['worker.js'], ports: { 8083: 18083 }, built: true, limits: WORKER_LIMITS },
 ];
@@ -87,6 +91,13 @@ export function targetContainer(service: string): string {
 async function ensureNetwork(docker: Docker): Promise<void> {
   const exists = await docker.getNetwork(TARGET_SYSTEM.network).inspect().then(() => true, () => false);
   if (!exists) await docker.createNetwork({ Name: TARGET_SYSTEM.network, Driver: 'bridge', Labels: { 'gameday.demo': 'network' } });
+}
+
+/** True when the container publishes exactly the spec's ports (a new port needs a new container). */
+function publishesPorts(info: Docker.ContainerInspectInfo, spec: ServiceSpec): boolean {
+  const bound = Object.entries(info.HostConfig.PortBindings ?? {}).map(([p, b]) => `${p}=${(b as { HostPort: string }[])[0]?.HostPort}`).sort();
+  const wanted = Object.entries(spec.ports).map(([p, host]) => `${p}/tcp=${host}`).sort();
+  return bound.join(',') === wanted.join(',');
 }
 
 /** The label that says which build a container runs. */
@@ -102,14 +113,14 @@ function hasLimits(info: Docker.ContainerInspectInfo, limits: Limits | undefined
 /**
  * A service's container, running: created when missing, re-created when its image was rebuilt
  * (provision.sh rebuilds gameday/target-app:local when the app's source changes), when it runs
- * another build or when its limits changed; unpaused or started when it exists but does not run.
+ * another build, or its limits or ports changed; unpaused or started when it exists but does not run.
  */
 async function ensureService(docker: Docker, spec: ServiceSpec, build: DemoBuild): Promise<void> {
   const name = targetContainer(spec.service);
   const existing = docker.getContainer(name);
   const [info, image] = await Promise.all([existing.inspect().catch(() => undefined), docker.getImage(spec.image).inspect()]);
   const labels: Record<string, string> = { 'gameday.enabled': 'true', 'gameday.demo': spec.service, ...(spec.built ? { [BUILD_LABEL]: build } : {}) };
-  const current = info !== undefined && info.Image === image.Id && info.Config.Labels[BUILD_LABEL] === labels[BUILD_LABEL] && hasLimits(info, spec.limits);
+  const current = info !== undefined && info.Image === image.Id && info.Config.Labels[BUILD_LABEL] === labels[BUILD_LABEL] && hasLimits(info, spec.limits) && publishesPorts(info, spec);
   if (info && !current) await existing.remove({ force: true });
   if (!current) {
     const container = await docker.createContainer({

@@ -9,6 +9,7 @@ import { ReverterProcess } from '../faults/reverter';
 import { gamedayMetrics } from '../metrics/gameday';
 import { installRuntime } from '../metrics/runtime';
 import { closePublishers } from '../probes/nats';
+import { closeWebsockets } from '../probes/websocket';
 import { migrateResultsStore } from '../store/migrate';
 import { openResultsStore } from '../store/postgres';
 import { keepPruning } from '../store/retention';
@@ -126,7 +127,7 @@ export async function createWorker(setup: WorkerSetup): Promise<GamedayWorker> {
       // Samples still on their way get a moment to reach the store; a retried activity resamples the rest.
       await writer.drained(5000);
       writer.close();
-      await Promise.all([connection.close(), client.connection.close(), closePublishers(), closeEvents(), setup.deps?.store ? undefined : store.close()]);
+      await Promise.all([connection.close(), client.connection.close(), closePublishers(), closeWebsockets(), closeEvents(), setup.deps?.store ? undefined : store.close()]);
     },
   };
 }

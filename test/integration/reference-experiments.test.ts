@@ -173,4 +173,21 @@ describe('the reference experiments against the demo target system', () => {
       await db.end();
     }
   });
+
+  test('chaos-008: the dashboard feed dropped while messages are scored; it reconnects and is sent every event it missed', async () => {
+    const result = await run('chaos-008-dashboard-websocket-drops');
+    assert.equal(result.rollback, 'complete');
+    assert.equal(result.verdict, 'passed', result.reason);
+    const { journal } = await journalOf(result);
+    const during = journal.observations.filter((s) => s.check === 'dashboard feed cut off');
+    const refused = during.filter((s) => /could not connect/.test(s.error)).length;
+    assert.ok(refused >= 10, `the feed could not reconnect while the 15 s fault lasted (${refused} of ${during.length} samples refused)`);
+    const verified = journal.verification.filter((s) => s.check === 'dashboard feed complete').at(-1);
+    assert.ok(verified, 'the feed was probed after recovery');
+    assert.equal(verified.measurement.drops, 1, 'its connection was dropped once');
+    assert.ok(Number(verified.measurement.reconnects) >= 1, 'and it reconnected');
+    assert.equal(verified.measurement.missed, 0, 'and missed no event');
+    const toxics = (await (await fetch(`${TARGET_SYSTEM.toxiproxyUrl}/proxies/dashboard/toxics`)).json()) as unknown[];
+    assert.deepEqual(toxics, [], 'no toxic left on the dashboard proxy');
+  });
 });

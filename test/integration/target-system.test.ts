@@ -128,7 +128,7 @@ describe('the demo target system started by ensureTargetSystem', () => {
 
   test('Toxiproxy sits between the api and PostgreSQL: a latency toxic makes a read with a short client timeout fail', async () => {
     const proxies = (await (await fetch(`${TARGET_SYSTEM.toxiproxyUrl}/proxies`)).json()) as Record<string, { upstream: string }>;
-    assert.deepEqual(Object.keys(proxies).sort(), ['nats', 'postgres', 'scoring']);
+    assert.deepEqual(Object.keys(proxies).sort(), ['dashboard', 'nats', 'postgres', 'scoring']);
     const id = await sendWebhook('read through the proxy');
     const read = (timeoutMs: number): Promise<Response> => fetch(`${TARGET_SYSTEM.apiUrl}/messages/${id}`, { signal: AbortSignal.timeout(timeoutMs) });
     const toxic = { name: 'test-latency', type: 'latency', stream: 'downstream', attributes: { latency: 3000 } };
@@ -167,6 +167,7 @@ describe('docker-compose with the local override', () => {
     TARGET_TOXIPROXY_PORT: '28474',
     TARGET_API_PORT: '28081',
     TARGET_WORKER_PORT: '28083',
+    TARGET_DASHBOARD_PORT: '28084',
   };
   after(async () => {
     await compose(['down', '--volumes', '--timeout', '2'], env).catch(() => undefined);
@@ -189,6 +190,8 @@ describe('docker-compose with the local override', () => {
     assert.equal(message.status, 'scored');
     const worker = (await docker.getContainer(`${project}_worker_1`).inspect()).HostConfig;
     assert.deepEqual([worker.Memory, worker.MemorySwap, worker.ShmSize, worker.RestartPolicy?.Name], [WORKER_LIMITS.Memory, WORKER_LIMITS.MemorySwap, WORKER_LIMITS.ShmSize, WORKER_LIMITS.RestartPolicy.Name], 'the same worker limits as ensureTargetSystem');
+    const page = await fetch('http://127.0.0.1:28084/dashboard');
+    assert.match(await page.text(), /<title>Demo dashboard<\/title>/, 'the dashboard page answers through the proxy');
 
     await compose(['down', '--volumes', '--timeout', '2'], env);
     const left = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`] } });

@@ -86,7 +86,7 @@ function sorted(problems: SpecProblem[]): SpecProblem[] {
 
 const DURATION_TYPE = 'expected a duration such as "30s", "500ms" or "5m"';
 const HYPOTHESIS = 'an experiment states its hypothesis before it runs';
-const PROBE_KINDS = 'http, nats-stream, nats-consumer, nats-publish, postgres, docker-container, docker-logs, http-latency, command';
+const PROBE_KINDS = 'http, nats-stream, nats-consumer, nats-publish, postgres, docker-container, docker-logs, http-latency, command, websocket';
 const UNKNOWN = 'unknown field (misspelt, or not part of this object)';
 const FAULT_KINDS =
   'docker-pause, docker-stop, docker-kill, docker-restart, docker-disconnect, docker-packet-loss, docker-cpu-stress, docker-memory-stress, docker-exec, docker-memory-fill, postgres-terminate-backends, postgres-exhaust-connections, postgres-lock-table, toxiproxy-latency, toxiproxy-timeout, toxiproxy-reset, toxiproxy-bandwidth, process-pause, process-kill, http-error, http-delay, proxy-error, proxy-delay, proxy-drop, proxy-truncate';
@@ -427,7 +427,7 @@ describe('the experiment schema', () => {
     });
   });
 
-  describe('docker-container, docker-logs and http-latency probes', () => {
+  describe('docker-container, docker-logs, http-latency and websocket probes', () => {
     /** The document with its first steady-state check replaced by one on this probe. */
     function withProbe(probe: Doc, expect: Doc = { error: { equals: '' } }): Doc {
       const d = validDoc();
@@ -518,6 +518,21 @@ describe('the experiment schema', () => {
         'steadyState.0.expect.p90Ms',
         "an http-latency probe does not measure 'p90Ms' (it measures: p50Ms, p95Ms, p99Ms, maxMs, ok, errors, errorRate, latencyMs, error)",
       );
+    });
+
+    const WS = { kind: 'websocket', url: 'ws://127.0.0.1:18084/events' };
+
+    test('A websocket probe with every field is accepted as written.', () => {
+      const probe = { ...WS, window: '3s', sequence: 'seq', resume: 'since', connection: 'shared', timeout: '1s' };
+      assert.deepEqual(parseExperiment(withProbe(probe, { missed: { equals: 0 }, messages: { atLeast: 1 } }), FILE).steadyState[0]?.probe, probe);
+    });
+
+    test('A websocket probe whose URL is http is rejected with an example of a ws URL.', () => {
+      assertOnlyProblem(withProbe({ ...WS, url: 'http://127.0.0.1:18084/events' }), 'steadyState.0.probe.url', 'expected a WebSocket URL such as ws://127.0.0.1:8080/events');
+    });
+
+    test('A websocket window longer than a minute is rejected.', () => {
+      assertOnlyProblem(withProbe({ ...WS, window: '2m' }), 'steadyState.0.probe.window', 'window must be at most 1m');
     });
   });
 
