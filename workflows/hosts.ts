@@ -1,5 +1,5 @@
 import { TimeoutType } from '@temporalio/common';
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, condition, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { faultQueueOf, hostQueueOf } from '../src/task-queues';
 import type { ExperimentPlan, PlannedFault, ResolvedTarget } from '../src/types';
@@ -36,13 +36,19 @@ type Resolve = (p: ExperimentPlan, scope?: { targets: string[]; onHost?: string 
 /**
  * Resolves the targets of a run whose targets name hosts: those of each host on its agents, the
  * rest with `resolveOwn`, all at once, in the file's order. Undefined for a run that names no
- * host (or one recorded before hosts), which resolves as before, with the same commands.
+ * host, which resolves as before, with the same commands.
  * @throws ApplicationFailure AgentMissing (non-retryable: nothing injected yet) when no agent of a host takes the work.
  */
 export async function resolveAcrossHosts(plan: ExperimentPlan, resolveOwn: Resolve, permanent: string[]): Promise<ResolvedTarget[] | undefined> {
   const byName = Object.entries(plan.spec.targets);
   const hosts = [...new Set(byName.map(([, t]) => t.host).filter((h): h is string => h !== undefined))];
-  if (hosts.length === 0 || !patched(AGENT_HOSTS_PATCH)) return undefined;
+  if (hosts.length === 0) return undefined;
+  // Targets name hosts only since this marker (both came in one change), so a run that names one
+  // recorded it. On replay patched() is true only in the workflow task whose events hold the
+  // marker, and a run whose first task was split after its plan's local activity (the SDK
+  // completes the task with the activity's marker and resumes the code in the next one) recorded
+  // it one task later than replay asks. Waiting (no command) for that task keeps such runs replaying.
+  if (!patched(AGENT_HOSTS_PATCH)) await condition(() => patched(AGENT_HOSTS_PATCH));
   const namesOn = (host: string | undefined): string[] => byName.filter(([, t]) => t.host === host).map(([name]) => name);
   const onHost = async (host: string): Promise<ResolvedTarget[]> => {
     const { resolveTargets } = proxyActivities<Activities>({
