@@ -1,8 +1,9 @@
 import { TimeoutType } from '@temporalio/common';
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, condition, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { faultQueueOf, hostQueueOf } from '../src/task-queues';
 import type { ExperimentPlan, PlannedFault, ResolvedTarget } from '../src/types';
+import { patchedWhenUsed } from './patches';
 
 /** Runs started since this marker resolve the targets that name a host on that host's agent. */
 export const AGENT_HOSTS_PATCH = 'agent-hosts';
@@ -43,12 +44,8 @@ export async function resolveAcrossHosts(plan: ExperimentPlan, resolveOwn: Resol
   const byName = Object.entries(plan.spec.targets);
   const hosts = [...new Set(byName.map(([, t]) => t.host).filter((h): h is string => h !== undefined))];
   if (hosts.length === 0) return undefined;
-  // Targets name hosts only since this marker (both came in one change), so a run that names one
-  // recorded it. On replay patched() is true only in the workflow task whose events hold the
-  // marker, and a run whose first task was split after its plan's local activity (the SDK
-  // completes the task with the activity's marker and resumes the code in the next one) recorded
-  // it one task later than replay asks. Waiting (no command) for that task keeps such runs replaying.
-  if (!patched(AGENT_HOSTS_PATCH)) await condition(() => patched(AGENT_HOSTS_PATCH));
+  // Targets name hosts only since this marker: every run that names one recorded it.
+  await patchedWhenUsed(AGENT_HOSTS_PATCH);
   const namesOn = (host: string | undefined): string[] => byName.filter(([, t]) => t.host === host).map(([name]) => name);
   const onHost = async (host: string): Promise<ResolvedTarget[]> => {
     const { resolveTargets } = proxyActivities<Activities>({
