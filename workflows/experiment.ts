@@ -92,7 +92,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     const plan = (state.plan = await (local ? planHere : planExperiment)(input));
     upsertSearchAttributes([{ key: searchAttributes.experimentId, value: plan.spec.id }]);
     if ((freeze = await freezeFor(input))) return conclude('skipped', frozenReason(freeze));
-    state.probesOnHosts = probesOnHosts(plan);
+    state.probesOnHosts = await probesOnHosts(plan);
 
     const resolveOwn = local ? resolveHere : resolveTargets;
     state.targets = (await resolveAcrossHosts(plan, resolveOwn, PERMANENT)) ?? (await resolveOwn(plan));

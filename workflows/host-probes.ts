@@ -1,4 +1,4 @@
-import { ActivityCancellationType, ApplicationFailure, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { GuardSummary, ObserveSummary, SamplingProgress } from '../src/observe/sampling';
 import type { Chunk, ChunkStop } from '../src/observe/host-sampling';
@@ -7,17 +7,21 @@ import type { SamplePhase, RunKey } from '../src/store/types';
 import { hostQueueOf } from '../src/task-queues';
 import type { ExperimentPlan, ProbeSample, ProbeWindow, Stage } from '../src/types';
 import { AGENT_START_WAIT, notTakenInTime } from './hosts';
+import { patchedWhenUsed } from './patches';
 
 /** Runs started since this marker take the probes that name a host on that host's agent. */
 export const HOST_PROBES_PATCH = 'host-probes';
 
 /**
  * Whether this run sends the probes that name a host to their agents. Asked (and the marker
- * written) only for a plan with such a probe: runs without one replay unchanged.
+ * written) only for a plan with such a probe: runs without one replay unchanged. Probes name
+ * hosts only since the marker, so every run with such a probe recorded it (see patchedWhenUsed).
  */
-export function probesOnHosts(p: ExperimentPlan): boolean {
+export async function probesOnHosts(p: ExperimentPlan): Promise<boolean> {
   const checks = [...p.spec.steadyState, ...(p.spec.observe?.probes ?? []), ...(p.spec.guardrails ?? [])];
-  return checks.some((c) => c.probe.host !== undefined) && patched(HOST_PROBES_PATCH);
+  if (!checks.some((c) => c.probe.host !== undefined)) return false;
+  await patchedWhenUsed(HOST_PROBES_PATCH);
+  return true;
 }
 
 /** The checks of this worker's own host, and those of each other host, in the file's order. */

@@ -1,8 +1,9 @@
 import { TimeoutType } from '@temporalio/common';
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { faultQueueOf, hostQueueOf } from '../src/task-queues';
 import type { ExperimentPlan, PlannedFault, ResolvedTarget } from '../src/types';
+import { patchedWhenUsed } from './patches';
 
 /** Runs started since this marker resolve the targets that name a host on that host's agent. */
 export const AGENT_HOSTS_PATCH = 'agent-hosts';
@@ -36,13 +37,15 @@ type Resolve = (p: ExperimentPlan, scope?: { targets: string[]; onHost?: string 
 /**
  * Resolves the targets of a run whose targets name hosts: those of each host on its agents, the
  * rest with `resolveOwn`, all at once, in the file's order. Undefined for a run that names no
- * host (or one recorded before hosts), which resolves as before, with the same commands.
+ * host, which resolves as before, with the same commands.
  * @throws ApplicationFailure AgentMissing (non-retryable: nothing injected yet) when no agent of a host takes the work.
  */
 export async function resolveAcrossHosts(plan: ExperimentPlan, resolveOwn: Resolve, permanent: string[]): Promise<ResolvedTarget[] | undefined> {
   const byName = Object.entries(plan.spec.targets);
   const hosts = [...new Set(byName.map(([, t]) => t.host).filter((h): h is string => h !== undefined))];
-  if (hosts.length === 0 || !patched(AGENT_HOSTS_PATCH)) return undefined;
+  if (hosts.length === 0) return undefined;
+  // Targets name hosts only since this marker: every run that names one recorded it.
+  await patchedWhenUsed(AGENT_HOSTS_PATCH);
   const namesOn = (host: string | undefined): string[] => byName.filter(([, t]) => t.host === host).map(([name]) => name);
   const onHost = async (host: string): Promise<ResolvedTarget[]> => {
     const { resolveTargets } = proxyActivities<Activities>({

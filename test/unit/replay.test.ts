@@ -50,3 +50,27 @@ test('the replay check fails when the workflow code changes what a recorded run 
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../fixtures/changed-workflow'), logger: quiet });
   await assert.rejects(Worker.runReplayHistory({ workflowBundle, replayName: 'changed' }, happy.history, happy.workflowId), /Nondeterminism|DeterminismViolation|does not match/i);
 });
+
+/** The id of each patch marker of a history and the number of the workflow task that recorded it. */
+function patchTasks(history: ReturnType<typeof historyFromJSON>): Map<string, number> {
+  const tasks = new Map<string, number>();
+  let task = 0;
+  for (const e of history.events ?? []) {
+    if (e.workflowTaskCompletedEventAttributes) task++;
+    const payload = e.markerRecordedEventAttributes?.markerName === 'core_patch' ? e.markerRecordedEventAttributes.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    if (payload) tasks.set((JSON.parse(Buffer.from(payload).toString('utf8')) as { id: string }).id, task);
+  }
+  return tasks;
+}
+
+test('a run whose first workflow task was split after planning records agent-hosts a task later and still replays', async () => {
+  const split = (await histories()).find((h) => h.name === 'agent-split-first-task');
+  assert.ok(split, 'the split history is recorded');
+  // What makes this history hard: the planning local activity's marker ends the first task, and
+  // the code after it (which asks agent-hosts) ran in the second, while on replay it runs in the first.
+  const tasks = patchTasks(split.history);
+  assert.equal(tasks.get('local-start'), 1);
+  assert.equal(tasks.get('agent-hosts'), 2);
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet });
+  await Worker.runReplayHistory({ workflowBundle, replayName: 'split' }, split.history, split.workflowId);
+});
