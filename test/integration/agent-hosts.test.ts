@@ -154,7 +154,7 @@ describe('faults on another host through its agent', () => {
         },
       });
       const result = (await handle.result()) as ExperimentResult;
-      await recordHistory(handle.workflowId, 'host-probes');
+      await recordHistory(handle.workflowId, 'host-probes-store');
       assert.equal(result.verdict, 'passed', result.reason);
       const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
       // On the orchestrating worker's engine each of these would be the error "no such container".
@@ -169,6 +169,42 @@ describe('faults on another host through its agent', () => {
       assert.equal(journal.store?.missingSamples, undefined, 'the report holds every sample the run counted');
       const status = await handle.query<ExperimentStatus>('status');
       assert.equal(status.lastProbes['h2 container paused']?.measurement.paused, true, 'the status shows the last probe on h2');
+    } finally {
+      await agent.kill('SIGTERM');
+    }
+  });
+
+  test('a fast probe on h2 for 20 s: the report has each of its samples, and the run\'s history none of them (bounded as with a probe on the worker)', async () => {
+    const agent = await startAgent();
+    try {
+      const on = { kind: 'docker-container', container: THERE, host: HOST } as const;
+      const handle = await worker.start({
+        spec: {
+          id: 'agent-probes-fast',
+          title: 'a 100 ms probe on h2 for 20 s',
+          hypothesis: 'the container on h2 is paused while observed',
+          targets: { there: { kind: 'docker', container: THERE, host: HOST } },
+          steadyState: [{ name: 'h2 container unpaused', probe: on, expect: { paused: { equals: false } } }],
+          method: [{ fault: { kind: 'docker-pause', target: 'there' }, duration: '20s' }],
+          observe: { interval: '100ms', probes: [{ name: 'h2 container paused', probe: on, expect: { paused: { equals: true } } }] },
+          recovery: { within: '10s', interval: '500ms' },
+        },
+      });
+      const result = (await handle.result()) as ExperimentResult;
+      assert.equal(result.verdict, 'passed', result.reason);
+      const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
+      const observed = journal.observations.filter((o) => o.check === 'h2 container paused');
+      assert.ok(observed.length >= 50, `a sample every 100 ms (plus the probe's own time) for 20 s, got ${observed.length}`);
+      assert.equal(new Set(observed.map((o) => o.at)).size, observed.length, 'no sample twice');
+      assert.equal(journal.store?.missingSamples, undefined, 'the report holds every sample the run counted');
+      const history = await handle.fetchHistory();
+      const events = history.events ?? [];
+      const text = payloadText(events);
+      // Aggregates name a check's last sample and the status its last probe: a few mentions, not one a sample.
+      const measured = text.split('"measurement"').length - 1;
+      assert.ok(measured < 10, `the history mentions ${measured} measurements for ${observed.length} samples`);
+      assert.ok(events.length < 120, `history events: ${events.length}`);
+      assert.ok(Buffer.byteLength(text) < 40_000, `history payloads: ${Buffer.byteLength(text)} bytes`);
     } finally {
       await agent.kill('SIGTERM');
     }
@@ -286,6 +322,14 @@ function holdingRelay(listen: string, engine: string): { held(): number; hold():
     },
     close: () => new Promise((r) => server.close(() => r())),
   };
+}
+
+/** Every payload of a history, decoded, one after another (what the history holds of the run's data). */
+function payloadText(value: unknown, seen = new Set<unknown>()): string {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (value === null || typeof value !== 'object' || seen.has(value)) return '';
+  seen.add(value);
+  return Object.values(value).map((v) => payloadText(v, seen)).join('\n');
 }
 
 /** The run's current details, as the Web UI shows them (the workflow metadata query). */
