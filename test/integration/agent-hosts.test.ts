@@ -15,6 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type Docker from 'dockerode';
+import pg from 'pg';
 import { searchAttributes } from '../../src/search-attributes';
 import type { Experiment } from '../../src/spec/schema';
 import type { ExperimentResult, ExperimentStatus, Journal } from '../../src/types';
@@ -207,6 +208,47 @@ describe('faults on another host through its agent', () => {
       assert.ok(Buffer.byteLength(text) < 40_000, `history payloads: ${Buffer.byteLength(text)} bytes`);
     } finally {
       await agent.kill('SIGTERM');
+    }
+  });
+
+  test('the agent SIGKILLed while it samples a probe on h2: another agent resumes, and the stored samples have neither a hole nor a duplicate', async (t) => {
+    const first = await startAgent();
+    const on = { kind: 'docker-container', container: THERE, host: HOST } as const;
+    const handle = await worker.start({
+      spec: {
+        id: 'agent-probes-takeover',
+        title: 'a 100 ms probe on h2 whose agent dies',
+        hypothesis: 'the container on h2 is paused while observed',
+        targets: { there: { kind: 'docker', container: THERE, host: HOST } },
+        steadyState: [{ name: 'h2 container unpaused', probe: on, expect: { paused: { equals: false } } }],
+        method: [{ fault: { kind: 'docker-pause', target: 'there' }, duration: '25s' }],
+        observe: { interval: '100ms', probes: [{ name: 'h2 container paused', probe: on, expect: { paused: { equals: true } } }] },
+        recovery: { within: '10s', interval: '500ms' },
+      },
+    });
+    await eventually('observation on h2', async () => (await handle.query<ExperimentStatus>('status')).stage === 'observe', 90_000);
+    // Longer than a heartbeat's throttle (2 s): what the first agent stored is in a heartbeat.
+    await new Promise((r) => setTimeout(r, 6000));
+    const killedAt = Date.now();
+    await first.kill('SIGKILL');
+    const second = await startAgent();
+    try {
+      const result = (await handle.result()) as ExperimentResult;
+      assert.equal(result.verdict, 'passed', result.reason);
+      const db = new pg.Client({ connectionString: worker.config.resultsUrl });
+      await db.connect();
+      const { rows } = await db.query<{ seq: number; at: Date }>(`SELECT seq, at FROM samples WHERE workflow_id = $1 AND phase = 'observe' ORDER BY seq`, [handle.workflowId]).finally(() => db.end());
+      assert.ok(rows.length > 50, `${rows.length} observe samples`);
+      assert.deepEqual(rows.map((r) => r.seq), rows.map((_, i) => i), 'the sequence has no hole');
+      const times = rows.map((r) => r.at.getTime());
+      for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1], `sample ${i} is not after sample ${i - 1}: a duplicate or a stale row`);
+      assert.ok(times.some((at) => at < killedAt) && times.some((at) => at > killedAt + 1000), 'samples from both agents');
+      const gaps = times.slice(1).map((at, i) => at - times[i]);
+      t.diagnostic(`${rows.length} samples; the longest gap between two (the takeover) is ${Math.max(...gaps)} ms`);
+      const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
+      assert.equal(journal.observations.filter((o) => o.check === 'h2 container paused').length, rows.length, 'the report holds every stored sample');
+    } finally {
+      await second.kill('SIGTERM');
     }
   });
 
