@@ -15,11 +15,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type Docker from 'dockerode';
-import pg from 'pg';
 import { searchAttributes } from '../../src/search-attributes';
 import type { Experiment } from '../../src/spec/schema';
 import type { ExperimentResult, ExperimentStatus, Journal } from '../../src/types';
-import { docker, eventually, killSpawnedWorkers, recordHistory, removeContainer, spawnAgent, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+import { assertTakenOver, docker, eventually, killSpawnedWorkers, recordHistory, removeContainer, spawnAgent, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
 import { parseExposition, valueOf, type Series } from '../prometheus';
 import { startSecondHost, type SecondHost } from '../second-host';
 
@@ -54,6 +53,21 @@ function spanningExperiment(id: string, durations: { here?: string; there: strin
       ...(durations.here ? [{ fault: { kind: 'docker-pause', target: 'here' }, duration: durations.here }] : []),
       { fault: { kind: 'docker-pause', target: 'there' }, duration: durations.there },
     ] as Experiment['method'],
+    recovery: { within: '10s', interval: '500ms' },
+  };
+}
+
+/** A pause on h2 for `duration`, observed there by a probe every 100 ms. */
+function fastProbeOnH2(id: string, duration: string): Experiment {
+  const on = { kind: 'docker-container', container: THERE, host: HOST } as const;
+  return {
+    id,
+    title: `a 100 ms probe on h2 for ${duration}`,
+    hypothesis: 'the container on h2 is paused while observed',
+    targets: { there: { kind: 'docker', container: THERE, host: HOST } },
+    steadyState: [{ name: 'h2 container unpaused', probe: on, expect: { paused: { equals: false } } }],
+    method: [{ fault: { kind: 'docker-pause', target: 'there' }, duration }],
+    observe: { interval: '100ms', probes: [{ name: 'h2 container paused', probe: on, expect: { paused: { equals: true } } }] },
     recovery: { within: '10s', interval: '500ms' },
   };
 }
@@ -178,18 +192,8 @@ describe('faults on another host through its agent', () => {
   test('a fast probe on h2 for 20 s: the report has each of its samples, and the run\'s history none of them (bounded as with a probe on the worker)', async () => {
     const agent = await startAgent();
     try {
-      const on = { kind: 'docker-container', container: THERE, host: HOST } as const;
       const handle = await worker.start({
-        spec: {
-          id: 'agent-probes-fast',
-          title: 'a 100 ms probe on h2 for 20 s',
-          hypothesis: 'the container on h2 is paused while observed',
-          targets: { there: { kind: 'docker', container: THERE, host: HOST } },
-          steadyState: [{ name: 'h2 container unpaused', probe: on, expect: { paused: { equals: false } } }],
-          method: [{ fault: { kind: 'docker-pause', target: 'there' }, duration: '20s' }],
-          observe: { interval: '100ms', probes: [{ name: 'h2 container paused', probe: on, expect: { paused: { equals: true } } }] },
-          recovery: { within: '10s', interval: '500ms' },
-        },
+        spec: fastProbeOnH2('agent-probes-fast', '20s'),
       });
       const result = (await handle.result()) as ExperimentResult;
       assert.equal(result.verdict, 'passed', result.reason);
@@ -213,18 +217,8 @@ describe('faults on another host through its agent', () => {
 
   test('the agent SIGKILLed while it samples a probe on h2: another agent resumes, and the stored samples have neither a hole nor a duplicate', async (t) => {
     const first = await startAgent();
-    const on = { kind: 'docker-container', container: THERE, host: HOST } as const;
     const handle = await worker.start({
-      spec: {
-        id: 'agent-probes-takeover',
-        title: 'a 100 ms probe on h2 whose agent dies',
-        hypothesis: 'the container on h2 is paused while observed',
-        targets: { there: { kind: 'docker', container: THERE, host: HOST } },
-        steadyState: [{ name: 'h2 container unpaused', probe: on, expect: { paused: { equals: false } } }],
-        method: [{ fault: { kind: 'docker-pause', target: 'there' }, duration: '25s' }],
-        observe: { interval: '100ms', probes: [{ name: 'h2 container paused', probe: on, expect: { paused: { equals: true } } }] },
-        recovery: { within: '10s', interval: '500ms' },
-      },
+      spec: fastProbeOnH2('agent-probes-takeover', '25s'),
     });
     await eventually('observation on h2', async () => (await handle.query<ExperimentStatus>('status')).stage === 'observe', 90_000);
     // Longer than a heartbeat's throttle (2 s): what the first agent stored is in a heartbeat.
@@ -235,18 +229,10 @@ describe('faults on another host through its agent', () => {
     try {
       const result = (await handle.result()) as ExperimentResult;
       assert.equal(result.verdict, 'passed', result.reason);
-      const db = new pg.Client({ connectionString: worker.config.resultsUrl });
-      await db.connect();
-      const { rows } = await db.query<{ seq: number; at: Date }>(`SELECT seq, at FROM samples WHERE workflow_id = $1 AND phase = 'observe' ORDER BY seq`, [handle.workflowId]).finally(() => db.end());
-      assert.ok(rows.length > 50, `${rows.length} observe samples`);
-      assert.deepEqual(rows.map((r) => r.seq), rows.map((_, i) => i), 'the sequence has no hole');
-      const times = rows.map((r) => r.at.getTime());
-      for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1], `sample ${i} is not after sample ${i - 1}: a duplicate or a stale row`);
-      assert.ok(times.some((at) => at < killedAt) && times.some((at) => at > killedAt + 1000), 'samples from both agents');
-      const gaps = times.slice(1).map((at, i) => at - times[i]);
-      t.diagnostic(`${rows.length} samples; the longest gap between two (the takeover) is ${Math.max(...gaps)} ms`);
+      const stored = await assertTakenOver(handle.workflowId, killedAt);
+      t.diagnostic(`${stored.samples} samples; the longest gap between two (the takeover) is ${stored.longestGapMs} ms`);
       const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
-      assert.equal(journal.observations.filter((o) => o.check === 'h2 container paused').length, rows.length, 'the report holds every stored sample');
+      assert.equal(journal.observations.filter((o) => o.check === 'h2 container paused').length, stored.samples, 'the report holds every stored sample');
     } finally {
       await second.kill('SIGTERM');
     }
