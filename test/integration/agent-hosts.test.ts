@@ -205,9 +205,10 @@ describe('faults on another host through its agent', () => {
       const history = await handle.fetchHistory();
       const events = history.events ?? [];
       const text = payloadText(events);
-      // Aggregates name a check's last sample and the status its last probe: a few mentions, not one a sample.
+      // Aggregates name a check's last sample, the status its last probe, the journal the baseline and
+      // verification rounds: a dozen mentions whatever the run's length, not one a sample (the chunk path's).
       const measured = text.split('"measurement"').length - 1;
-      assert.ok(measured < 10, `the history mentions ${measured} measurements for ${observed.length} samples`);
+      assert.ok(measured < 30, `the history mentions ${measured} measurements for ${observed.length} samples`);
       assert.ok(events.length < 120, `history events: ${events.length}`);
       assert.ok(Buffer.byteLength(text) < 40_000, `history payloads: ${Buffer.byteLength(text)} bytes`);
     } finally {
