@@ -68,7 +68,7 @@ export function createActivities(deps: ActivityDeps) {
   const commandPolicy = deps.commandPolicy ?? { allowInline: false, catalogDir: deps.experimentsDir };
   return {
     ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify, metrics }),
-    ...createHostSamplingActivities({ probe: { docker: deps.docker, env: deps.env } }),
+    ...createHostSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, writer: deps.writer, metrics }),
     ...createNotifyActivities(notifyDepsOf(deps)),
     ...createFaultActivities({ ...deps, commandPolicy, metrics }),
     /** Validates the input (a catalog id or a whole spec) and fills in its defaults. */

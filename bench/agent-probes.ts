@@ -3,7 +3,8 @@
  * the same probe on the orchestrating worker. One run each samples a docker-container probe of a
  * busybox sleeper every BENCH_AGENT_PROBE_INTERVAL_MS for BENCH_AGENT_PROBE_SECONDS: once on the
  * worker's own host, once with `host: bench-agent` (a `gameday agent` process on this machine,
- * same engine), whose samples come back to the run in chunks. Measured from each run's history
+ * same engine), which writes its samples to the results store (since patch host-probes-store;
+ * before it, they came back to the run in chunks through the history). Measured from each run's history
  * (events, encoded bytes, the largest payload) and its report (samples held).
  */
 import type { Client } from '@temporalio/client';

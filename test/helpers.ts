@@ -9,7 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import assert from 'node:assert/strict';
 import Docker from 'dockerode';
+import pg from 'pg';
 import { loadConfig, type Config } from '../src/config';
 import { ensureNatsContainer, ensureStream } from '../src/stack';
 import { connectClient } from '../src/temporal';
@@ -227,4 +229,22 @@ export async function startSleeper(name: string): Promise<void> {
   await removeContainer(name);
   const c = await docker.createContainer({ name, Image: 'gameday/busybox:local', Cmd: ['sleep', '3600'], Labels: { 'gameday.enabled': 'true' } });
   await c.start();
+}
+
+/**
+ * The observe samples the results store holds of a run whose sampler was SIGKILLed at `killedAt`
+ * and taken over: asserts that their sequence has no hole, that each is later than the one before
+ * (no duplicate, no stale row) and that both samplers stored some. Returns them, and the longest
+ * gap between two (the takeover).
+ */
+export async function assertTakenOver(workflowId: string, killedAt: number): Promise<{ samples: number; longestGapMs: number }> {
+  const db = new pg.Client({ connectionString: loadConfig().resultsUrl });
+  await db.connect();
+  const { rows } = await db.query<{ seq: number; at: Date }>(`SELECT seq, at FROM samples WHERE workflow_id = $1 AND phase = 'observe' ORDER BY seq`, [workflowId]).finally(() => db.end());
+  assert.ok(rows.length > 50, `${rows.length} observe samples`);
+  assert.deepEqual(rows.map((r) => r.seq), rows.map((_, i) => i), 'the sequence has no hole');
+  const times = rows.map((r) => r.at.getTime());
+  for (let i = 1; i < times.length; i++) assert.ok(times[i] > times[i - 1], `sample ${i} is not after sample ${i - 1}: a duplicate or a stale row`);
+  assert.ok(times.some((at) => at < killedAt) && times.some((at) => at > killedAt + 1000), 'samples from before and after the takeover');
+  return { samples: rows.length, longestGapMs: Math.max(...times.slice(1).map((at, i) => at - times[i])) };
 }

@@ -4,7 +4,8 @@
  * delete the first engine's docker0, and `ip netns exec` hides the cgroup mount from dockerd, so
  * only the network namespace is entered, with nsenter). Its containers' ports answer inside the
  * namespace only, as on another machine. Processes started through `enter` run inside it; they reach
- * the Temporal dev server at the usual 127.0.0.1:7233 through two relays meeting at a unix socket
+ * the Temporal dev server at the usual 127.0.0.1:7233, and the results store at 127.0.0.1:55432,
+ * each through two relays meeting at a unix socket
  * (test/socket-bridge.ts). The test process keeps no socket of that engine but the one it hands to
  * `docker` for its own assertions.
  */
@@ -26,9 +27,14 @@ export interface SecondHost {
   stop(): Promise<void>;
 }
 
-/** Where the agent inside connects (the default address), and where the relay outside takes it. */
-const INSIDE = '127.0.0.1:7233';
-const OUTSIDE = process.env.TEMPORAL_ADDRESS ?? INSIDE;
+/**
+ * What the agent inside reaches at the default addresses, each through its own pair of relays:
+ * the Temporal dev server and Gameday's results store (PostgreSQL), where its probes write.
+ */
+const RELAYED = [
+  { name: 'temporal', inside: '127.0.0.1:7233', outside: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' },
+  { name: 'results', inside: '127.0.0.1:55432', outside: '127.0.0.1:55432' },
+];
 
 function run(cmd: string, args: string[], input?: Buffer): void {
   const r = spawnSync(cmd, args, { input, stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
@@ -97,11 +103,16 @@ export async function startSecondHost(netns: string, dir: string, images: string
   }
 
   const bridgeScript = path.join(__dirname, 'socket-bridge.js');
-  const relaySocket = path.join(dir, 'temporal.sock');
-  const outside = spawn(process.execPath, [bridgeScript, relaySocket, OUTSIDE], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitForLine(outside, 'listening', 'the relay outside the namespace');
-  const inside = spawn('nsenter', [`--net=${nsPath}`, process.execPath, bridgeScript, INSIDE, relaySocket], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitForLine(inside, 'listening', 'the relay inside the namespace');
+  const relays: ChildProcess[] = [];
+  for (const r of RELAYED) {
+    const relaySocket = path.join(dir, `${r.name}.sock`);
+    const outside = spawn(process.execPath, [bridgeScript, relaySocket, r.outside], { stdio: ['ignore', 'pipe', 'pipe'] });
+    relays.push(outside);
+    await waitForLine(outside, 'listening', `the ${r.name} relay outside the namespace`);
+    const inside = spawn('nsenter', [`--net=${nsPath}`, process.execPath, bridgeScript, r.inside, relaySocket], { stdio: ['ignore', 'pipe', 'pipe'] });
+    relays.push(inside);
+    await waitForLine(inside, 'listening', `the ${r.name} relay inside the namespace`);
+  }
 
   return {
     netns,
@@ -109,8 +120,7 @@ export async function startSecondHost(netns: string, dir: string, images: string
     docker,
     enter: ['nsenter', `--net=${nsPath}`],
     async stop() {
-      inside.kill('SIGKILL');
-      outside.kill('SIGKILL');
+      for (const r of relays) r.kill('SIGKILL');
       stopByPidFile(pidFile);
       const until = Date.now() + 15_000;
       while (Date.now() < until && (await docker.ping().then(() => true, () => false))) await new Promise((r) => setTimeout(r, 200));

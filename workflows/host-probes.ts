@@ -11,6 +11,15 @@ import { patchedWhenUsed } from './patches';
 
 /** Runs started since this marker take the probes that name a host on that host's agent. */
 export const HOST_PROBES_PATCH = 'host-probes';
+/**
+ * Runs started since this marker have the agent write a host's samples to the results store and
+ * return aggregates only (sampleToStore): the history stays bounded however long the run. Before
+ * it, chunks of samples came back through the history (sampleOnHost, recordHostChunk).
+ */
+export const HOST_PROBES_STORE_PATCH = 'host-probes-store';
+
+/** A host's sampling runs as long as the faults: its timeout is that plus this margin (as a worker's). */
+const SAMPLING_MARGIN_MS = 2 * 60_000;
 
 /**
  * Whether this run sends the probes that name a host to their agents. Asked (and the marker
@@ -59,8 +68,9 @@ export interface HostSampling {
 }
 
 /**
- * Samples on `host`'s agent, chunk after chunk (src/observe/host-sampling.ts), each stored by this
- * run's worker as it comes back. Returns the same summary as a sampling activity on this worker.
+ * Samples on `host`'s agent. Since HOST_PROBES_STORE_PATCH in one activity that stores every
+ * sample itself; before, chunk after chunk (src/observe/host-sampling.ts), each stored by this
+ * run's worker as it came back. Returns the same summary as a sampling activity on this worker.
  * A chunk no agent of the host takes within AGENT_START_WAIT fails the sampling, as a failed
  * sampling activity does; a chunk whose agent dies is taken again, whole, by another.
  */
@@ -76,12 +86,29 @@ export async function sampleOnHost(host: string, s: HostSampling): Promise<Guard
     summary: `${s.guardrail ? `guardrail ${s.guardrail.name}` : `${s.phase} ${s.checks.length} probe(s)`} on host ${host}`,
   });
   const source = s.guardrail ? `guardrail ${s.guardrail.name}` : `${s.phase} on ${host}`;
+  const missing = (err: unknown): never => {
+    if (!notTakenInTime(err)) throw err;
+    throw ApplicationFailure.nonRetryable(`no agent of host ${host} took its probes within ${AGENT_START_WAIT}: start 'gameday agent --host ${host}' on that host`, 'AgentMissing');
+  };
+  if (patched(HOST_PROBES_STORE_PATCH)) {
+    // One activity for the whole sampling, as on a worker: the agent stores every sample and its
+    // heartbeats carry what is stored, so the retry on another agent resumes after it.
+    const { sampleToStore } = proxyActivities<Activities>({
+      taskQueue: hostQueueOf(host),
+      scheduleToStartTimeout: AGENT_START_WAIT,
+      startToCloseTimeout: Math.max(0, s.until - Date.now()) + SAMPLING_MARGIN_MS,
+      heartbeatTimeout: '5s',
+      cancellationType: ActivityCancellationType.TRY_CANCEL,
+      retry: { maximumAttempts: 10, initialInterval: '200ms', maximumInterval: '5s' },
+      summary: `${s.guardrail ? `guardrail ${s.guardrail.name}` : `${s.phase} ${s.checks.length} probe(s)`} on host ${host}`,
+    });
+    const summary = await sampleToStore({ run: s.run, phase: s.phase, source, checks: s.checks, stage: s.stage, intervalMs: s.intervalMs, until: s.until, maxRounds: s.maxRounds, stop: s.stop, window: s.window, guardrail: s.guardrail }).catch(missing);
+    s.stored?.(summary);
+    return summary;
+  }
   let progress: GuardSummary | undefined;
   const take = (): Promise<Chunk> =>
-    sample({ checks: s.checks, stage: s.stage, intervalMs: s.intervalMs, until: s.until, maxRounds: s.maxRounds, stop: s.stop, window: s.window }).catch((err: unknown) => {
-      if (!notTakenInTime(err)) throw err;
-      throw ApplicationFailure.nonRetryable(`no agent of host ${host} took its probes within ${AGENT_START_WAIT}: start 'gameday agent --host ${host}' on that host`, 'AgentMissing');
-    });
+    sample({ checks: s.checks, stage: s.stage, intervalMs: s.intervalMs, until: s.until, maxRounds: s.maxRounds, stop: s.stop, window: s.window }).catch(missing);
   for (;;) {
     const chunk = await take();
     progress = await recordHostChunk({ run: s.run, phase: s.phase, source, stage: s.stage, progress, rounds: chunk.rounds, guardrail: s.guardrail });

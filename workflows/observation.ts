@@ -38,7 +38,7 @@ export interface Observed {
 /**
  * Observes while the faults are in place and reverts each when its duration is up (a timer per
  * fault), newest first when due together. The observe probes and each guardrail sample in
- * activities of their own (those that name a host on its agent, chunk by chunk); a guardrail breach halts the run, and so does an abort signal: then
+ * activities of their own (those that name a host on its agent, which stores their samples too); a guardrail breach halts the run, and so does an abort signal: then
  * this returns at once and rollback reverts what is left.
  */
 export async function observeWhileFaulted(state: RunState, p: ExperimentPlan): Promise<Observed> {
@@ -58,7 +58,7 @@ export async function observeWhileFaulted(state: RunState, p: ExperimentPlan): P
 
   const sampling = new CancellationScope();
   const intervalMs = p.timing.observeIntervalMs;
-  // The agent's heartbeats carry no progress: the status shows a host's last probes as each chunk is stored.
+  // Told a host's progress when its sampling (or, on the old chunk path, each chunk) is stored; the CLI reads the agent's heartbeats meanwhile.
   const stored = (progress: SamplingProgress): void => void Object.assign(state.lastProbes, progress.lastProbes);
   const ownObservation = checks.length
     ? sampling.run(() => samplingActivities(until, `observe ${checks.length} probe(s) every ${intervalMs} ms`).observeProbes({ run, checks, intervalMs, until, window }))

@@ -240,6 +240,39 @@ export async function recordChunk(
   }
 }
 
+/**
+ * The rounds of a host's probes on its agent (src/observe/host-sampling.ts decides nothing here:
+ * this is the whole sampling, not a chunk), each stored as it is taken, as a sampling activity on
+ * a worker does: its heartbeats carry what is durable, so the retry of an agent that died resumes
+ * at the first round not stored. Rounds every `intervalMs` until `until` (a round of the observe
+ * stage that ends after it is dropped, as observeUntil), `maxRounds`, or `stop`: a guardrail's
+ * abort condition met (`guardrail` given), or every check held (verification).
+ */
+export async function sampleRounds(
+  args: { phase: SamplePhase; source: string; stage: Stage; checks: (SteadyStateCheck | ObserveCheck)[]; intervalMs: number; until: number; maxRounds?: number; stop?: 'breach' | 'held'; guardrail?: Guardrail },
+  env: SamplingEnv,
+): Promise<GuardSummary> {
+  const sampler = new Sampler(env, args.phase, args.source);
+  let rounds = 0;
+  try {
+    while (!env.signal.aborted && Date.now() < args.until) {
+      const started = Date.now();
+      const round = await Promise.all(args.checks.map((c) => runCheck(c, args.stage, env.probe)));
+      if (args.stage === 'observe' && Date.now() > args.until) break;
+      rounds++;
+      if (args.guardrail) {
+        const breach = recordGuardrailSample(sampler, args.guardrail, round[0]);
+        if (breach) return { ...(await sampler.finish()), ...breach };
+      } else sampler.record(round, args.stage);
+      if ((args.stop === 'held' && allHeld(round)) || (args.maxRounds !== undefined && rounds >= args.maxRounds)) break;
+      await pause(Math.min(args.until, started + args.intervalMs) - Date.now(), env.signal);
+    }
+    return await sampler.finish();
+  } finally {
+    sampler.stop();
+  }
+}
+
 /** What verification returns: its last round, and whether the steady state held in it. */
 export type VerifySummary = SamplingProgress & { unstored: number; lastRound: ProbeSample[]; held: boolean };
 

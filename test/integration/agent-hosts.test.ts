@@ -18,7 +18,7 @@ import type Docker from 'dockerode';
 import { searchAttributes } from '../../src/search-attributes';
 import type { Experiment } from '../../src/spec/schema';
 import type { ExperimentResult, ExperimentStatus, Journal } from '../../src/types';
-import { docker, eventually, killSpawnedWorkers, recordHistory, removeContainer, spawnAgent, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
+import { assertTakenOver, docker, eventually, killSpawnedWorkers, recordHistory, removeContainer, spawnAgent, startWorker, type TestWorker, type WorkerProcess } from '../helpers';
 import { parseExposition, valueOf, type Series } from '../prometheus';
 import { startSecondHost, type SecondHost } from '../second-host';
 
@@ -53,6 +53,21 @@ function spanningExperiment(id: string, durations: { here?: string; there: strin
       ...(durations.here ? [{ fault: { kind: 'docker-pause', target: 'here' }, duration: durations.here }] : []),
       { fault: { kind: 'docker-pause', target: 'there' }, duration: durations.there },
     ] as Experiment['method'],
+    recovery: { within: '10s', interval: '500ms' },
+  };
+}
+
+/** A pause on h2 for `duration`, observed there by a probe every 100 ms. */
+function fastProbeOnH2(id: string, duration: string): Experiment {
+  const on = { kind: 'docker-container', container: THERE, host: HOST } as const;
+  return {
+    id,
+    title: `a 100 ms probe on h2 for ${duration}`,
+    hypothesis: 'the container on h2 is paused while observed',
+    targets: { there: { kind: 'docker', container: THERE, host: HOST } },
+    steadyState: [{ name: 'h2 container unpaused', probe: on, expect: { paused: { equals: false } } }],
+    method: [{ fault: { kind: 'docker-pause', target: 'there' }, duration }],
+    observe: { interval: '100ms', probes: [{ name: 'h2 container paused', probe: on, expect: { paused: { equals: true } } }] },
     recovery: { within: '10s', interval: '500ms' },
   };
 }
@@ -154,7 +169,7 @@ describe('faults on another host through its agent', () => {
         },
       });
       const result = (await handle.result()) as ExperimentResult;
-      await recordHistory(handle.workflowId, 'host-probes');
+      await recordHistory(handle.workflowId, 'host-probes-store');
       assert.equal(result.verdict, 'passed', result.reason);
       const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
       // On the orchestrating worker's engine each of these would be the error "no such container".
@@ -171,6 +186,56 @@ describe('faults on another host through its agent', () => {
       assert.equal(status.lastProbes['h2 container paused']?.measurement.paused, true, 'the status shows the last probe on h2');
     } finally {
       await agent.kill('SIGTERM');
+    }
+  });
+
+  test('a fast probe on h2 for 20 s: the report has each of its samples, and the run\'s history none of them (bounded as with a probe on the worker)', async () => {
+    const agent = await startAgent();
+    try {
+      const handle = await worker.start({
+        spec: fastProbeOnH2('agent-probes-fast', '20s'),
+      });
+      const result = (await handle.result()) as ExperimentResult;
+      assert.equal(result.verdict, 'passed', result.reason);
+      const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
+      const observed = journal.observations.filter((o) => o.check === 'h2 container paused');
+      assert.ok(observed.length >= 50, `a sample every 100 ms (plus the probe's own time) for 20 s, got ${observed.length}`);
+      assert.equal(new Set(observed.map((o) => o.at)).size, observed.length, 'no sample twice');
+      assert.equal(journal.store?.missingSamples, undefined, 'the report holds every sample the run counted');
+      const history = await handle.fetchHistory();
+      const events = history.events ?? [];
+      const text = payloadText(events);
+      // Aggregates name a check's last sample, the status its last probe, the journal the baseline and
+      // verification rounds: a dozen mentions whatever the run's length, not one a sample (the chunk path's).
+      const measured = text.split('"measurement"').length - 1;
+      assert.ok(measured < 30, `the history mentions ${measured} measurements for ${observed.length} samples`);
+      assert.ok(events.length < 120, `history events: ${events.length}`);
+      assert.ok(Buffer.byteLength(text) < 40_000, `history payloads: ${Buffer.byteLength(text)} bytes`);
+    } finally {
+      await agent.kill('SIGTERM');
+    }
+  });
+
+  test('the agent SIGKILLed while it samples a probe on h2: another agent resumes, and the stored samples have neither a hole nor a duplicate', async (t) => {
+    const first = await startAgent();
+    const handle = await worker.start({
+      spec: fastProbeOnH2('agent-probes-takeover', '25s'),
+    });
+    await eventually('observation on h2', async () => (await handle.query<ExperimentStatus>('status')).stage === 'observe', 90_000);
+    // Longer than a heartbeat's throttle (2 s): what the first agent stored is in a heartbeat.
+    await new Promise((r) => setTimeout(r, 6000));
+    const killedAt = Date.now();
+    await first.kill('SIGKILL');
+    const second = await startAgent();
+    try {
+      const result = (await handle.result()) as ExperimentResult;
+      assert.equal(result.verdict, 'passed', result.reason);
+      const stored = await assertTakenOver(handle.workflowId, killedAt);
+      t.diagnostic(`${stored.samples} samples; the longest gap between two (the takeover) is ${stored.longestGapMs} ms`);
+      const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
+      assert.equal(journal.observations.filter((o) => o.check === 'h2 container paused').length, stored.samples, 'the report holds every stored sample');
+    } finally {
+      await second.kill('SIGTERM');
     }
   });
 
@@ -286,6 +351,14 @@ function holdingRelay(listen: string, engine: string): { held(): number; hold():
     },
     close: () => new Promise((r) => server.close(() => r())),
   };
+}
+
+/** Every payload of a history, decoded, one after another (what the history holds of the run's data). */
+function payloadText(value: unknown, seen = new Set<unknown>()): string {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (value === null || typeof value !== 'object' || seen.has(value)) return '';
+  seen.add(value);
+  return Object.values(value).map((v) => payloadText(v, seen)).join('\n');
 }
 
 /** The run's current details, as the Web UI shows them (the workflow metadata query). */
