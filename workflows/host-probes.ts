@@ -1,4 +1,4 @@
-import { ActivityCancellationType, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { GuardSummary, ObserveSummary, SamplingProgress } from '../src/observe/sampling';
 import type { Chunk, ChunkStop } from '../src/observe/host-sampling';
