@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { sampleChunk, type Chunk, type ChunkArgs } from '../src/observe/host-sampling';
-import { sampleRounds, type GuardSummary, type SamplingProgress } from '../src/observe/sampling';
+import { sampleRounds, type GuardSummary } from '../src/observe/sampling';
+import { endIfCancelled, samplingEnv } from './sampling';
 import type { ProbeContext } from '../src/probes';
 import type { Guardrail } from '../src/spec/schema';
 import type { RunKey, SamplePhase } from '../src/store/types';
@@ -27,17 +28,9 @@ export function createHostSamplingActivities(deps: { probe: Omit<ProbeContext, '
     },
 
     async sampleToStore(args: HostSamplingArgs): Promise<GuardSummary> {
-      const ctx = Context.current();
       const { run, window, ...rounds } = args;
-      const summary = await sampleRounds(rounds, {
-        run,
-        writer: deps.writer,
-        probe: { ...deps.probe, window },
-        heartbeat: (progress: SamplingProgress) => ctx.heartbeat(progress),
-        signal: ctx.cancellationSignal,
-        resume: ctx.info.heartbeatDetails as SamplingProgress | undefined,
-      });
-      if (ctx.cancellationSignal.aborted) await ctx.cancelled;
+      const summary = await sampleRounds(rounds, samplingEnv(deps, run, window));
+      await endIfCancelled();
       if (summary.breach && args.guardrail) deps.metrics?.guardrailBreached(args.guardrail.probe.kind, summary.breach.at);
       return summary;
     },

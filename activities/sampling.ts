@@ -27,7 +27,7 @@ export interface SamplingDeps {
 const REPORT_WAITS_FOR_SAMPLES_MS = 60_000;
 
 /** The sampling environment of the current activity: its heartbeats, cancellation and last progress. */
-function samplingEnv(deps: SamplingDeps, run: RunKey, window?: ProbeWindow): SamplingEnv {
+export function samplingEnv(deps: Pick<SamplingDeps, 'probe' | 'writer'>, run: RunKey, window?: ProbeWindow): SamplingEnv {
   const ctx = Context.current();
   return {
     run,
@@ -40,7 +40,7 @@ function samplingEnv(deps: SamplingDeps, run: RunKey, window?: ProbeWindow): Sam
 }
 
 /** Ends a cancelled activity as cancelled (after its sampler has stored what it took). */
-async function endIfCancelled(): Promise<void> {
+export async function endIfCancelled(): Promise<void> {
   const ctx = Context.current();
   if (ctx.cancellationSignal.aborted) await ctx.cancelled;
 }
