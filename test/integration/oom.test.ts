@@ -74,10 +74,17 @@ describe('docker-memory-fill on real containers', () => {
     assert.equal(restarted.State.OOMKilled, true, 'docker inspect: State.OOMKilled');
     assert.notEqual(restarted.State.Pid, before.State.Pid, 'a new process');
     assert.equal(existsSync(`/proc/${restarted.State.Pid}/root/dev/shm/${f.tag}`), false, 'the fill went with the tmpfs of the killed process');
+    // Docker may still say the container is restarting (its restart policy at work) when the
+    // revert looks: the same nothing to revert, in other words.
+    const nothingLeft = new RegExp(
+      `^(no /dev/shm/${f.tag} left in container ${LIMITED}: it went with the processes the OOM killer ended|container ${LIMITED} is restarting: its tmpfs, and /dev/shm/${f.tag} in it, went with its processes); its last exit was an OOM kill, restarts: \\d+$`,
+    );
     const reverted = await revertFault(deps, f);
-    assert.match(reverted[0], new RegExp(`^no /dev/shm/${f.tag} left in container ${LIMITED}: it went with the processes the OOM killer ended; its last exit was an OOM kill, restarts: ${restarted.RestartCount}$`));
+    assert.match(reverted[0], nothingLeft);
     assert.equal((await stressProcesses(f.tag!, f.target.refs[0].id)).length, 0, 'no watcher left');
-    assert.deepEqual(await revertFault(deps, f), reverted, 'reverting again does the same nothing');
+    const again = await revertFault(deps, f);
+    assert.equal(again.length, 1);
+    assert.match(again[0], nothingLeft, 'reverting again does the same nothing');
     assert.equal((await inspect(LIMITED)).State.Running, true);
   });
 
