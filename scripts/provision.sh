@@ -169,7 +169,10 @@ provision_temporal() {
     return
   fi
   local args=(server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT"
-    --db-filename "$STATE/temporal.db" --log-level warn)
+    --db-filename "$STATE/temporal.db" --log-level warn
+    # Eager activities (off by default in the dev server): an activity a worker schedules runs on
+    # that worker from the workflow task's answer, without a round trip through the matcher.
+    --dynamic-config-value system.enableActivityEagerExecution=true)
   for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa"); done
   log "temporal: starting the dev server on $TEMPORAL_HOSTPORT (UI http://127.0.0.1:$TEMPORAL_UI_PORT, db $STATE/temporal.db)"
   # setsid: the server outlives this script and the shell that ran it.
