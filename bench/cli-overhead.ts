@@ -80,6 +80,8 @@ export interface CliResult {
   helpStartMs: Summary & { p50Target: Targeted };
   helpStartPlainBuildMs: Summary;
   chaosToolkit: (ToolOverhead & { version: string; helpStartMs: Summary; how: string }) | { notMeasured: string };
+  /** Chaos Toolkit on the same pause with the steady state of Gameday's file checked before and after (not the target's reference: the issue's figure is the bare pause). */
+  chaosToolkitWithSteadyState?: ToolOverhead & { how: string };
   /** The issue author's Chaos Toolkit figure on the same pause, the reference when ours is not measured. */
   issueReferenceMs: number;
   how: string;
@@ -138,11 +140,18 @@ async function gamedayRun(client: Client, taskQueue: string, round: Round, cli: 
   progress(`${label}: ${Math.round(r.ms)} ms wall, workflow ${ms} ms, paused ${p === undefined ? '?' : Math.round(p)} ms`);
 }
 
-/** The Chaos Toolkit experiment of the same pause, written to `dir`. */
-async function chaosToolkitFile(dir: string): Promise<string> {
-  const file = path.join(dir, 'ctk-pause-10s.json');
+/**
+ * The Chaos Toolkit experiment of the same pause, written to `dir`. With `steadyUrl`, it also
+ * checks a steady-state hypothesis of the same http probe as Gameday's file (status 200) before
+ * and after the method, as Chaos Toolkit does: the same work as ours before and after the fault.
+ */
+async function chaosToolkitFile(dir: string, steadyUrl?: string): Promise<string> {
+  const file = path.join(dir, steadyUrl ? 'ctk-pause-10s-steady.json' : 'ctk-pause-10s.json');
   const docker = (verb: string): unknown => ({ type: 'action', name: `${verb} ${CONTAINER}`, provider: { type: 'process', path: 'docker', arguments: [verb, CONTAINER] } });
-  const experiment = { version: '1.0.0', title: 'pause for 10 s', description: 'Gameday bench', method: [{ ...(docker('pause') as object), pauses: { after: PAUSE_MS / 1000 } }], rollbacks: [docker('unpause')] };
+  const steady = steadyUrl
+    ? { 'steady-state-hypothesis': { title: 'endpoint answers', probes: [{ type: 'probe', name: 'endpoint answers', tolerance: 200, provider: { type: 'http', url: steadyUrl, timeout: 2 } }] } }
+    : {};
+  const experiment = { version: '1.0.0', title: 'pause for 10 s', description: 'Gameday bench', ...steady, method: [{ ...(docker('pause') as object), pauses: { after: PAUSE_MS / 1000 } }], rollbacks: [docker('unpause')] };
   await writeFile(file, JSON.stringify(experiment, null, 2));
   return file;
 }
@@ -179,7 +188,8 @@ export async function cliOverhead(client: Client, http: HttpTarget, runs: number
       const ctk = existsSync(CTK);
       const version = ctk ? (await timed(CTK, ['--version'], {}, dir)).stdout.trim() : '';
       const ctkFile = await chaosToolkitFile(dir);
-      const [bundled, fromPlain, chaos] = [new Samples(), new Samples(), new Samples()];
+      const ctkSteadyFile = await chaosToolkitFile(dir, `${http.url}/steady`);
+      const [bundled, fromPlain, chaos, chaosSteady] = [new Samples(), new Samples(), new Samples(), new Samples()];
       const [help, helpPlain, helpCtk]: number[][] = [[], [], []];
       await withFleet(client, 'cli', [CONTAINER], async (fleet) => {
         const round: Round = { events: fleet.events, unpauses: 0 };
@@ -187,6 +197,7 @@ export async function cliOverhead(client: Client, http: HttpTarget, runs: number
           await gamedayRun(client, fleet.taskQueue, round, bin, file, dir, bundled, `gameday run --wait ${i}/${runs}`);
           await gamedayRun(client, fleet.taskQueue, round, plain, file, dir, fromPlain, `plain build run --wait ${i}/${runs}`);
           if (ctk) await chaosToolkitRun(round, ctkFile, dir, chaos, `chaos run ${i}/${runs}`);
+          if (ctk) await chaosToolkitRun(round, ctkSteadyFile, dir, chaosSteady, `chaos run with the steady state ${i}/${runs}`);
           help.push((await timed(process.execPath, [bin, '--help'], {}, dir)).ms);
           helpPlain.push((await timed(process.execPath, [plain, '--help'], {}, dir)).ms);
           if (ctk) helpCtk.push((await timed(CTK, ['--help'], {}, dir)).ms);
@@ -216,8 +227,19 @@ export async function cliOverhead(client: Client, http: HttpTarget, runs: number
         helpStartMs: { ...helpStartMs, p50Target: below(helpStartMs.p50, 300, 'ms') },
         helpStartPlainBuildMs: summarize(helpPlain),
         chaosToolkit,
+        ...(ctk
+          ? {
+              chaosToolkitWithSteadyState: {
+                overheadMs: summarize(chaosSteady.overhead),
+                pausedMs: summarize(chaosSteady.paused),
+                runs,
+                failures: chaosSteady.failures,
+                how: 'the same pause with a steady-state-hypothesis of one http probe of the bench (tolerance 200), which Chaos Toolkit checks before and after the method: the work of the steady state in our file',
+              },
+            }
+          : {}),
         issueReferenceMs: 250,
-        how: `${runs} rounds, each: gameday run --wait (bundle), the same from the plain build, chaos run, then --help of each; one container, one worker`,
+        how: `${runs} rounds, each: gameday run --wait (bundle), the same from the plain build, chaos run, chaos run with the steady state, then --help of each; one container, one worker`,
       };
     })());
   } finally {

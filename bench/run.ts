@@ -11,7 +11,8 @@
  *                BENCH_HISTORY_INTERVAL_MS=10)
  *   guardrails   detection latency (BENCH_GUARDRAIL_INTERVALS_MS=100,1000; BENCH_GUARDRAIL_RUNS=5)
  *                and sampling gaps (BENCH_GAP_GUARDRAIL_MS=20, BENCH_GAP_OBSERVE_MS=100, BENCH_GAP_SECONDS=10)
- *   cli          `gameday run --wait` on a 10 s pause, `gameday --help`, Chaos Toolkit (BENCH_CLI_RUNS=5)
+ *   cli          `gameday run --wait` on a 10 s pause, `gameday --help`, Chaos Toolkit bare and with the
+ *                same steady state (BENCH_CLI_RUNS=5)
  *   report       rendering the HTML and Markdown reports of a 24 h run (BENCH_REPORT_SAMPLES=100000,1000000)
  *   daylong      a 24 h journal's report, streamed and whole in memory: time, peak RSS and heap
  *                (BENCH_DAYLONG_SAMPLES=345600,1000000), and the StoreWriter with 100 runs at
