@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Duration, QueryDefinition } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { Config } from '../config';
 import { findScenario, loadSpecFile } from '../spec/loader';
 import { TRIGGER_MEMO } from '../search-attributes';
@@ -55,13 +56,66 @@ export async function startRun(client: Client, config: Config, run: RunTarget, w
   });
 }
 
+/** How long a run may go without answering its status query before the CLI looks for a worker. */
+export const SILENCE_MS = 3000;
+
+/**
+ * Whether any worker polls the run's task queue for workflow tasks: undefined when the server
+ * cannot say (the run closed, or the call failed). Temporal lists a poller for a few minutes
+ * after its last poll, so a worker that has just died still counts.
+ */
+async function workersPolling(handle: WorkflowHandle): Promise<{ taskQueue: string; polling: boolean } | undefined> {
+  try {
+    const { taskQueue } = await handle.describe();
+    const { pollers } = await handle.client.workflowService.describeTaskQueue({
+      namespace: handle.client.options.namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    return { taskQueue, polling: (pollers?.length ?? 0) > 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Says so when no worker polls the run's task queue (a worker not started, or started on another
+ * queue): such a run waits, silent, until one does. Checked once the run has not answered its
+ * status query for SILENCE_MS, then every 10 s until a worker polls or the run answers; the
+ * worker's coming is said too.
+ */
+function watchForWorker(handle: WorkflowHandle, print: (line: string) => void): { answered: () => void; stop: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  let said = false;
+  let done = false;
+  const end = (line?: string): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    if (said && line) print(line);
+  };
+  const check = async (): Promise<void> => {
+    const found = await workersPolling(handle);
+    if (done) return;
+    if (found?.polling) return end(`  a worker polls task queue '${found.taskQueue}' now`);
+    if (found && !said) {
+      said = true;
+      print(`  no worker polls task queue '${found.taskQueue}': the run waits until one does (start one with GAMEDAY_TASK_QUEUE=${found.taskQueue} npx gameday worker)`);
+    }
+    timer = setTimeout(() => void check(), 10_000);
+  };
+  timer = setTimeout(() => void check(), SILENCE_MS);
+  return { answered: () => end('  a worker took the run'), stop: () => end() };
+}
+
 /**
  * Calls `onStatus` with the status query's answer every `pollMs` until the returned stop is
  * called. A query still in flight when it is stopped is cancelled, and its answer is dropped: a
  * run that has ended is not queried again (a closed workflow answers only once a worker has
  * replayed its whole history), so that the wait ends the moment the result arrives.
  */
-function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number): () => void {
+function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number, print: (line: string) => void): () => void {
+  const worker = watchForWorker(handle, print);
   let stopped = false;
   // One controller a query: the SDK adds a listener to the signal for each call it wraps.
   let inFlight: AbortController | undefined;
@@ -70,6 +124,7 @@ function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onSt
     const abort = (inFlight = new AbortController());
     const status = await handle.client.withAbortSignal(abort.signal, () => handle.query(query)).catch(() => undefined);
     if (stopped) return;
+    if (status) worker.answered();
     if (status) await onStatus(status);
     if (stopped) return;
     timer = setTimeout(() => void tick(), pollMs);
@@ -77,14 +132,15 @@ function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onSt
   void tick();
   return () => {
     stopped = true;
+    worker.stop();
     inFlight?.abort();
     clearTimeout(timer);
   };
 }
 
 /** Waits for the result, showing progress meanwhile; the result alone ends the wait. */
-async function resultWithProgress<R, T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number): Promise<R> {
-  const stop = followStatus(handle, query, onStatus, pollMs);
+async function resultWithProgress<R, T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number, print: (line: string) => void): Promise<R> {
+  const stop = followStatus(handle, query, onStatus, pollMs, print);
   try {
     return (await handle.result()) as R;
   } finally {
@@ -112,6 +168,7 @@ export async function watchScenario(handle: WorkflowHandle, print: (line: string
       }
     },
     pollMs,
+    print,
   );
 }
 
@@ -135,6 +192,7 @@ export async function watch(handle: WorkflowHandle, print: (line: string) => voi
       if (status.stage === 'observe' || status.stage === 'verify') transitions(await samplingProgress(handle).catch(() => []));
     },
     pollMs,
+    print,
   );
 }
 

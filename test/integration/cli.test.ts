@@ -3,6 +3,7 @@
  * dev server, a real Docker engine and NATS in a container.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -177,6 +178,32 @@ describe('the gameday CLI', () => {
     assert.ok(loaded.some((f) => f.includes('/node_modules/@temporalio/client/')));
     for (const heavy of ['@temporalio/worker', '@temporalio/core-bridge', 'webpack', 'dockerode', 'pg', 'node-pg-migrate', 'fastify', 'nats']) assert.deepEqual(loaded.filter((f) => f.includes(`/node_modules/${heavy}/`)), [], heavy);
     assert.equal((await containerState(NATS)).Paused, false);
+  });
+
+  test('run --wait on a task queue no worker polls says so, then goes on once a worker polls it', async () => {
+    const queue = `test-cli-no-worker-${process.pid}-${Date.now()}`;
+    const file = path.join(dir, 'cli-no-worker.yaml');
+    await writeFile(file, YAML.stringify(pauseExperiment('cli-no-worker', NATS, nats.url, '1s')));
+    const cli = spawn(process.execPath, [path.join(ROOT, 'bin', 'gameday.js'), 'run', file, '--wait', '--json'], { env: { ...process.env, ...env, GAMEDAY_TASK_QUEUE: queue }, cwd: ROOT });
+    let [stdout, stderr] = ['', ''];
+    cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number>((resolve) => cli.on('close', (code) => resolve(code ?? 1)));
+    let late: TestWorker | undefined;
+    try {
+      await eventually('the CLI says no worker polls the queue', async () => stderr.includes(`no worker polls task queue '${queue}': the run waits until one does (start one with GAMEDAY_TASK_QUEUE=${queue} npx gameday worker)`), 20_000);
+      late = await startWorker('cli-late', { taskQueue: queue, experimentsDir: dir });
+      assert.equal(await exited, 0, stderr);
+      assert.equal((JSON.parse(stdout) as ExperimentResult).verdict, 'passed');
+      assert.match(stderr, /a worker (took the run|polls task queue '.+' now)/);
+      assert.equal((await containerState(NATS)).Paused, false);
+    } finally {
+      cli.kill();
+      await late?.stop();
+      // A run no worker took stays open: ended here, nothing of it injected.
+      const id = /^started (\S+)/m.exec(stderr)?.[1];
+      if (id && !late) await w.client.workflow.getHandle(id).terminate('test ended').catch(() => undefined);
+    }
   });
 
   test('status of an unknown workflow id says so', async () => {
