@@ -43,7 +43,10 @@ export interface ConcurrencyPoint {
   allAsExpected: boolean;
   /** Over every run's history: workflow tasks scheduled → started, and those that timed out. */
   workflowTaskWaitMs: Summary;
+  /** Workflow tasks that timed out, every kind: almost all are a sticky queue not polled within 1 s (stickyQueueScheduleToStartTimeout), whose task then goes to the normal queue, at the cost of a replay. */
   workflowTaskTimeouts: number;
+  /** Those a worker took and did not finish within the workflow task timeout (2 s). */
+  workflowTaskStartToCloseTimeouts?: number;
   /** Faults whose unpause or dueAt could not be found, runs that did not end, unexpected verdicts. */
   unmeasured: string[];
   /** When this N was measured, and the machine's load then (the machine is shared). */
@@ -73,6 +76,7 @@ async function measureN(fleet: Fleet, n: number, url: string, pause: string, pro
   const pauses: number[] = [];
   const waits: number[] = [];
   let timeouts = 0;
+  let startToCloseTimeouts = 0;
   // Only what happened while the bench waited: reading the runs afterwards takes a while.
   const cutoff = Date.now();
   const seen = (action: 'pause' | 'unpause', i: number): number | undefined => {
@@ -83,6 +87,7 @@ async function measureN(fleet: Fleet, n: number, url: string, pause: string, pro
     const facts = historyFacts(await h.fetchHistory());
     waits.push(...facts.workflowTaskWaitsMs);
     timeouts += facts.workflowTaskTimeouts;
+    startToCloseTimeouts += facts.workflowTaskStartToCloseTimeouts;
     const [fault] = await faultsMemo(h).catch(() => []);
     const paused = seen('pause', i);
     const unpaused = seen('unpause', i);
@@ -112,6 +117,7 @@ async function measureN(fleet: Fleet, n: number, url: string, pause: string, pro
     allAsExpected: (verdicts.passed ?? 0) === n,
     workflowTaskWaitMs: summarize(waits),
     workflowTaskTimeouts: timeouts,
+    workflowTaskStartToCloseTimeouts: startToCloseTimeouts,
     unmeasured: unmeasured.slice(0, 20),
     measuredAt: new Date(t0).toISOString(),
     loadAverage: { start: load0, end: os.loadavg().map(round) },
@@ -150,7 +156,7 @@ export async function concurrencyCurve(client: Client, http: HttpTarget, sizes: 
     progress(`N=${n}: creating ${n} containers`);
     const point = await withTimeout(`concurrency N=${n}`, 300_000 + n * 2_000, withFleet(client, `conc${n}`, names, (fleet) => measureN(fleet, n, http.url, pause, probe)));
     const l = point.revertLatenessMs;
-    progress(`N=${n}: revert lateness p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms; worker ${point.worker.cpuCores} cores (waited ${point.worker.runQueueWaitSeconds} s for a CPU), RSS peak ${point.worker.rssPeakMiB} MiB; verdicts ${JSON.stringify(point.verdicts)}; workflow tasks waited p50 ${point.workflowTaskWaitMs.p50} ms, ${point.workflowTaskTimeouts} timed out`);
+    progress(`N=${n}: revert lateness p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms; worker ${point.worker.cpuCores} cores (waited ${point.worker.runQueueWaitSeconds} s for a CPU), RSS peak ${point.worker.rssPeakMiB} MiB; verdicts ${JSON.stringify(point.verdicts)}; workflow tasks waited p50 ${point.workflowTaskWaitMs.p50} ms, ${point.workflowTaskTimeouts} timed out (${point.workflowTaskStartToCloseTimeouts} of them over the 2 s timeout, the rest sticky queues not polled within 1 s)`);
     points = await savePoint(point);
   }
   return points;

@@ -40,6 +40,8 @@ export interface HistoryFacts {
   completedActivities: Record<string, number>;
   /** Workflow tasks that timed out (a sticky queue not polled within 1 s, or a task over 2 s). */
   workflowTaskTimeouts: number;
+  /** Of those, the ones a worker took and did not finish within the workflow task timeout (not a sticky queue's schedule-to-start). */
+  workflowTaskStartToCloseTimeouts: number;
   /** Each workflow task's wait from scheduled to started, ms. */
   workflowTaskWaitsMs: number[];
 }
@@ -72,11 +74,13 @@ export function historyFacts(history: History): HistoryFacts {
   const taskScheduled = new Map<string, number>();
   const workflowTaskWaitsMs: number[] = [];
   let workflowTaskTimeouts = 0;
+  let workflowTaskStartToCloseTimeouts = 0;
   for (const e of events) {
     if (e.workflowTaskScheduledEventAttributes && e.eventTime) taskScheduled.set(String(e.eventId), tsToMs(e.eventTime));
     const scheduledAt = taskScheduled.get(String(e.workflowTaskStartedEventAttributes?.scheduledEventId ?? ''));
     if (scheduledAt !== undefined && e.eventTime) workflowTaskWaitsMs.push(tsToMs(e.eventTime) - scheduledAt);
     if (e.workflowTaskTimedOutEventAttributes) workflowTaskTimeouts++;
+    if (e.workflowTaskTimedOutEventAttributes?.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE) workflowTaskStartToCloseTimeouts++;
     const activity = e.activityTaskScheduledEventAttributes?.activityType?.name ?? scheduled.get(String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? ''));
     if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), activity ?? '?');
     if (e.activityTaskCompletedEventAttributes) completedActivities[activity ?? '?'] = (completedActivities[activity ?? '?'] ?? 0) + 1;
@@ -92,6 +96,7 @@ export function historyFacts(history: History): HistoryFacts {
     closedBy: closed ? typeName(last) : 'open',
     completedActivities,
     workflowTaskTimeouts,
+    workflowTaskStartToCloseTimeouts,
     workflowTaskWaitsMs,
   };
 }
