@@ -57,12 +57,12 @@ export async function startRun(client: Client, config: Config, run: RunTarget, w
 }
 
 /** How long a run may go without answering its status query before the CLI looks for a worker. */
-export const SILENCE_MS = 3000;
+const SILENCE_MS = 3000;
 
 /**
- * Whether any worker polls the run's task queue for workflow tasks: undefined when the server
- * cannot say (the run closed, or the call failed). Temporal lists a poller for a few minutes
- * after its last poll, so a worker that has just died still counts.
+ * Whether any worker polls the run's task queue for workflow tasks: undefined when a call to the
+ * server failed. Temporal lists a poller for a few minutes after its last poll, so a worker that
+ * has just died still counts.
  */
 async function workersPolling(handle: WorkflowHandle): Promise<{ taskQueue: string; polling: boolean } | undefined> {
   try {
