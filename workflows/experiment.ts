@@ -25,6 +25,12 @@ export const BOUNDED_HISTORY_PATCH = 'bounded-history';
 export const LOCAL_START_PATCH = 'local-start';
 /** Runs that reach the report since this marker release their locks while it is written and publish their end locally. */
 export const QUICK_END_PATCH = 'quick-end';
+/**
+ * Runs started since this marker take the baseline while their locks are being taken (when a busy
+ * target is refused rather than waited for), and confirm a due-time revert in a local activity
+ * (workflows/rollback.ts): each saves a workflow task and a round trip through the server.
+ */
+export const QUICK_STEPS_PATCH = 'quick-steps';
 
 const START_OPTIONS = { startToCloseTimeout: '30s', retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT } } as const;
 const { planExperiment, resolveTargets } = proxyActivities<Activities>(START_OPTIONS);
@@ -81,7 +87,10 @@ const { publishEvent: publishEventHere } = proxyLocalActivities<Activities>({ st
 export async function experiment(input: ExperimentInput): Promise<ExperimentResult> {
   if (!patched(BOUNDED_HISTORY_PATCH)) return experimentV1(input);
   const local = patched(LOCAL_START_PATCH);
+  // Asked before the first local activity: its marker is always in the first workflow task.
+  const quick = patched(QUICK_STEPS_PATCH);
   const state = new RunState();
+  state.revertDueHere = quick;
   state.trigger = triggerOf(input);
   let locks: Awaited<ReturnType<typeof acquireLocks>>['held'] = [];
   let observed: Observed | undefined;
@@ -99,17 +108,32 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     upsertSearchAttributes([{ key: searchAttributes.targets, value: state.targets.flatMap((t) => targetRefs(t).map((c) => c.name)) }]);
     state.note(`resolved ${state.targets.map((t) => `${t.name} → ${targetRefs(t).map((c) => c.name).join(', ')}`).join('; ')}`);
     const wait = plan.spec.lock?.whenBusy === 'wait';
+    const takeBaseline = (): Promise<ProbeSample[]> => {
+      state.enter('baseline');
+      state.window.baselineStartedAt = new Date().toISOString();
+      return baselineOf(state, plan, input);
+    };
+    // A lock that is refused at once, not waited for, is taken while the baseline round runs: a
+    // probe injects nothing, and a busy target still ends the run before any fault.
+    const early = quick && !wait ? takeBaseline() : undefined;
+    // Awaited below; handled here too, so that a baseline failing while the locks are taken is not an unhandled rejection.
+    early?.catch(() => undefined);
     const acquired = await acquireLocks(
       state.targets.flatMap((t) => targetRefs(t)),
       { holder: state.run.workflowId, waitMs: wait ? plan.timing.lockWaitMs : 0, onWait: (c) => state.note(`waiting for ${kindOf(state, c) === 'docker' ? 'container ' : ''}${c.name}: another experiment holds it`) },
     );
-    if (acquired.busy) return conclude('not-run', `${kindOf(state, acquired.busy) === 'docker' ? 'container ' : ''}${acquired.busy.name} is held by another experiment${wait ? ` for longer than ${plan.timing.lockWaitMs / 1000} s` : ''}; nothing injected`);
+    if (acquired.busy) {
+      // The round's record of the run's start must not land after the report's.
+      await early?.catch(() => undefined);
+      return conclude('not-run', `${kindOf(state, acquired.busy) === 'docker' ? 'container ' : ''}${acquired.busy.name} is held by another experiment${wait ? ` for longer than ${plan.timing.lockWaitMs / 1000} s` : ''}; nothing injected`);
+    }
     locks = acquired.held;
-    if (state.halted()) return;
+    if (state.halted()) {
+      await early?.catch(() => undefined);
+      return;
+    }
 
-    state.enter('baseline');
-    state.window.baselineStartedAt = new Date().toISOString();
-    baseline = await baselineOf(state, plan, input);
+    baseline = await (early ?? takeBaseline());
     state.saw(baseline);
     if (!allHeld(baseline)) return conclude('not-run', `steady state did not hold before the experiment: ${baseline.filter((s) => !s.ok).map((s) => s.check).join(', ')}; nothing injected`);
     if (state.halted()) return;

@@ -4,7 +4,7 @@ import type { ExperimentPlan, GuardrailBreach } from '../src/types';
 import type { GuardSummary, ObserveSummary, SamplingProgress } from '../src/observe/sampling';
 import { failureMessage } from './failure';
 import { byHost, guardrailCheck, mergeSummaries, sampleOnHost } from './host-probes';
-import { revert } from './rollback';
+import { revertWhenDue } from './rollback';
 import type { RunState } from './run-state';
 
 /** Sampling activities run as long as the faults: their timeout is that plus this margin. */
@@ -90,7 +90,7 @@ export async function observeWhileFaulted(state: RunState, p: ExperimentPlan): P
     const wait = dueOf(f) - Date.now();
     if (wait > 0) await condition(() => state.halted(), wait);
     if (state.halted()) break;
-    await revert(state, f);
+    await revertWhenDue(state, f);
   }
 
   if (state.halted()) {

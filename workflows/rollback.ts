@@ -1,4 +1,4 @@
-import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RevertRun } from '../activities/notify';
 import { faultQueueOf } from '../src/task-queues';
@@ -57,6 +57,26 @@ async function revertOnHost(state: RunState, f: PlannedFault, host: string): Pro
   }
   state.waitingOnHost(f, host, since);
   return await revertActivity(f)(f, opts);
+}
+
+/**
+ * The revert of a fault on this host in the workflow task its timer started: a local activity, no
+ * round trip through the server and no workflow task of its own. Short and with few attempts:
+ * the worker that injected the fault reverted it at its due time already, and this one mostly
+ * finds it done; should it fail, the fault queue's revert takes over, retried without limit.
+ */
+const { revertFault: revertHere } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 2, initialInterval: '200ms' } });
+
+/** Reverts a fault whose duration is up: here first when the run may (RunState.revertDueHere), else as `revert`. */
+export async function revertWhenDue(state: RunState, f: PlannedFault): Promise<void> {
+  if (!state.revertDueHere || hostOf(f.target)) return revert(state, f);
+  let lines: string[];
+  try {
+    lines = await CancellationScope.nonCancellable(() => revertHere(f, { tell: false, run: revertRunOf(state) }));
+  } catch {
+    return revert(state, f);
+  }
+  state.reverted(f, lines);
 }
 
 /** Reverts every fault still in place, newest first, whatever cancelled the run. */

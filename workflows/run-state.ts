@@ -32,6 +32,8 @@ export class RunState {
   readonly lastProbes: ExperimentStatus['lastProbes'] = {};
   /** Probes that name a host run on its agent (set once the plan is known: workflows/host-probes.ts). */
   probesOnHosts = false;
+  /** A fault whose duration is up is reverted in a local activity first (QUICK_STEPS_PATCH: workflows/rollback.ts). */
+  revertDueHere = false;
   /** When the baseline and the first fault began: probes that count "since the fault" read it. */
   readonly window: ProbeWindow;
 

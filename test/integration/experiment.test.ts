@@ -39,6 +39,19 @@ describe('the experiment workflow', () => {
     await recordHistory(handle.workflowId, 'happy-path');
     assert.equal(result.verdict, 'passed', result.reason);
     assert.equal(result.rollback, 'complete');
+    // The quick steps (QUICK_STEPS_PATCH), as the history has them: the baseline round scheduled
+    // before the lock had started, and the fault reverted when due in a local activity of the
+    // timer's workflow task, with no revert activity on the fault queue.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => ({ id: Number(e.eventId), type: e.activityTaskScheduledEventAttributes!.activityType!.name }));
+    const lockStarted = Number(events.find((e) => e.childWorkflowExecutionStartedEventAttributes)?.eventId);
+    assert.ok(scheduled.find((a) => a.type === 'probeBaseline')!.id < lockStarted, 'the baseline was scheduled while the lock was being taken');
+    assert.ok(!scheduled.some((a) => a.type === 'revertFault'), `no revert activity: ${scheduled.map((a) => a.type).join(', ')}`);
+    const local = events.flatMap((e) => {
+      const data = e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data : undefined;
+      return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
+    });
+    assert.ok(local.includes('revertFault'), `the due-time revert ran as a local activity: ${local.join(', ')}`);
     const state = await containerState(NATS);
     assert.equal(state.Paused, false, 'no longer paused after rollback');
     assert.equal(state.Running, true, 'running after rollback');
