@@ -65,14 +65,16 @@ async function revertOnHost(state: RunState, f: PlannedFault, host: string): Pro
  * the worker that injected the fault reverted it at its due time already, and this one mostly
  * finds it done; should it fail, the fault queue's revert takes over, retried without limit.
  */
-const { revertFault: revertHere } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 2, initialInterval: '200ms' } });
+function revertHere(f: PlannedFault): (f: PlannedFault, opts: { tell: boolean; run: RevertRun }) => Promise<string[]> {
+  return proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 2, initialInterval: '200ms' }, summary: `revert: ${f.description}` }).revertFault;
+}
 
 /** Reverts a fault whose duration is up: here first when the run may (RunState.revertDueHere), else as `revert`. */
 export async function revertWhenDue(state: RunState, f: PlannedFault): Promise<void> {
   if (!state.revertDueHere || hostOf(f.target)) return revert(state, f);
   let lines: string[];
   try {
-    lines = await CancellationScope.nonCancellable(() => revertHere(f, { tell: false, run: revertRunOf(state) }));
+    lines = await CancellationScope.nonCancellable(() => revertHere(f)(f, { tell: false, run: revertRunOf(state) }));
   } catch {
     return revert(state, f);
   }

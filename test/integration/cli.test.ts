@@ -76,13 +76,14 @@ describe('the gameday CLI', () => {
     assert.equal((await containerState(NATS)).Paused, false);
 
     // What the Web UI shows of the run: its summary and details, a summary on each inject and
-    // revert, and the current details the workflow keeps (its stage, the faults in place).
+    // revert (the due-time revert's on its local activity's marker), and the current details the
+    // workflow keeps (its stage, the faults in place).
     const handle = w.client.workflow.getHandle(result.workflowId);
     const desc = await handle.describe();
     assert.equal(await desc.staticSummary(), 'experiment cli-happy');
     assert.match((await desc.staticDetails()) ?? '', /\*\*Hypothesis:\*\* the stream answers again/);
     const summaries = ((await handle.fetchHistory()).events ?? [])
-      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes)
       .map((e) => (e.userMetadata?.summary?.data ? (JSON.parse(Buffer.from(e.userMetadata.summary.data).toString()) as string) : ''));
     assert.ok(summaries.includes(`pause container ${NATS}`), summaries.join(' | '));
     assert.ok(summaries.includes(`revert: pause container ${NATS}`), summaries.join(' | '));
