@@ -61,12 +61,13 @@ async function revertOnHost(state: RunState, f: PlannedFault, host: string): Pro
 
 /**
  * The revert of a fault on this host in the workflow task its timer started: a local activity, no
- * round trip through the server and no workflow task of its own. Short and with few attempts:
- * the worker that injected the fault reverted it at its due time already, and this one mostly
- * finds it done; should it fail, the fault queue's revert takes over, retried without limit.
+ * round trip through the server and no workflow task of its own. One attempt: the worker that
+ * injected the fault reverted it at its due time already, and this one mostly finds it done; should
+ * it fail, the fault queue's revert takes over, retried without limit. Its timeout leaves room for
+ * a due-time revert still in flight, which it waits for (up to 6 s: src/faults/reverter.ts).
  */
 function revertHere(f: PlannedFault): (f: PlannedFault, opts: { tell: boolean; run: RevertRun }) => Promise<string[]> {
-  return proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 2, initialInterval: '200ms' }, summary: `revert: ${f.description}` }).revertFault;
+  return proxyLocalActivities<Activities>({ startToCloseTimeout: '15s', retry: { maximumAttempts: 1 }, summary: `revert: ${f.description}` }).revertFault;
 }
 
 /** Reverts a fault whose duration is up: here first when the run may (RunState.revertDueHere), else as `revert`. */
