@@ -122,16 +122,11 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       state.targets.flatMap((t) => targetRefs(t)),
       { holder: state.run.workflowId, waitMs: wait ? plan.timing.lockWaitMs : 0, onWait: (c) => state.note(`waiting for ${kindOf(state, c) === 'docker' ? 'container ' : ''}${c.name}: another experiment holds it`) },
     );
-    if (acquired.busy) {
-      // The round's record of the run's start must not land after the report's.
-      await early?.catch(() => undefined);
-      return conclude('not-run', `${kindOf(state, acquired.busy) === 'docker' ? 'container ' : ''}${acquired.busy.name} is held by another experiment${wait ? ` for longer than ${plan.timing.lockWaitMs / 1000} s` : ''}; nothing injected`);
-    }
+    // A run that ends here lets the baseline round finish first: its record of the run's start must not land after the report's.
+    if (acquired.busy || state.halted()) await early?.catch(() => undefined);
+    if (acquired.busy) return conclude('not-run', `${kindOf(state, acquired.busy) === 'docker' ? 'container ' : ''}${acquired.busy.name} is held by another experiment${wait ? ` for longer than ${plan.timing.lockWaitMs / 1000} s` : ''}; nothing injected`);
     locks = acquired.held;
-    if (state.halted()) {
-      await early?.catch(() => undefined);
-      return;
-    }
+    if (state.halted()) return;
 
     baseline = await (early ?? takeBaseline());
     state.saw(baseline);
