@@ -22,6 +22,12 @@ import { docker, eventually, startWorker, type TestWorker } from '../helpers';
 
 const API_PORT = 18574;
 const PROXY_PORT = 18575;
+/**
+ * The proxy's name, this process's own: its lock is then this run's. A fault of an earlier run on
+ * a proxy of the same name, left to a scheduled janitor that retries it while that run's Toxiproxy
+ * is gone, holds the lock of that name, not this one's.
+ */
+const PROXY = `upstream-${process.pid}`;
 const API = `http://127.0.0.1:${API_PORT}`;
 const PROXIED = `http://127.0.0.1:${PROXY_PORT}/`;
 
@@ -34,7 +40,7 @@ function toxiproxyBinary(): string {
 }
 
 async function toxics(): Promise<string[]> {
-  const res = await fetch(`${API}/proxies/upstream/toxics`);
+  const res = await fetch(`${API}/proxies/${PROXY}/toxics`);
   return ((await res.json()) as { name: string }[]).map((t) => t.name);
 }
 
@@ -55,7 +61,7 @@ function experiment(fault: FaultSpec, duration = '3s'): Experiment {
     id: `toxiproxy-${fault.kind}`,
     title: `${fault.kind} on the upstream proxy`,
     hypothesis: 'the upstream answers again once the toxic is gone',
-    targets: { upstream: { kind: 'toxiproxy', api: API, proxy: 'upstream' } },
+    targets: { upstream: { kind: 'toxiproxy', api: API, proxy: PROXY } },
     steadyState: [{ name: 'upstream answers', probe: { kind: 'http', url: PROXIED, timeout: '2s' }, expect: { status: { equals: 200 } } }],
     method: [{ fault, duration }],
     observe: { interval: '500ms', probes: [{ name: 'upstream through the proxy', probe: { kind: 'http', url: PROXIED, timeout: '3s' }, expect: { latencyMs: { atLeast: 800 } }, samples: 'all' }] },
@@ -81,7 +87,7 @@ describe('toxiproxy faults', () => {
     await eventually('Toxiproxy to answer', async () => (await fetch(`${API}/version`)).ok);
     const res = await fetch(`${API}/proxies`, {
       method: 'POST',
-      body: JSON.stringify({ name: 'upstream', listen: `127.0.0.1:${PROXY_PORT}`, upstream: `127.0.0.1:${(upstream.address() as AddressInfo).port}` }),
+      body: JSON.stringify({ name: PROXY, listen: `127.0.0.1:${PROXY_PORT}`, upstream: `127.0.0.1:${(upstream.address() as AddressInfo).port}` }),
     });
     assert.ok(res.ok || res.status === 409, `creating the proxy: ${res.status}`);
     w = await startWorker('toxiproxy');
@@ -96,7 +102,7 @@ describe('toxiproxy faults', () => {
 
   test('a timeout toxic stops data through the proxy during the fault, and its revert lets it through again', async () => {
     const planned = await plan(experiment({ kind: 'toxiproxy-timeout', target: 'upstream', timeout: '0s' }), 'direct-timeout');
-    assert.deepEqual(planned.target.refs.map((c) => c.name), [`proxy upstream → ${(await (await fetch(`${API}/proxies/upstream`)).json() as { upstream: string }).upstream}`]);
+    assert.deepEqual(planned.target.refs.map((c) => c.name), [`proxy ${PROXY} → ${(await (await fetch(`${API}/proxies/${PROXY}`)).json() as { upstream: string }).upstream}`]);
     assert.equal((await getThroughProxy(2000)).error, undefined, 'the upstream answers through the proxy before the fault');
 
     await injectFault({ docker }, planned);
@@ -104,10 +110,10 @@ describe('toxiproxy faults', () => {
     assert.deepEqual(await toxics(), [planned.tag], 'one toxic, named by the fault tag');
     assert.equal((await getThroughProxy(1000)).error, 'TimeoutError', 'no answer through the proxy during the fault');
 
-    assert.deepEqual(await revertFault({ docker }, planned), [`removed toxic ${planned.tag} from proxy upstream`]);
+    assert.deepEqual(await revertFault({ docker }, planned), [`removed toxic ${planned.tag} from proxy ${PROXY}`]);
     assert.deepEqual(await toxics(), []);
     assert.equal((await getThroughProxy(2000)).error, undefined, 'the upstream answers again after the revert');
-    assert.deepEqual(await revertFault({ docker }, planned), [`proxy upstream has no toxic ${planned.tag}: nothing to revert`], 'a second revert succeeds');
+    assert.deepEqual(await revertFault({ docker }, planned), [`proxy ${PROXY} has no toxic ${planned.tag}: nothing to revert`], 'a second revert succeeds');
   });
 
   test('a latency toxic makes every answer at least that late', async () => {
@@ -158,7 +164,7 @@ describe('toxiproxy faults', () => {
 
   test('a Toxiproxy on another machine is refused unless allowlisted', async () => {
     const spec = experiment({ kind: 'toxiproxy-latency', target: 'upstream', latency: '1s' });
-    spec.targets.upstream = { kind: 'toxiproxy', api: 'http://10.1.2.3:8474', proxy: 'upstream' };
+    spec.targets.upstream = { kind: 'toxiproxy', api: 'http://10.1.2.3:8474', proxy: PROXY };
     await assert.rejects(resolveTargets({ docker }, spec, { allowlist: [] }), /10\.1\.2\.3:8474 is not on this machine: add 10\.1\.2\.3:8474 to GAMEDAY_ALLOWED_TARGETS/);
   });
 
@@ -171,7 +177,7 @@ describe('toxiproxy faults', () => {
     const result = (await w!.client.workflow.execute('janitor', { taskQueue: w!.taskQueue, workflowId: `janitor-toxiproxy-${Date.now()}`, args: [{ lookbackMs: 10 * 60_000, taskQueue: w!.taskQueue }] })) as JanitorResult;
     const mine = result.actions.filter((a) => a.workflowId === handle.workflowId);
     assert.equal(mine.length, 1);
-    assert.match(mine[0].outcome, /^removed toxic gameday-[0-9a-f]{8}-f1 from proxy upstream$/);
+    assert.match(mine[0].outcome, new RegExp(`^removed toxic gameday-[0-9a-f]{8}-f1 from proxy ${PROXY}$`));
     assert.deepEqual(await toxics(), []);
     assert.equal((await getThroughProxy(2000)).error, undefined, 'the upstream answers through the proxy again');
   });
@@ -184,7 +190,7 @@ describe('toxiproxy faults', () => {
     assert.equal(result.rollback, 'complete');
     assert.deepEqual(await toxics(), [], 'no toxic left after the experiment');
     const report = await readFile(path.join(result.reportDir, 'report.md'), 'utf8');
-    assert.match(report, /\| f1 \| add 900ms latency downstream on proxy upstream → 127\.0\.0\.1:\d+ \| reverted \|/);
-    assert.match(report, /removed toxic gameday-[0-9a-f]{8}-f1 from proxy upstream/);
+    assert.match(report, new RegExp(`\\| f1 \\| add 900ms latency downstream on proxy ${PROXY} → 127\\.0\\.0\\.1:\\d+ \\| reverted \\|`));
+    assert.match(report, new RegExp(`removed toxic gameday-[0-9a-f]{8}-f1 from proxy ${PROXY}`));
   });
 });
