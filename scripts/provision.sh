@@ -7,7 +7,7 @@
 #     built from binaries on the machine
 #   - docker-compose (apt), for examples/target-system/docker-compose.yml
 #   - the Temporal CLI (TEMPORAL_CLI_PATH, PATH, the cache, a `go install`, or a download)
-#   - the Temporal dev server on 127.0.0.1:7233 (UI 8233), its database under .gameday/
+#   - the Temporal dev server on 127.0.0.1:7233 (UI 8233, HTTP API 7243), its database under .gameday/
 #   - a throwaway PostgreSQL on 127.0.0.1:55432 (for the PostgreSQL probes and the tests), with the
 #     results store's database `gameday` and its migrations (migrations/) applied
 #   - Chromium at /usr/bin/chromium (the Web UI end-to-end test drives it through playwright-core)
@@ -154,6 +154,12 @@ find_temporal_cli() {
 }
 
 temporal_healthy() { "$1" operator cluster health --address "$TEMPORAL_HOSTPORT" 2>/dev/null | grep -q SERVING; }
+# The HTTP API of the dev server (gameday run's way in; src/config.ts temporalHttpUrl): its port is open.
+TEMPORAL_HTTP_PORT=$((TEMPORAL_PORT + 10))
+temporal_http_healthy() { (exec 3<>"/dev/tcp/127.0.0.1/$TEMPORAL_HTTP_PORT") 2>/dev/null; }
+# The process of a pid file still runs.
+ours_running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+not_running() { ! kill -0 "$1" 2>/dev/null; }
 
 # Search attributes Gameday keeps current on each run (the UI filters on them).
 SEARCH_ATTRIBUTES=(GamedayExperimentId=Keyword GamedayStage=Keyword GamedayVerdict=Keyword GamedayTargets=KeywordList GamedayActiveFaults=KeywordList)
@@ -161,8 +167,15 @@ SEARCH_ATTRIBUTES=(GamedayExperimentId=Keyword GamedayStage=Keyword GamedayVerdi
 provision_temporal() {
   local cli; cli=$(find_temporal_cli)
   echo "$cli" >"$STATE/temporal-cli-path"
+  if temporal_healthy "$cli" && ! temporal_http_healthy && ours_running "$STATE/temporal.pid"; then
+    # Ours, started before it had the HTTP API: restarted with it (its state is in the database file).
+    log "temporal: restarting the dev server to enable its HTTP API on 127.0.0.1:$TEMPORAL_HTTP_PORT"
+    kill "$(cat "$STATE/temporal.pid")" 2>/dev/null || true
+    wait_for 30 not_running "$(cat "$STATE/temporal.pid")" || die "temporal: the dev server (pid $(cat "$STATE/temporal.pid")) did not stop within 30 s"
+  fi
   if temporal_healthy "$cli"; then
     log "temporal: server already answering on $TEMPORAL_HOSTPORT"
+    temporal_http_healthy || log "temporal: no HTTP API on 127.0.0.1:$TEMPORAL_HTTP_PORT (a server not started here): gameday run uses gRPC"
     for sa in "${SEARCH_ATTRIBUTES[@]}"; do
       "$cli" operator search-attribute create --address "$TEMPORAL_HOSTPORT" --name "${sa%%=*}" --type "${sa##*=}" >/dev/null 2>&1 || true
     done
@@ -170,6 +183,9 @@ provision_temporal() {
   fi
   local args=(server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT"
     --db-filename "$STATE/temporal.db" --log-level warn
+    # The HTTP API at the gRPC port + 10 (7243): \`gameday run\` starts and waits on runs through it,
+    # without loading the gRPC client (src/config.ts, temporalHttpUrl).
+    --http-port "$TEMPORAL_HTTP_PORT"
     # Eager activities (off by default in the dev server): an activity a worker schedules runs on
     # that worker from the workflow task's answer, without a round trip through the matcher.
     --dynamic-config-value system.enableActivityEagerExecution=true)

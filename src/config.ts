@@ -19,6 +19,7 @@ const configSchema = z.object({
   DOCKER_HOST: z.string().optional(),
   GAMEDAY_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   GAMEDAY_TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'expected the Temporal Web UI\'s base URL such as http://127.0.0.1:8233' }).optional(),
+  GAMEDAY_TEMPORAL_HTTP_URL: z.string().refine((v) => v === 'off' || /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v), { error: 'expected the Temporal HTTP API\'s base URL such as http://127.0.0.1:7243, or off' }).optional(),
   GAMEDAY_EXPERIMENTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'experiments')),
   GAMEDAY_REPORTS_DIR: z.string().default(path.join(PROJECT_ROOT, 'reports')),
   GAMEDAY_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
@@ -97,6 +98,15 @@ export interface Config {
    * default the local dev server's, http://127.0.0.1:<GAMEDAY_UI_PORT>. No trailing slash.
    */
   temporalUiUrl: string;
+  /**
+   * Temporal's HTTP API (the frontend's `/api/v1`), which `gameday run` starts and waits on
+   * instead of gRPC: it needs neither the gRPC client nor protobuf, a third of the CLI's start.
+   * GAMEDAY_TEMPORAL_HTTP_URL, `off` for none; by default the local stack's (its gRPC port + 10,
+   * as scripts/provision.sh starts it) when the address is on this machine and plain (no TLS,
+   * API key or gRPC headers). Unset: gRPC, as every other command; the CLI also falls back to
+   * gRPC when nothing answers there.
+   */
+  temporalHttpUrl?: string;
   experimentsDir: string;
   reportsDir: string;
   /** The worker's log level; WARN keeps the CLI's progress readable. */
@@ -162,6 +172,15 @@ export interface Config {
   metricsAddress?: string;
 }
 
+/** The HTTP API to use for `run` (Config.temporalHttpUrl): the one set, else the local stack's when the connection is local and plain. */
+function temporalHttpUrl(set: string | undefined, address: string, credentials: TemporalCredentials): string | undefined {
+  if (set) return set === 'off' ? undefined : set.replace(/\/+$/, '');
+  const m = /^(127\.0\.0\.1|localhost):(\d+)$/.exec(address);
+  if (!m || !credentials.plain) return undefined;
+  const port = Number(m[2]) + 10;
+  return port <= 65535 ? `http://${m[1]}:${port}` : undefined;
+}
+
 /**
  * Parses the environment with defaults for the local stack.
  * @throws GamedayError InvalidConfig listing every problem at once.
@@ -182,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     dockerHost: e.DOCKER_HOST,
     uiPort: e.GAMEDAY_UI_PORT,
+    temporalHttpUrl: temporalHttpUrl(e.GAMEDAY_TEMPORAL_HTTP_URL, temporal.address ?? LOCAL_TEMPORAL_ADDRESS, temporal.credentials),
     temporalUiUrl: (e.GAMEDAY_TEMPORAL_UI_URL ?? `http://127.0.0.1:${e.GAMEDAY_UI_PORT}`).replace(/\/+$/, ''),
     experimentsDir: path.resolve(e.GAMEDAY_EXPERIMENTS_DIR),
     reportsDir: path.resolve(e.GAMEDAY_REPORTS_DIR),

@@ -60,6 +60,11 @@ export class TemporalCredentials {
     return tls ? tls.disabled !== true : this.#profile.apiKey !== undefined;
   }
 
+  /** True when the connection needs nothing beyond the address: no TLS, API key or gRPC headers. */
+  get plain(): boolean {
+    return !this.tls && !this.hasApiKey && Object.keys(this.#profile.grpcMeta ?? {}).length === 0;
+  }
+
   get hasClientCertificate(): boolean {
     return this.#profile.tls?.clientCert !== undefined;
   }

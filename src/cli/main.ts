@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import type { RunWatch } from './run';
 import type { DemoBuild } from '../stack';
 import { InvalidExperimentError, formatProblem } from '../errors';
 import { maskPasswords } from '../mask';
@@ -84,26 +86,42 @@ export function buildProgram(): Command {
     .option('--dry-run', 'resolve the targets and print the plan; inject nothing')
     .addOption(new Option('--workflow-id <id>', 'the workflow id to use'))
     .action(async (fileOrId: string, opts: { wait?: boolean; json?: boolean; workflowId?: string; dryRun?: boolean }) => {
-      const [{ loadConfig }, { connectClient }] = await Promise.all([import('../config'), import('../temporal')]);
-      const config = loadConfig();
-      // Connecting goes on while the rest of the command loads and the file is read and validated.
-      const connecting = opts.dryRun ? undefined : connectClient(config);
-      // Handled here too: a refusal while the file is still being read must not be an unhandled rejection.
-      connecting?.catch(() => undefined);
-      if (connecting) cleanup.push(() => connecting.then((c) => c.connection.close()));
-      const { inputFor, looksLikeFile, startRun, watch, watchScenario } = await import('./run');
-      if (!connecting) {
-        const { dryRun, formatDryRun } = await import('./dry-run');
+      const config = (await import('../config')).loadConfig();
+      if (opts.dryRun) {
+        const [{ looksLikeFile }, { dryRun, formatDryRun }] = await Promise.all([import('./run'), import('./dry-run')]);
         const plan = await dryRun(config, fileOrId, looksLikeFile(fileOrId));
         if (opts.json) out(JSON.stringify(plan));
         else formatDryRun(plan).forEach(out);
         return;
       }
+      // Over Temporal's HTTP API where there is one (the local stack's): no gRPC client or protobuf to load.
+      const http = config.temporalHttpUrl ? new (await import('./temporal-http')).TemporalHttp(config.temporalHttpUrl, config.namespace) : undefined;
+      if (http) cleanup.push(async () => http.close());
+      const grpc = (): Promise<Client> => {
+        const connecting = import('../temporal').then((t) => t.connectClient(config));
+        // Handled here too: a refusal while the file is still being read must not be an unhandled rejection.
+        connecting.catch(() => undefined);
+        cleanup.push(() => connecting.then((c) => c.connection.close()));
+        return connecting;
+      };
+      // Connecting goes on while the rest of the command loads and the file is read and validated.
+      const connecting = http ? undefined : grpc();
+      const { inputFor, startRunOverHttp, watch, watchScenario } = await import('./run');
       const target = await inputFor(fileOrId, config.experimentsDir);
-      const client = await connecting;
-      const handle = await startRun(client, config, target, opts.workflowId);
+      const overGrpc = async (client: Promise<Client>): Promise<RunWatch> => (await import('./run-grpc')).startRun(await client, config, target, opts.workflowId);
+      let handle: RunWatch;
+      if (!http) handle = await overGrpc(connecting ?? grpc());
+      else {
+        try {
+          handle = await startRunOverHttp(http, config, target, opts.workflowId);
+        } catch (e) {
+          // No HTTP API there (a dev server started without --http-port, say): gRPC, as before.
+          if (e instanceof Error && e.name !== 'TemporalHttpUnreachable') throw e;
+          handle = await overGrpc(grpc());
+        }
+      }
       if (!opts.wait) {
-        if (opts.json) out(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }));
+        if (opts.json) out(JSON.stringify({ workflowId: handle.workflowId, runId: handle.runId }));
         else out(`started ${handle.workflowId}\n  watch: ${uiUrl(config)}/${handle.workflowId}\n  status: gameday status ${handle.workflowId}`);
         return;
       }
@@ -149,7 +167,7 @@ export function buildProgram(): Command {
     .description('stage, active faults and last probe values of a run')
     .option('--json', 'print JSON')
     .action(async (workflowId: string, opts: { json?: boolean }) => {
-      const [{ loadConfig }, { connectClient }, { describeRun }] = await Promise.all([import('../config'), import('../temporal'), import('./run')]);
+      const [{ loadConfig }, { connectClient }, { describeRun }] = await Promise.all([import('../config'), import('../temporal'), import('./run-grpc')]);
       const client = await connectClient(loadConfig());
       cleanup.push(() => client.connection.close());
       const { status, state } = await describeRun(client, workflowId);
@@ -229,7 +247,7 @@ export function buildProgram(): Command {
     .option('--all', 'halt every running experiment (the big red button)')
     .action(async (workflowId: string | undefined, opts: { reason: string; all?: boolean }) => {
       if (!workflowId && !opts.all) throw new Error('abort needs a workflow id, or --all');
-      const [{ loadConfig }, { connectClient }, { abortAll, abortRun }] = await Promise.all([import('../config'), import('../temporal'), import('./run')]);
+      const [{ loadConfig }, { connectClient }, { abortAll, abortRun }] = await Promise.all([import('../config'), import('../temporal'), import('./run-grpc')]);
       const client = await connectClient(loadConfig());
       cleanup.push(() => client.connection.close());
       if (opts.all) {
@@ -282,13 +300,14 @@ export function buildProgram(): Command {
     .description('a real game day on the local stack: provisions it, starts a worker, runs chaos-001')
     .addOption(buildOption())
     .action(async (opts: { build?: DemoBuild }) => {
-      const [{ loadConfig }, { connectDocker }, { ensureDemoTarget, ensureTargetSystem, provisionStack }, { createWorker }, { connectClient }, { inputFor, startRun, watch }] = await Promise.all([
+      const [{ loadConfig }, { connectDocker }, { ensureDemoTarget, ensureTargetSystem, provisionStack }, { createWorker }, { connectClient }, { inputFor, watch }, { startRun }] = await Promise.all([
         import('../config'),
         import('../faults/docker'),
         import('../stack'),
         import('../worker'),
         import('../temporal'),
         import('./run'),
+        import('./run-grpc'),
       ]);
       const config = loadConfig();
       await provisionStack();

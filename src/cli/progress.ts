@@ -1,26 +1,14 @@
-import type { WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { SamplingProgress } from '../observe/sampling';
+import type { RunWatch } from './run';
 
 /**
  * What the sampling activities of a run (observe, guardrails, verify) report in their heartbeats:
  * the last value of every probe and their newest transitions. Sampling never goes through the
  * workflow's history, so this is where a person watching a long observation sees it.
  */
-export async function samplingProgress(handle: WorkflowHandle): Promise<SamplingProgress[]> {
-  const desc = await handle.describe();
-  const out: SamplingProgress[] = [];
-  for (const a of desc.raw.pendingActivities ?? []) {
-    const payload = a.heartbeatDetails?.payloads?.[0];
-    if (!payload) continue;
-    try {
-      const p = defaultPayloadConverter.fromPayload<SamplingProgress>(payload);
-      if (p && typeof p === 'object' && 'lastProbes' in p) out.push(p);
-    } catch {
-      // Not a sampler's heartbeat (an inject or a revert): nothing to show.
-    }
-  }
-  return out;
+export async function samplingProgress(run: Pick<RunWatch, 'describe'>): Promise<SamplingProgress[]> {
+  const { heartbeats } = await run.describe();
+  return heartbeats.filter((p): p is SamplingProgress => typeof p === 'object' && p !== null && 'lastProbes' in p);
 }
 
 /** Prints each transition once, by its source and sequence number. */

@@ -1,20 +1,37 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { Duration, QueryDefinition } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import type { QueryDefinition } from '@temporalio/common';
 import type { Config } from '../config';
 import { findScenario, loadSpecFile } from '../spec/loader';
 import { TRIGGER_MEMO } from '../search-attributes';
-import { newWorkflowId } from '../temporal';
+import { newWorkflowId } from '../workflow-id';
 import { samplingProgress, transitionPrinter } from './progress';
-import type { ExperimentInput, ExperimentResult, ExperimentStatus, ScenarioInput, ScenarioJournal } from '../types';
+import { TemporalHttp, TemporalHttpError, type HttpEvent, type HttpStart } from './temporal-http';
+import type { ExperimentInput, ExperimentResult, ScenarioInput, ScenarioJournal } from '../types';
 
 /**
  * The workflows' signals and queries, loaded when first used: they bring in @temporalio/workflow,
  * which `run` needs only once the run has started and the CLI waits anyway.
  */
-const definitions = () => import('../../workflows/definitions');
+export const definitions = () => import('../../workflows/definitions');
+
+/**
+ * What the CLI's wait needs of a started run, over the SDK's gRPC client (run-grpc.ts) or
+ * Temporal's HTTP API (httpRun): the same wait, progress and worker check either way.
+ */
+export interface RunWatch {
+  workflowId: string;
+  /** The first run's id. */
+  runId?: string;
+  /** The query's answer; a query still in flight when `signal` aborts is dropped. */
+  query<T>(query: QueryDefinition<T>, signal: AbortSignal): Promise<T>;
+  /** The workflow's result; throws when it failed, was terminated, cancelled or timed out. */
+  result<R>(): Promise<R>;
+  /** The run's task queue, and the first heartbeat payload of each pending activity, decoded. */
+  describe(): Promise<{ taskQueue: string; heartbeats: unknown[] }>;
+  /** How many workers poll the task queue for workflow tasks. */
+  workflowPollers(taskQueue: string): Promise<number>;
+}
 
 /** A path to a file (rather than a catalog id): it exists, has an extension, or has a slash. */
 export function looksLikeFile(fileOrId: string): boolean {
@@ -42,18 +59,65 @@ export async function inputFor(fileOrId: string, catalogDir?: string): Promise<R
     : { workflowType: 'experiment', input: { spec: loaded.spec, source: file }, id: loaded.spec.id };
 }
 
-export async function startRun(client: Client, config: Config, run: RunTarget, workflowId?: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
-  return client.workflow.start(run.workflowType, {
+/** How the CLI starts a run, the same over gRPC and HTTP. */
+export function startOf(config: Config, run: RunTarget, workflowId?: string): HttpStart & { workflowTaskTimeout: string } {
+  return {
+    workflowType: run.workflowType,
     taskQueue: config.taskQueue,
-    workflowTaskTimeout: config.workflowTaskTimeout as Duration,
+    workflowTaskTimeout: config.workflowTaskTimeout,
     workflowId: workflowId ?? newWorkflowId(run.id),
-    args: [run.input],
+    input: [run.input],
     // How history tells the CLI's runs from the Web UI's: the workflow reads it at its start.
     memo: { [TRIGGER_MEMO]: 'cli' },
     // Shown on the run's page in the Web UI.
-    staticSummary: `${run.workflowType} ${run.id}`,
-    staticDetails: 'spec' in run.input ? `**Hypothesis:** ${(run.input.spec as { hypothesis?: string }).hypothesis ?? ''}\n\n**Source:** ${run.input.source ?? 'inline'}` : `From the catalog: ${run.id}`,
-  });
+    summary: `${run.workflowType} ${run.id}`,
+    details: 'spec' in run.input ? `**Hypothesis:** ${(run.input.spec as { hypothesis?: string }).hypothesis ?? ''}\n\n**Source:** ${run.input.source ?? 'inline'}` : `From the catalog: ${run.id}`,
+  };
+}
+
+/** "2s", "500ms" (GAMEDAY_WORKFLOW_TASK_TIMEOUT) as the HTTP API's duration: "2s", "0.5s". */
+function apiDuration(d: string): string {
+  const m = /^(\d+)(ms|s)$/.exec(d);
+  return m ? `${m[2] === 'ms' ? Number(m[1]) / 1000 : Number(m[1])}s` : d;
+}
+
+/** Starts the run through Temporal's HTTP API; what the wait needs of it. */
+export async function startRunOverHttp(api: TemporalHttp, config: Config, run: RunTarget, workflowId?: string): Promise<RunWatch> {
+  const start = startOf(config, run, workflowId);
+  let runId: string;
+  try {
+    runId = await api.start({ ...start, workflowTaskTimeout: apiDuration(start.workflowTaskTimeout) });
+  } catch (e) {
+    if (e instanceof TemporalHttpError && e.code === 6) throw new Error(`a run with workflow id '${start.workflowId}' is already running`);
+    throw e;
+  }
+  return httpRun(api, start.workflowId, runId);
+}
+
+/** The wait's view of a run through the HTTP API. */
+export function httpRun(api: TemporalHttp, workflowId: string, runId?: string): RunWatch {
+  return {
+    workflowId,
+    runId,
+    query: (query, signal) => api.query(workflowId, query.name, [], signal),
+    result: async <R>() => resultOf<R>(workflowId, await api.closeEvent(workflowId, runId)),
+    describe: async () => {
+      const d = await api.describe(workflowId);
+      return { taskQueue: d.executionConfig?.taskQueue?.name ?? '', heartbeats: TemporalHttp.heartbeats(d) };
+    },
+    workflowPollers: (taskQueue) => api.workflowPollers(taskQueue),
+  };
+}
+
+/** A close event as the run's result, or the error saying how it ended otherwise. */
+function resultOf<R>(workflowId: string, e: HttpEvent): R {
+  if (e.workflowExecutionCompletedEventAttributes) return TemporalHttp.result(e) as R;
+  const failure = e.workflowExecutionFailedEventAttributes?.failure;
+  if (failure) throw new Error(`run ${workflowId} failed: ${failure.cause?.message ?? failure.message ?? 'no message'}`);
+  if (e.workflowExecutionTerminatedEventAttributes) throw new Error(`run ${workflowId} was terminated${e.workflowExecutionTerminatedEventAttributes.reason ? `: ${e.workflowExecutionTerminatedEventAttributes.reason}` : ''}`);
+  if (e.workflowExecutionTimedOutEventAttributes) throw new Error(`run ${workflowId} timed out`);
+  if (e.workflowExecutionCanceledEventAttributes) throw new Error(`run ${workflowId} was cancelled`);
+  throw new Error(`run ${workflowId} closed with ${e.eventType}`);
 }
 
 /** How long a run may go without answering its status query before the CLI looks for a worker. */
@@ -64,15 +128,10 @@ const SILENCE_MS = 3000;
  * server failed. Temporal lists a poller for a few minutes after its last poll, so a worker that
  * has just died still counts.
  */
-async function workersPolling(handle: WorkflowHandle): Promise<{ taskQueue: string; polling: boolean } | undefined> {
+async function workersPolling(run: RunWatch): Promise<{ taskQueue: string; polling: boolean } | undefined> {
   try {
-    const { taskQueue } = await handle.describe();
-    const { pollers } = await handle.client.workflowService.describeTaskQueue({
-      namespace: handle.client.options.namespace,
-      taskQueue: { name: taskQueue },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
-    return { taskQueue, polling: (pollers?.length ?? 0) > 0 };
+    const { taskQueue } = await run.describe();
+    return { taskQueue, polling: (await run.workflowPollers(taskQueue)) > 0 };
   } catch {
     return undefined;
   }
@@ -84,7 +143,7 @@ async function workersPolling(handle: WorkflowHandle): Promise<{ taskQueue: stri
  * status query for SILENCE_MS, then every 10 s until a worker polls or the run answers; the
  * worker's coming is said too.
  */
-function watchForWorker(handle: WorkflowHandle, print: (line: string) => void): { answered: () => void; stop: () => void } {
+function watchForWorker(handle: RunWatch, print: (line: string) => void): { answered: () => void; stop: () => void } {
   let timer: NodeJS.Timeout | undefined;
   let said = false;
   let done = false;
@@ -114,7 +173,7 @@ function watchForWorker(handle: WorkflowHandle, print: (line: string) => void): 
  * run that has ended is not queried again (a closed workflow answers only once a worker has
  * replayed its whole history), so that the wait ends the moment the result arrives.
  */
-function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number, print: (line: string) => void): () => void {
+function followStatus<T>(handle: RunWatch, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number, print: (line: string) => void): () => void {
   const worker = watchForWorker(handle, print);
   let stopped = false;
   // One controller a query: the SDK adds a listener to the signal for each call it wraps.
@@ -122,7 +181,7 @@ function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onSt
   let timer: NodeJS.Timeout | undefined;
   const tick = async (): Promise<void> => {
     const abort = (inFlight = new AbortController());
-    const status = await handle.client.withAbortSignal(abort.signal, () => handle.query(query)).catch(() => undefined);
+    const status = await handle.query(query, abort.signal).catch(() => undefined);
     if (stopped) return;
     if (status) worker.answered();
     if (status) await onStatus(status);
@@ -139,10 +198,10 @@ function followStatus<T>(handle: WorkflowHandle, query: QueryDefinition<T>, onSt
 }
 
 /** Waits for the result, showing progress meanwhile; the result alone ends the wait. */
-async function resultWithProgress<R, T>(handle: WorkflowHandle, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number, print: (line: string) => void): Promise<R> {
+async function resultWithProgress<R, T>(handle: RunWatch, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number, print: (line: string) => void): Promise<R> {
   const stop = followStatus(handle, query, onStatus, pollMs, print);
   try {
-    return (await handle.result()) as R;
+    return await handle.result<R>();
   } finally {
     stop();
   }
@@ -152,7 +211,7 @@ async function resultWithProgress<R, T>(handle: WorkflowHandle, query: QueryDefi
  * Waits for a scenario to end, printing each stage as it starts and ends while it runs. How the
  * last stages ended is in the result's report, not printed here.
  */
-export async function watchScenario(handle: WorkflowHandle, print: (line: string) => void, pollMs = 500): Promise<ScenarioJournal['result']> {
+export async function watchScenario(handle: RunWatch, print: (line: string) => void, pollMs = 500): Promise<ScenarioJournal['result']> {
   const seen = new Map<string, string>();
   return resultWithProgress(
     handle,
@@ -177,7 +236,7 @@ export async function watchScenario(handle: WorkflowHandle, print: (line: string
  * injections, reverts, probe misses), so that a long observation is never silent. Events after
  * the last poll are in the report; the verdict is the result's.
  */
-export async function watch(handle: WorkflowHandle, print: (line: string) => void, pollMs = 500): Promise<ExperimentResult> {
+export async function watch(handle: RunWatch, print: (line: string) => void, pollMs = 500): Promise<ExperimentResult> {
   let printed = 0;
   const transitions = transitionPrinter(print);
   return resultWithProgress(
@@ -196,32 +255,3 @@ export async function watch(handle: WorkflowHandle, print: (line: string) => voi
   );
 }
 
-export async function describeRun(client: Client, workflowId: string): Promise<{ status: ExperimentStatus | undefined; state: string }> {
-  const handle = client.workflow.getHandle(workflowId);
-  try {
-    const desc = await handle.describe();
-    const status = await handle.query((await definitions()).statusQuery).catch(() => undefined);
-    // While sampling, the last probe values are in the sampling activities' heartbeats.
-    if (status) for (const p of await samplingProgress(handle).catch(() => [])) Object.assign(status.lastProbes, p.lastProbes);
-    return { status, state: desc.status.name };
-  } catch (e) {
-    if (e instanceof WorkflowNotFoundError) throw new Error(`no experiment run with workflow id '${workflowId}'`);
-    throw e;
-  }
-}
-
-/** Signals `abort` to one run, experiment or scenario (the two signals share their name). */
-export async function abortRun(client: Client, workflowId: string, reason: string): Promise<void> {
-  await client.workflow.getHandle(workflowId).signal((await definitions()).abortSignal, reason);
-}
-
-/** Signals `abort` to every running experiment and scenario; returns their workflow ids. */
-export async function abortAll(client: Client, reason: string): Promise<string[]> {
-  const { abortScenarioSignal, abortSignal } = await definitions();
-  const ids: string[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType IN ('experiment', 'scenario') AND ExecutionStatus = 'Running'` })) {
-    await client.workflow.getHandle(wf.workflowId, wf.runId).signal(wf.type === 'scenario' ? abortScenarioSignal : abortSignal, reason);
-    ids.push(wf.workflowId);
-  }
-  return ids;
-}

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import YAML from 'yaml';
 import type { ExperimentResult } from '../../src/types';
 import { containerState, eventually, gameday, gamedayLoading, pauseExperiment, startNats, startWorker, type TestWorker } from '../helpers';
+import { freePort } from '../prometheus';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -166,7 +167,7 @@ describe('the gameday CLI', () => {
     assert.deepEqual(run.stderr.trim().split('\n'), [`${deep}: line 1: nested more than 32 levels deep (objects and lists within each other); at most 32`]);
   });
 
-  test('run --wait of a 1 s pause prints the verdict and exits 0, from the bundle, without loading the worker, dockerode, pg or NATS', async () => {
+  test('run --wait of a 1 s pause prints the verdict and exits 0, from the bundle, over the HTTP API: without the gRPC client, protobuf, the worker, dockerode, pg or NATS', async () => {
     const file = path.join(dir, 'cli-fast.yaml');
     await writeFile(file, YAML.stringify(pauseExperiment('cli-fast', NATS, nats.url, '1s')));
     const { run, loaded, required } = await gamedayLoading(['run', file, '--wait'], env);
@@ -174,10 +175,29 @@ describe('the gameday CLI', () => {
     assert.match(run.stdout, /^verdict: passed — the hypothesis held/m);
     assert.match(run.stdout, /^rollback: complete$/m);
     assert.match(run.stderr, /^started cli-fast-/m);
+    // Progress came through the HTTP API's status query too.
+    assert.match(run.stderr, /injected f1/);
     // From the bundle (the start-up tests in test/unit/cli-start.test.ts cover the light commands).
     assert.ok(required.includes(path.join(ROOT, 'dist', 'bundle', 'cli.js')));
-    assert.ok(loaded.some((f) => f.includes('/node_modules/@temporalio/client/')));
-    for (const heavy of ['@temporalio/worker', '@temporalio/core-bridge', 'webpack', 'dockerode', 'pg', 'node-pg-migrate', 'fastify', 'nats']) assert.deepEqual(loaded.filter((f) => f.includes(`/node_modules/${heavy}/`)), [], heavy);
+    assert.ok(loaded.some((f) => f.endsWith('/dist/src/cli/temporal-http.js')));
+    for (const heavy of ['@temporalio/client', '@grpc/grpc-js', 'protobufjs', '@temporalio/proto', '@temporalio/worker', '@temporalio/core-bridge', 'webpack', 'dockerode', 'pg', 'node-pg-migrate', 'fastify', 'nats'])
+      assert.deepEqual(loaded.filter((f) => f.includes(`/node_modules/${heavy}/`)), [], heavy);
+    assert.equal((await containerState(NATS)).Paused, false);
+  });
+
+  test('run --wait where nothing answers at the HTTP API falls back to gRPC, and GAMEDAY_TEMPORAL_HTTP_URL=off uses gRPC alone', async () => {
+    const file = path.join(dir, 'cli-grpc.yaml');
+    await writeFile(file, YAML.stringify(pauseExperiment('cli-grpc', NATS, nats.url, '1s')));
+    // A port that was free a moment ago: nothing listens there.
+    const closed = await freePort();
+    for (const http of [`http://127.0.0.1:${closed}`, 'off']) {
+      const { run, loaded } = await gamedayLoading(['run', file, '--wait', '--json'], { ...env, GAMEDAY_TEMPORAL_HTTP_URL: http });
+      assert.equal(run.code, 0, `${http}: ${run.stderr}`);
+      assert.equal((JSON.parse(run.stdout) as ExperimentResult).verdict, 'passed', http);
+      assert.match(run.stderr, /injected f1/, http);
+      // Started and waited on over gRPC: the SDK's client was loaded (over HTTP it is not: the test above).
+      assert.ok(loaded.some((f) => f.includes('/node_modules/@temporalio/client/')), `${http}: the gRPC client`);
+    }
     assert.equal((await containerState(NATS)).Paused, false);
   });
 

@@ -64,3 +64,15 @@ test('the demo target system is the weak build unless GAMEDAY_DEMO_BUILD says re
     (e: unknown) => e instanceof GamedayError && e.type === 'InvalidConfig' && e.message.includes('GAMEDAY_DEMO_BUILD: expected weak or resilient'),
   );
 });
+
+test("`run` goes through the local stack's HTTP API (the gRPC port + 10) only where the connection is local and plain, unless GAMEDAY_TEMPORAL_HTTP_URL says", () => {
+  assert.equal(loadConfig({}).temporalHttpUrl, 'http://127.0.0.1:7243');
+  assert.equal(loadConfig({ TEMPORAL_ADDRESS: 'localhost:7300' }).temporalHttpUrl, 'http://localhost:7310');
+  // A team's own cluster, TLS or an API key: gRPC, unless the URL is given.
+  assert.equal(loadConfig({ TEMPORAL_ADDRESS: 'temporal.example.com:7233' }).temporalHttpUrl, undefined);
+  assert.equal(loadConfig({ TEMPORAL_API_KEY: 'k' }).temporalHttpUrl, undefined);
+  assert.equal(loadConfig({ TEMPORAL_TLS: 'true' }).temporalHttpUrl, undefined);
+  assert.equal(loadConfig({ TEMPORAL_ADDRESS: 'temporal.example.com:7233', GAMEDAY_TEMPORAL_HTTP_URL: 'https://temporal.example.com:7243/' }).temporalHttpUrl, 'https://temporal.example.com:7243');
+  assert.equal(loadConfig({ GAMEDAY_TEMPORAL_HTTP_URL: 'off' }).temporalHttpUrl, undefined);
+  assert.throws(() => loadConfig({ GAMEDAY_TEMPORAL_HTTP_URL: '7243' }), /GAMEDAY_TEMPORAL_HTTP_URL: expected the Temporal HTTP API's base URL such as http:\/\/127\.0\.0\.1:7243, or off/);
+});
