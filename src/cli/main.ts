@@ -35,6 +35,11 @@ function uiUrl(config: Config): string {
   return `${config.temporalUiUrl}/namespaces/${config.namespace}/workflows`;
 }
 
+/** An error Temporal's HTTP API itself answered with (its JSON, a gRPC status code), not a failure to reach it. */
+function isTemporalAnswer(e: unknown): boolean {
+  return e instanceof Error && (e as { code?: unknown }).code !== undefined && typeof (e as { code?: unknown }).code === 'number';
+}
+
 /** Connections to close when the command ends, so that the process exits at once. */
 const cleanup: (() => Promise<unknown>)[] = [];
 
@@ -115,8 +120,10 @@ export function buildProgram(): Command {
         try {
           handle = await startRunOverHttp(http, config, target, opts.workflowId);
         } catch (e) {
-          // No HTTP API there (a dev server started without --http-port, say): gRPC, as before.
-          if (e instanceof Error && e.name !== 'TemporalHttpUnreachable') throw e;
+          // No Temporal HTTP API there (a dev server started without --http-port, or another
+          // service on that port): gRPC, as before. Temporal's own refusals (a bad request, a run
+          // already started) are the answer. The workflow id is the same: never two runs.
+          if (isTemporalAnswer(e)) throw e;
           handle = await overGrpc(grpc());
         }
       }

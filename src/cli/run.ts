@@ -88,7 +88,7 @@ export async function startRunOverHttp(api: TemporalHttp, config: Config, run: R
   try {
     runId = await api.start({ ...start, workflowTaskTimeout: apiDuration(start.workflowTaskTimeout) });
   } catch (e) {
-    if (e instanceof TemporalHttpError && e.code === 6) throw new Error(`a run with workflow id '${start.workflowId}' is already running`);
+    if (e instanceof TemporalHttpError && e.code === 6) throw new TemporalHttpError(e.status, e.code, `a run with workflow id '${start.workflowId}' is already running`);
     throw e;
   }
   return httpRun(api, start.workflowId, runId);

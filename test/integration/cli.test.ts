@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -185,12 +187,17 @@ describe('the gameday CLI', () => {
     assert.equal((await containerState(NATS)).Paused, false);
   });
 
-  test('run --wait where nothing answers at the HTTP API falls back to gRPC, and GAMEDAY_TEMPORAL_HTTP_URL=off uses gRPC alone', async () => {
+  test('run --wait where nothing, or something other than Temporal, answers at the HTTP API falls back to gRPC, and GAMEDAY_TEMPORAL_HTTP_URL=off uses gRPC alone', async () => {
     const file = path.join(dir, 'cli-grpc.yaml');
     await writeFile(file, YAML.stringify(pauseExperiment('cli-grpc', NATS, nats.url, '1s')));
     // A port that was free a moment ago: nothing listens there.
     const closed = await freePort();
-    for (const http of [`http://127.0.0.1:${closed}`, 'off']) {
+    // Another service on the port: a plain 404, not Temporal's JSON.
+    const other = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    after(() => other.close());
+    const otherPort = (other.address() as AddressInfo).port;
+    for (const http of [`http://127.0.0.1:${closed}`, `http://127.0.0.1:${otherPort}`, 'off']) {
       const { run, loaded } = await gamedayLoading(['run', file, '--wait', '--json'], { ...env, GAMEDAY_TEMPORAL_HTTP_URL: http });
       assert.equal(run.code, 0, `${http}: ${run.stderr}`);
       assert.equal((JSON.parse(run.stdout) as ExperimentResult).verdict, 'passed', http);
@@ -199,6 +206,19 @@ describe('the gameday CLI', () => {
       assert.ok(loaded.some((f) => f.includes('/node_modules/@temporalio/client/')), `${http}: the gRPC client`);
     }
     assert.equal((await containerState(NATS)).Paused, false);
+  });
+
+  test('run with the workflow id of a run still going says so in one line over the HTTP API, and starts nothing', async () => {
+    const file = path.join(dir, 'cli-twice.yaml');
+    await writeFile(file, YAML.stringify(pauseExperiment('cli-twice', NATS, nats.url, '1s')));
+    const workflowId = `cli-twice-${process.pid}-${Date.now()}`;
+    const first = await gameday(['run', file, '--workflow-id', workflowId, '--json'], env);
+    assert.equal(first.code, 0, first.stderr);
+    const again = await gameday(['run', file, '--workflow-id', workflowId], env);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr.trim(), `gameday: a run with workflow id '${workflowId}' is already running`);
+    // The first run goes on to its end, and its fault is reverted.
+    await eventually('the first run ended', async () => (await gameday(['status', workflowId], env)).stdout.startsWith(`${workflowId}: COMPLETED`) && !(await containerState(NATS)).Paused, 20_000);
   });
 
   test('run --wait on a task queue no worker polls says so, then goes on once a worker polls it', async () => {
