@@ -157,8 +157,15 @@ temporal_healthy() { "$1" operator cluster health --address "$TEMPORAL_HOSTPORT"
 # The HTTP API of the dev server (gameday run's way in; src/config.ts temporalHttpUrl): its port is open.
 TEMPORAL_HTTP_PORT=$((TEMPORAL_PORT + 10))
 temporal_http_healthy() { (exec 3<>"/dev/tcp/127.0.0.1/$TEMPORAL_HTTP_PORT") 2>/dev/null; }
-# The process of a pid file still runs.
-ours_running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# The pid of a dev server on this port that Gameday's provisioning started (its database under a
+# .gameday folder); none for a dev server someone else started.
+gameday_dev_server() {
+  local pid
+  for pid in $(pgrep -f "server start-dev" 2>/dev/null); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--port $TEMPORAL_PORT .*/\.gameday/temporal\.db" && { echo "$pid"; return 0; }
+  done
+  return 1
+}
 not_running() { ! kill -0 "$1" 2>/dev/null; }
 
 # Search attributes Gameday keeps current on each run (the UI filters on them).
@@ -167,11 +174,13 @@ SEARCH_ATTRIBUTES=(GamedayExperimentId=Keyword GamedayStage=Keyword GamedayVerdi
 provision_temporal() {
   local cli; cli=$(find_temporal_cli)
   echo "$cli" >"$STATE/temporal-cli-path"
-  if temporal_healthy "$cli" && ! temporal_http_healthy && ours_running "$STATE/temporal.pid"; then
-    # Ours, started before it had the HTTP API: restarted with it (its state is in the database file).
-    log "temporal: restarting the dev server to enable its HTTP API on 127.0.0.1:$TEMPORAL_HTTP_PORT"
-    kill "$(cat "$STATE/temporal.pid")" 2>/dev/null || true
-    wait_for 30 not_running "$(cat "$STATE/temporal.pid")" || die "temporal: the dev server (pid $(cat "$STATE/temporal.pid")) did not stop within 30 s"
+  local old
+  if temporal_healthy "$cli" && ! temporal_http_healthy && old=$(gameday_dev_server); then
+    # A Gameday dev server (this clone's or another's, by its .gameday database) started before it
+    # had the HTTP API: started again here with it.
+    log "temporal: restarting the dev server (pid $old) to enable its HTTP API on 127.0.0.1:$TEMPORAL_HTTP_PORT"
+    kill "$old" 2>/dev/null || true
+    wait_for 30 not_running "$old" || die "temporal: the dev server (pid $old) did not stop within 30 s"
   fi
   if temporal_healthy "$cli"; then
     log "temporal: server already answering on $TEMPORAL_HOSTPORT"
