@@ -35,11 +35,6 @@ function uiUrl(config: Config): string {
   return `${config.temporalUiUrl}/namespaces/${config.namespace}/workflows`;
 }
 
-/** An error Temporal's HTTP API itself answered with (its JSON, a gRPC status code), not a failure to reach it. */
-function isTemporalAnswer(e: unknown): boolean {
-  return e instanceof Error && (e as { code?: unknown }).code !== undefined && typeof (e as { code?: unknown }).code === 'number';
-}
-
 /** Connections to close when the command ends, so that the process exits at once. */
 const cleanup: (() => Promise<unknown>)[] = [];
 
@@ -100,7 +95,8 @@ export function buildProgram(): Command {
         return;
       }
       // Over Temporal's HTTP API where there is one (the local stack's): no gRPC client or protobuf to load.
-      const http = config.temporalHttpUrl ? new (await import('./temporal-http')).TemporalHttp(config.temporalHttpUrl, config.namespace) : undefined;
+      const overHttp = config.temporalHttpUrl ? await import('./temporal-http') : undefined;
+      const http = overHttp && config.temporalHttpUrl ? new overHttp.TemporalHttp(config.temporalHttpUrl, config.namespace) : undefined;
       if (http) cleanup.push(async () => http.close());
       const grpc = (): Promise<Client> => {
         const connecting = import('../temporal').then((t) => t.connectClient(config));
@@ -123,7 +119,7 @@ export function buildProgram(): Command {
           // No Temporal HTTP API there (a dev server started without --http-port, or another
           // service on that port): gRPC, as before. Temporal's own refusals (a bad request, a run
           // already started) are the answer. The workflow id is the same: never two runs.
-          if (isTemporalAnswer(e)) throw e;
+          if (overHttp?.isTemporalAnswer(e)) throw e;
           handle = await overGrpc(grpc());
         }
       }

@@ -61,7 +61,7 @@ export class TemporalHttpUnreachable extends Error {
   }
 }
 
-/** The start of a workflow, in the API's terms (shorthand payloads). */
+/** The start of a workflow: the values, made payloads by `start`. */
 export interface HttpStart {
   workflowId: string;
   workflowType: string;
@@ -87,11 +87,23 @@ export interface HttpEvent {
 /** The parts of DescribeWorkflowExecution the CLI reads. */
 export interface HttpDescription {
   executionConfig?: { taskQueue?: { name?: string } };
-  workflowExecutionInfo?: { status?: string };
   pendingActivities?: { heartbeatDetails?: { payloads?: HttpPayload[] } }[];
 }
 
 const TRANSIENT = new Set(['ECONNRESET', 'EPIPE']);
+/** How long the wait for a run's end rides out a server that does not answer (a restart of the dev server, say). */
+const WAIT_OUTAGE_MS = 120_000;
+
+/** An error Temporal itself answered with (its JSON, with a gRPC status code), as opposed to a failure to reach it. */
+export function isTemporalAnswer(e: unknown): e is TemporalHttpError {
+  return e instanceof TemporalHttpError && e.code !== undefined;
+}
+
+/** A failure a retry may cure: nothing answers, a dropped connection, or Temporal saying it is unavailable (14). */
+function passing(e: unknown): boolean {
+  if (e instanceof TemporalHttpUnreachable || TRANSIENT.has((e as NodeJS.ErrnoException).code ?? '')) return true;
+  return e instanceof TemporalHttpError && (e.code === 14 || e.status === 502 || e.status === 503);
+}
 
 export class TemporalHttp {
   readonly #base: URL;
@@ -132,14 +144,25 @@ export class TemporalHttp {
    * The run's close event: a long poll (the server answers when the run closes, or after its
    * long-poll timeout with a page token to poll again). A run that continued as new is followed.
    */
-  async closeEvent(workflowId: string, runId?: string, signal?: AbortSignal): Promise<HttpEvent> {
+  async closeEvent(workflowId: string, runId?: string, outageMs = WAIT_OUTAGE_MS): Promise<HttpEvent> {
     let run = runId;
     let token: string | undefined;
+    // Since when the server has not answered; the wait gives up after outageMs of it, as the SDK's retries do.
+    let failingSince: number | undefined;
     for (;;) {
       const q = new URLSearchParams({ waitNewEvent: 'true', historyEventFilterType: 'HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT', skipArchival: 'true' });
       if (run) q.set('execution.runId', run);
       if (token) q.set('nextPageToken', token);
-      const page = await this.#call<{ history?: { events?: HttpEvent[] }; nextPageToken?: string }>('GET', `workflows/${encodeURIComponent(workflowId)}/history?${q}`, undefined, signal);
+      let page: { history?: { events?: HttpEvent[] }; nextPageToken?: string };
+      try {
+        page = await this.#call('GET', `workflows/${encodeURIComponent(workflowId)}/history?${q}`);
+        failingSince = undefined;
+      } catch (e) {
+        failingSince ??= Date.now();
+        if (!passing(e) || Date.now() - failingSince > outageMs) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
       const event = page.history?.events?.[0];
       if (event?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId) {
         run = event.workflowExecutionContinuedAsNewEventAttributes.newExecutionRunId;
