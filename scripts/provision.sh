@@ -167,6 +167,12 @@ gameday_dev_server() {
   return 1
 }
 not_running() { ! kill -0 "$1" 2>/dev/null; }
+# A Gameday dev server started with older flags: no HTTP API, or its database still journalled
+# with a sync to disk on every commit (see the start below).
+dev_server_outdated() {
+  local cmd; cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)
+  [[ $cmd != *"--http-port "* || $cmd != *"synchronous=normal"* ]]
+}
 
 # Search attributes Gameday keeps current on each run (the UI filters on them).
 SEARCH_ATTRIBUTES=(GamedayExperimentId=Keyword GamedayStage=Keyword GamedayVerdict=Keyword GamedayTargets=KeywordList GamedayActiveFaults=KeywordList)
@@ -175,10 +181,11 @@ provision_temporal() {
   local cli; cli=$(find_temporal_cli)
   echo "$cli" >"$STATE/temporal-cli-path"
   local old
-  if temporal_healthy "$cli" && ! temporal_http_healthy && old=$(gameday_dev_server); then
+  if temporal_healthy "$cli" && old=$(gameday_dev_server) && dev_server_outdated "$old"; then
     # A Gameday dev server (this clone's or another's, by its .gameday database) started before it
-    # had the HTTP API: started again here with it.
-    log "temporal: restarting the dev server (pid $old) to enable its HTTP API on 127.0.0.1:$TEMPORAL_HTTP_PORT"
+    # had the HTTP API or the write-ahead log: started again here with them. Its runs are in the
+    # database and carry on once it is back.
+    log "temporal: restarting the dev server (pid $old) for its HTTP API on 127.0.0.1:$TEMPORAL_HTTP_PORT and its write-ahead log"
     kill "$old" 2>/dev/null || true
     wait_for 30 not_running "$old" || die "temporal: the dev server (pid $old) did not stop within 30 s"
   fi
@@ -192,6 +199,10 @@ provision_temporal() {
   fi
   local args=(server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT"
     --db-filename "$STATE/temporal.db" --log-level warn
+    # A write-ahead log, synced at its checkpoints rather than on every commit: each step of a run
+    # is several commits, and a sync each cost a 10 s pause ~60-100 ms end to end (bench cli). A
+    # commit still survives the server's own crash; the last ones may not survive the machine's.
+    --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal
     # The HTTP API at the gRPC port + 10 (7243): \`gameday run\` starts and waits on runs through it,
     # without loading the gRPC client (src/config.ts, temporalHttpUrl).
     --http-port "$TEMPORAL_HTTP_PORT"
