@@ -19,10 +19,12 @@ if (mainBuilt === undefined) {
 }
 const first = process.argv.slice(2).find((a) => !a.startsWith('-'));
 const command = first === undefined ? 'help' : /^[a-z-]+$/.test(first) ? first : 'other';
-const bundled = mtime(bundle);
+// `gameday run ...` (the command first): its own bundle, what a run over the HTTP API loads alone.
+const own = command === 'run' && process.argv[2] === 'run' ? path.join(dist, 'bundle', 'run.js') : bundle;
+const bundled = mtime(own);
 // A bundle older than the plain build (tsc run alone) would be stale: the plain build then.
 if (PLAIN.has(command) || bundled === undefined || bundled < mainBuilt) require(main).main();
 else {
   const { codeCacheFile, requireWithCodeCache } = require(path.join(dist, 'src', 'cli', 'code-cache.js'));
-  requireWithCodeCache(bundle, codeCacheFile(bundle, command)).exports.main();
+  requireWithCodeCache(own, codeCacheFile(own, command)).exports.main();
 }

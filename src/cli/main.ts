@@ -1,10 +1,8 @@
 import { Command, Option } from 'commander';
-import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import type { RunWatch } from './run';
 import type { DemoBuild } from '../stack';
-import { InvalidExperimentError, formatProblem } from '../errors';
-import { maskPasswords } from '../mask';
+import { runCli } from './entry';
+import { addRunCommand, uiUrl } from './run-command';
 import { addScheduleCommands } from './schedule';
 
 /*
@@ -29,10 +27,6 @@ async function runWorker(config: Config): Promise<void> {
   if (config.metricsAddress) err(`metrics at http://${config.metricsAddress}/metrics`);
   await worker.run();
   await close();
-}
-
-function uiUrl(config: Config): string {
-  return `${config.temporalUiUrl}/namespaces/${config.namespace}/workflows`;
 }
 
 /** Connections to close when the command ends, so that the process exits at once. */
@@ -78,69 +72,7 @@ export function buildProgram(): Command {
       await agent.close();
     });
 
-  program
-    .command('run <fileOrId>')
-    .description('start an experiment or a scenario from a file, or by id from experiments/')
-    .option('--wait', 'wait for the end, showing progress')
-    .option('--json', 'print a JSON object (with --wait: workflowId, verdict, rollback, reportDir)')
-    .option('--dry-run', 'resolve the targets and print the plan; inject nothing')
-    .addOption(new Option('--workflow-id <id>', 'the workflow id to use'))
-    .action(async (fileOrId: string, opts: { wait?: boolean; json?: boolean; workflowId?: string; dryRun?: boolean }) => {
-      const config = (await import('../config')).loadConfig();
-      if (opts.dryRun) {
-        const [{ looksLikeFile }, { dryRun, formatDryRun }] = await Promise.all([import('./run'), import('./dry-run')]);
-        const plan = await dryRun(config, fileOrId, looksLikeFile(fileOrId));
-        if (opts.json) out(JSON.stringify(plan));
-        else formatDryRun(plan).forEach(out);
-        return;
-      }
-      // Over Temporal's HTTP API where there is one (the local stack's): no gRPC client or protobuf to load.
-      const overHttp = config.temporalHttpUrl ? await import('./temporal-http') : undefined;
-      const http = overHttp && config.temporalHttpUrl ? new overHttp.TemporalHttp(config.temporalHttpUrl, config.namespace) : undefined;
-      if (http) cleanup.push(async () => http.close());
-      const grpc = (): Promise<Client> => {
-        const connecting = import('../temporal').then((t) => t.connectClient(config));
-        // Handled here too: a refusal while the file is still being read must not be an unhandled rejection.
-        connecting.catch(() => undefined);
-        cleanup.push(() => connecting.then((c) => c.connection.close()));
-        return connecting;
-      };
-      // Connecting goes on while the rest of the command loads and the file is read and validated.
-      const connecting = http ? undefined : grpc();
-      const { inputFor, startRunOverHttp, watch, watchScenario } = await import('./run');
-      const target = await inputFor(fileOrId, config.experimentsDir);
-      const overGrpc = async (client: Promise<Client>): Promise<RunWatch> => (await import('./run-grpc')).startRun(await client, config, target, opts.workflowId);
-      let handle: RunWatch;
-      if (!http) handle = await overGrpc(connecting ?? grpc());
-      else {
-        try {
-          handle = await startRunOverHttp(http, config, target, opts.workflowId);
-        } catch (e) {
-          // No Temporal HTTP API there (a dev server started without --http-port, or another
-          // service on that port): gRPC, as before. Temporal's own refusals (a bad request, a run
-          // already started) are the answer. The workflow id is the same: never two runs.
-          if (overHttp?.isTemporalAnswer(e)) throw e;
-          handle = await overGrpc(grpc());
-        }
-      }
-      if (!opts.wait) {
-        if (opts.json) out(JSON.stringify({ workflowId: handle.workflowId, runId: handle.runId }));
-        else out(`started ${handle.workflowId}\n  watch: ${uiUrl(config)}/${handle.workflowId}\n  status: gameday status ${handle.workflowId}`);
-        return;
-      }
-      err(`started ${handle.workflowId} — ${uiUrl(config)}/${handle.workflowId}`);
-      if (target.workflowType === 'scenario') {
-        const result = await watchScenario(handle, err);
-        if (opts.json) out(JSON.stringify(result));
-        else out(`verdict: ${result.verdict} — ${result.reason}\niterations: ${result.iterations}\nreport: ${result.reportDir}/report.md`);
-        process.exitCode = result.verdict === 'passed' ? 0 : result.verdict === 'failed' ? 3 : 4;
-        return;
-      }
-      const result = await watch(handle, err);
-      if (opts.json) out(JSON.stringify(result));
-      else out(`verdict: ${result.verdict} — ${result.reason}\nrollback: ${result.rollback}\nreport: ${result.reportDir}/report.md\nHTML report: ${result.reportDir}/report.html`);
-      process.exitCode = result.verdict === 'passed' ? 0 : result.verdict === 'failed' ? 3 : 4;
-    });
+  addRunCommand(program, cleanup);
 
   program
     .command('validate <files...>')
@@ -336,13 +268,5 @@ export function buildProgram(): Command {
 
 /** The CLI's entry: known failures print their message alone, without a stack trace. */
 export async function main(argv = process.argv): Promise<void> {
-  try {
-    await buildProgram().parseAsync(argv);
-  } catch (e) {
-    if (e instanceof InvalidExperimentError) e.problems.map(formatProblem).forEach(err);
-    else err(`gameday: ${maskPasswords((e as Error).message)}`);
-    process.exitCode = 1;
-  } finally {
-    await Promise.all(cleanup.map((close) => close().catch(() => undefined)));
-  }
+  await runCli(buildProgram, argv, cleanup);
 }

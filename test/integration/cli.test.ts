@@ -169,7 +169,7 @@ describe('the gameday CLI', () => {
     assert.deepEqual(run.stderr.trim().split('\n'), [`${deep}: line 1: nested more than 32 levels deep (objects and lists within each other); at most 32`]);
   });
 
-  test('run --wait of a 1 s pause prints the verdict and exits 0, from the bundle, over the HTTP API: without the gRPC client, protobuf, the worker, dockerode, pg or NATS', async () => {
+  test('run --wait of a 1 s pause prints the verdict and exits 0, from its own bundle, over the HTTP API: without the gRPC client, protobuf, the worker, dockerode, pg or NATS', async () => {
     const file = path.join(dir, 'cli-fast.yaml');
     await writeFile(file, YAML.stringify(pauseExperiment('cli-fast', NATS, nats.url, '1s')));
     const { run, loaded, required } = await gamedayLoading(['run', file, '--wait'], env);
@@ -179,8 +179,10 @@ describe('the gameday CLI', () => {
     assert.match(run.stderr, /^started cli-fast-/m);
     // Progress came through the HTTP API's status query too.
     assert.match(run.stderr, /injected f1/);
-    // From the bundle (the start-up tests in test/unit/cli-start.test.ts cover the light commands).
-    assert.ok(required.includes(path.join(ROOT, 'dist', 'bundle', 'cli.js')));
+    // From the bundle of `run` alone, not the whole CLI's (the start-up tests in
+    // test/unit/cli-start.test.ts cover the light commands).
+    assert.ok(required.includes(path.join(ROOT, 'dist', 'bundle', 'run.js')));
+    assert.ok(!required.includes(path.join(ROOT, 'dist', 'bundle', 'cli.js')));
     assert.ok(loaded.some((f) => f.endsWith('/dist/src/cli/temporal-http.js')));
     for (const heavy of ['@temporalio/client', '@grpc/grpc-js', 'protobufjs', '@temporalio/proto', '@temporalio/worker', '@temporalio/core-bridge', 'webpack', 'dockerode', 'pg', 'node-pg-migrate', 'fastify', 'nats'])
       assert.deepEqual(loaded.filter((f) => f.includes(`/node_modules/${heavy}/`)), [], heavy);

@@ -71,7 +71,7 @@ describe('the CLI start', () => {
 
 describe('bin/gameday.js', () => {
   /** A copy of bin/gameday.js and the code cache's loader, beside a plain build and a bundle that say which one ran. */
-  async function fakeProject(): Promise<{ bin: string; main: string; bundle: string }> {
+  async function fakeProject(): Promise<{ bin: string; main: string; bundle: string; runBundle: string }> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'gameday-bin-'));
     await Promise.all(['bin', 'dist/src/cli', 'dist/bundle'].map((d) => mkdir(path.join(dir, d), { recursive: true })));
     const bin = path.join(dir, 'bin', 'gameday.js');
@@ -81,19 +81,25 @@ describe('bin/gameday.js', () => {
     await copyFile(path.join(ROOT, 'dist', 'src', 'cli', 'code-cache.js'), path.join(dir, 'dist', 'src', 'cli', 'code-cache.js'));
     await writeFile(main, `exports.main = () => console.log('plain');\n`);
     await writeFile(bundle, `exports.main = () => console.log('bundle');\n`);
-    return { bin, main, bundle };
+    const runBundle = path.join(dir, 'dist', 'bundle', 'run.js');
+    await writeFile(runBundle, `exports.main = () => console.log('run bundle');\n`);
+    return { bin, main, bundle, runBundle };
   }
 
-  test('runs a command from the bundle, worker from the plain build, and the plain build when the bundle is older than it (tsc run alone)', async () => {
-    const { bin, main, bundle } = await fakeProject();
+  test('runs `run` from its own bundle, a command from the bundle, worker from the plain build, and the plain build when a bundle is older than it (tsc run alone)', async () => {
+    const { bin, main, bundle, runBundle } = await fakeProject();
     const ran = async (...args: string[]): Promise<string> => (await runNode(bin, args)).stdout.trim();
     const now = Date.now() / 1000;
     await utimes(main, now - 60, now - 60);
-    assert.equal(await ran('run', 'x.yaml', '--wait'), 'bundle');
+    assert.equal(await ran('run', 'x.yaml', '--wait'), 'run bundle');
+    // Options before the command: the whole CLI's bundle, which parses them all.
+    assert.equal(await ran('--json', 'run', 'x.yaml'), 'bundle');
     assert.equal(await ran('--help'), 'bundle');
     assert.equal(await ran('worker'), 'plain');
-    await utimes(bundle, now - 120, now - 120);
+    await utimes(runBundle, now - 120, now - 120);
     assert.equal(await ran('run', 'x.yaml'), 'plain');
+    await utimes(bundle, now - 120, now - 120);
+    assert.equal(await ran('status', 'x'), 'plain');
   });
 
   test('says to build first when there is no build', async () => {
