@@ -8,7 +8,7 @@ import { createNotifyActivities } from './notify';
 import type { DueRevertTimers } from '../src/faults/due-reverts';
 import { GamedayMetrics } from '../src/metrics/gameday';
 import { createFaultActivities, currentRun, heartbeating, notifyDepsOf, permanent } from './faults';
-import { runCheck } from '../src/probes';
+import { roundBudgetMs, runCheck } from '../src/probes';
 import { writeReport as write } from '../src/report/write';
 import { findExperiment, findScenario, parseExperiment, parseScenario, planExperiment as plan } from '../src/spec/loader';
 import { activeFreeze, loadFreezeWindows } from '../src/spec/freeze-windows';
@@ -87,7 +87,7 @@ export function createActivities(deps: ActivityDeps) {
       // Running from its plan to its report (a scenario plans its stages elsewhere).
       const run = currentRun();
       if (run) metrics.experimentStarted(run);
-      return planned;
+      return { ...planned, timing: { ...planned.timing, steadyStateRoundMs: roundBudgetMs(planned.spec.steadyState) } };
     },
 
     /**

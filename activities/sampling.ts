@@ -33,7 +33,8 @@ export function samplingEnv(deps: Pick<SamplingDeps, 'probe' | 'writer'>, run: R
     run,
     writer: deps.writer,
     probe: { ...deps.probe, window },
-    heartbeat: (progress: SamplingProgress) => ctx.heartbeat(progress),
+    // A local activity (verification's first round) has no heartbeat: one round, seconds at most.
+    heartbeat: ctx.info.isLocal ? () => undefined : (progress: SamplingProgress) => ctx.heartbeat(progress),
     signal: ctx.cancellationSignal,
     resume: ctx.info.heartbeatDetails as SamplingProgress | undefined,
   };
@@ -74,9 +75,14 @@ export function createSamplingActivities(deps: SamplingDeps) {
       return summary;
     },
 
-    /** The steady state, round after round, until it holds or the recovery window ends. */
-    async verifySteadyState(args: { run: RunKey; checks: SteadyStateCheck[]; withinMs: number; intervalMs: number; window: ProbeWindow }): Promise<VerifySummary> {
-      return verifyUntilHeld(args, samplingEnv(deps, args.run, args.window));
+    /**
+     * The steady state, round after round, until it holds or the recovery window ends; at most
+     * `maxRounds` rounds when given. `resume`: the progress of earlier rounds to go on from (a
+     * heartbeat's, when this attempt is a retry, comes first).
+     */
+    async verifySteadyState(args: { run: RunKey; checks: SteadyStateCheck[]; withinMs: number; intervalMs: number; window: ProbeWindow; maxRounds?: number; resume?: SamplingProgress }): Promise<VerifySummary> {
+      const env = samplingEnv(deps, args.run, args.window);
+      return verifyUntilHeld(args, { ...env, resume: env.resume ?? args.resume });
     },
 
     /** Stores a chunk of samples a host's agent took (sampleOnHost) and returns the progress for the next. */

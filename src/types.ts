@@ -51,6 +51,11 @@ export interface ExperimentPlan {
     guardrailIntervalMs: number[];
     /** How long to wait for a busy target when the lock says `wait`. */
     lockWaitMs: number;
+    /**
+     * The longest one round of the steady-state checks may take (each probe's timeout, the window
+     * of those that listen, and slack); absent in plans made before it was added.
+     */
+    steadyStateRoundMs?: number;
   };
 }
 

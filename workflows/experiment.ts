@@ -31,6 +31,14 @@ export const QUICK_END_PATCH = 'quick-end';
  * (workflows/rollback.ts): each saves a workflow task and a round trip through the server.
  */
 export const QUICK_STEPS_PATCH = 'quick-steps';
+/**
+ * Runs started since this marker take their first verification round in a local activity, in the
+ * workflow task of the revert: a steady state that holds at once (the usual case) costs no
+ * activity round trip and no workflow task of its own. Further rounds go on in the activity.
+ */
+export const QUICK_VERIFY_PATCH = 'quick-verify';
+/** A first verification round that may take longer than this (slow probes) runs in the activity, as before. */
+const QUICK_ROUND_MAX_MS = 3000;
 
 const START_OPTIONS = { startToCloseTimeout: '30s', retry: { maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT } } as const;
 const { planExperiment, resolveTargets } = proxyActivities<Activities>(START_OPTIONS);
@@ -89,8 +97,10 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   const local = patched(LOCAL_START_PATCH);
   // Asked before the first local activity: its marker is always in the first workflow task.
   const quick = patched(QUICK_STEPS_PATCH);
+  const quickVerify = patched(QUICK_VERIFY_PATCH);
   const state = new RunState();
   state.revertDueHere = quick;
+  state.verifyFirstHere = quickVerify;
   state.trigger = triggerOf(input);
   let locks: Awaited<ReturnType<typeof acquireLocks>>['held'] = [];
   let observed: Observed | undefined;
@@ -234,9 +244,26 @@ async function verify(state: RunState, p: ExperimentPlan): Promise<VerifySummary
   const { own, hosts } = byHost(p.spec.steadyState, state.probesOnHosts);
   const args = { run: state.run, withinMs: p.timing.recoveryWithinMs, intervalMs: p.timing.recoveryIntervalMs, window: { ...state.window } };
   const until = Date.now() + args.withinMs;
+  const roundMs = p.timing.steadyStateRoundMs;
+  // Right after the revert, in its workflow task, when the round is quick and nothing else waits.
+  const firstHere = state.verifyFirstHere && !p.timing.recoveryAfterMs && hosts.length === 0 && own.length > 0 && roundMs !== undefined && roundMs <= QUICK_ROUND_MAX_MS;
+  const verifyOwn = async (): Promise<VerifySummary> => {
+    if (!firstHere) return verifySteadyState({ ...args, checks: own });
+    let first: VerifySummary;
+    try {
+      const { verifySteadyState: verifyHere } = proxyLocalActivities<Activities>({ startToCloseTimeout: roundMs + 5000, retry: { maximumAttempts: 1 } });
+      first = await verifyHere({ ...args, checks: own, maxRounds: 1 });
+    } catch {
+      // Its samples, if any were stored, are written again under the same numbers.
+      return verifySteadyState({ ...args, checks: own });
+    }
+    if (!first.more) return first;
+    const { unstored: _unstored, lastRound: _lastRound, held: _held, more: _more, ...progress } = first;
+    return verifySteadyState({ ...args, checks: own, resume: progress });
+  };
   // Each host verifies on its own until its checks hold: restored when every host's last round held.
   const parts = await Promise.all([
-    own.length ? verifySteadyState({ ...args, checks: own }) : undefined,
+    own.length ? verifyOwn() : undefined,
     ...hosts.map(async ([host, checks]): Promise<VerifySummary> => {
       const s = await sampleOnHost(host, { run: state.run, phase: 'verify', stage: 'verify', checks, intervalMs: args.intervalMs, until, window: args.window, stop: 'held' });
       const lastRound = lastRoundOf(s, checks);

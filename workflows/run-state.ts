@@ -34,6 +34,8 @@ export class RunState {
   probesOnHosts = false;
   /** A fault whose duration is up is reverted in a local activity first (QUICK_STEPS_PATCH: workflows/rollback.ts). */
   revertDueHere = false;
+  /** The first verification round is taken in the workflow task of the revert (QUICK_VERIFY_PATCH: workflows/experiment.ts). */
+  verifyFirstHere = false;
   /** When the baseline and the first fault began: probes that count "since the fault" read it. */
   readonly window: ProbeWindow;
 

@@ -273,22 +273,28 @@ export async function sampleRounds(
   }
 }
 
-/** What verification returns: its last round, and whether the steady state held in it. */
-export type VerifySummary = SamplingProgress & { unstored: number; lastRound: ProbeSample[]; held: boolean };
+/**
+ * What verification returns: its last round, and whether the steady state held in it. `more`:
+ * stopped at `maxRounds` with the recovery window still open (a later verification goes on from it).
+ */
+export type VerifySummary = SamplingProgress & { unstored: number; lastRound: ProbeSample[]; held: boolean; more?: boolean };
 
 /**
  * The steady-state checks round after round until they all hold or the recovery window
  * (`withinMs` from the first attempt's start) has no room for another round.
  */
-export async function verifyUntilHeld(args: { checks: SteadyStateCheck[]; withinMs: number; intervalMs: number }, env: SamplingEnv): Promise<VerifySummary> {
+export async function verifyUntilHeld(args: { checks: SteadyStateCheck[]; withinMs: number; intervalMs: number; maxRounds?: number }, env: SamplingEnv): Promise<VerifySummary> {
   const sampler = new Sampler(env, 'verify', 'verify');
   const deadline = (sampler.progress.deadline ??= Date.now() + args.withinMs);
   try {
-    for (;;) {
+    // Going on from earlier rounds (a retry, or the first round taken in the workflow task): the interval first.
+    if (env.resume) await pause(Math.min(args.intervalMs, deadline - Date.now()), env.signal);
+    for (let rounds = 1; ; rounds++) {
       const round = await Promise.all(args.checks.map((c) => runCheck(c, 'verify', env.probe)));
       sampler.record(round, 'verify');
       const held = allHeld(round);
-      if (held || env.signal.aborted || Date.now() + args.intervalMs > deadline) return { ...(await sampler.finish()), lastRound: round, held };
+      const over = held || env.signal.aborted || Date.now() + args.intervalMs > deadline;
+      if (over || rounds === args.maxRounds) return { ...(await sampler.finish()), lastRound: round, held, ...(over ? {} : { more: true }) };
       await pause(args.intervalMs, env.signal);
     }
   } finally {

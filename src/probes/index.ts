@@ -70,6 +70,11 @@ function errorText(e: unknown): string {
   return `${code}${err.message || err.name || String(e)}`;
 }
 
+/** The longest one round of `checks` may take: the slowest check's budget, and the slack runCheck gives it. */
+export function roundBudgetMs(checks: (SteadyStateCheck | ObserveCheck)[]): number {
+  return Math.max(0, ...checks.map((c) => budgetMs(c.probe, durationMs(c.probe.timeout ?? DEFAULT_TIMEOUT)) + 500));
+}
+
 /** The longest one sample may take: the timeout, or for http-latency and websocket their window and a timeout. */
 function budgetMs(probe: ProbeSpec, timeoutMs: number): number {
   if (probe.kind === 'http-latency') return httpLatencyBudgetMs(probe, timeoutMs);

@@ -52,6 +52,8 @@ describe('the experiment workflow', () => {
       return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
     });
     assert.ok(local.includes('revertFault'), `the due-time revert ran as a local activity: ${local.join(', ')}`);
+    // The steady state held at its first verification round, taken in that same workflow task (QUICK_VERIFY_PATCH).
+    assert.ok(local.includes('verifySteadyState') && !scheduled.some((a) => a.type === 'verifySteadyState'), `verified in a local activity: ${local.join(', ')}`);
     const state = await containerState(NATS);
     assert.equal(state.Paused, false, 'no longer paused after rollback');
     assert.equal(state.Running, true, 'running after rollback');
