@@ -102,8 +102,9 @@ export function createSamplingActivities(deps: SamplingDeps) {
     async reportRun(args: { journal: Journal; expectedSamples?: number; trigger?: NotifyTrigger }): Promise<{ reportDir: string; notify?: Delivery[] }> {
       const info = Context.current().info;
       const { journal } = args;
-      await deps.store.finishRun(journal);
-      // Streamed from the store: the worker holds a batch of samples at a time, however long the run.
+      // Streamed from the store: the worker holds a batch of samples at a time, however long the
+      // run. The read's connection opens while the outcome is written; it reads once that is done.
+      const finished = deps.store.finishRun(journal);
       const reportDir = await deps.store.readRun(journal.workflowId, journal.runId, async (run) => {
         const count = run.counts.observe + run.counts.guardrail + run.counts.verify;
         const waited = Date.now() - info.scheduledTimestampMs;
@@ -119,11 +120,12 @@ export function createSamplingActivities(deps: SamplingDeps) {
               ...(missing ? { missingSamples: missing } : {}),
             },
           };
-          // The report's rows, during the fault included, are what history and the next run compare.
-          await deps.store.recordExpectations(journal, full.hypothesisVsReality);
-          return { ...full, revalidation: await revalidationFor(deps.store, full) };
+          // The report's rows, during the fault included, are what history and the next run compare;
+          // the re-validation reads the run before this one, at the same time.
+          const [, revalidation] = await Promise.all([deps.store.recordExpectations(journal, full.hypothesisVsReality), revalidationFor(deps.store, full)]);
+          return { ...full, revalidation };
         });
-      });
+      }, { after: finished });
       if (!reportDir) throw new Error(`the results store lost run ${journal.workflowId} right after it was written`);
       deps.metrics.experimentEnded(journal);
       if (!args.trigger) return { reportDir };

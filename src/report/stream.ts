@@ -108,8 +108,7 @@ export async function writeReportFrom(reportsDir: string, run: RunReader, finish
     const pass = await passOverRun(run, finish, out);
     await out.end();
     await rename(partial, target);
-    await writeFile(path.join(dir, 'report.md'), markdownOf(pass, opts));
-    await writeFile(path.join(dir, 'report.html'), htmlOf(pass, opts));
+    await Promise.all([writeFile(path.join(dir, 'report.md'), markdownOf(pass, opts)), writeFile(path.join(dir, 'report.html'), htmlOf(pass, opts))]);
     return dir;
   } catch (e) {
     out.destroy();

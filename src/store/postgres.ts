@@ -120,7 +120,7 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
     },
     listRuns: (filter) => run('list runs', (c) => listRuns(c, filter)),
     previousRun: (key) => run(`find the run before ${key.workflowId}`, (c) => previousRun(c, key)),
-    readRun: (workflowId, runId, work) => readRun(readOpts, workflowId, runId, work),
+    readRun: (workflowId, runId, work, o) => readRun(readOpts, workflowId, runId, work, o?.after),
     readJournal: (workflowId, runId) => readRun(readOpts, workflowId, runId, collectJournal),
     pruneSamples: (before, o) => pruneSamples((what, work) => run(what, work), before, o),
     close: () => pool.end(),

@@ -59,7 +59,7 @@ export interface ReadRunOptions {
  * need). A batch that takes longer than the statement timeout, or a server that stops answering,
  * ends the read with the store's error.
  */
-export async function readRun<T>(opts: ReadRunOptions, workflowId: string, runId: string | undefined, work: (run: RunReader) => Promise<T>): Promise<T | undefined> {
+export async function readRun<T>(opts: ReadRunOptions, workflowId: string, runId: string | undefined, work: (run: RunReader) => Promise<T>, after?: Promise<unknown>): Promise<T | undefined> {
   const what = `read the journal of ${workflowId}`;
   const client = new pg.Client({ connectionString: opts.url, application_name: opts.applicationName, connectionTimeoutMillis: opts.connectionTimeoutMillis, statement_timeout: opts.statementTimeoutMillis, keepAlive: true });
   client.on('error', () => undefined);
@@ -71,9 +71,18 @@ export async function readRun<T>(opts: ReadRunOptions, workflowId: string, runId
     dropConnection(client, stalled);
   };
   const watchdog = new Watchdog(opts.statementTimeoutMillis + 1000, stall(opts.statementTimeoutMillis + 1000));
+  // Its failure is the caller's (its own error, not the store's read), and never unhandled meanwhile.
+  let afterFailed: { error: unknown } | undefined;
+  const awaited = after?.catch((error: unknown) => void (afterFailed = { error }));
   try {
     await watchdog.around(client.connect());
+    // The snapshot is taken at the first statement after BEGIN: the write it must see is done by then.
     await watchdog.around(client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
+    await awaited;
+    if (afterFailed) {
+      workFailed = afterFailed;
+      throw afterFailed.error;
+    }
     const found = await watchdog.around(client.query<RunRead>(runId === undefined ? SQL.newestRun : SQL.run, runId === undefined ? [workflowId] : [workflowId, runId]));
     const run = found.rows[0];
     if (!run) return undefined;
@@ -86,7 +95,10 @@ export async function readRun<T>(opts: ReadRunOptions, workflowId: string, runId
     const counts = Object.fromEntries(PHASES.map((p) => [p, counted.rows.find((r) => r.phase === p)?.n ?? 0])) as Record<SamplePhase, number>;
     const newestSampleAt = counted.rows.map((r) => r.newest).reduce<string | null>((a, b) => (a === null || b > a ? b : a), null);
     const head = journalFromRows({ run, samples: [], newestSampleAt, events: events.rows, faults: faults.rows.map((f) => f.planned), expectations: expectations.rows, breaches: breaches.rows });
-    const samples = (phase: SamplePhase): AsyncIterable<ProbeSample> => streamSamples(client, [...key, phase], (e) => storeFailure(opts.url, what, stalled ?? e), stall(STREAM_STALL_MS));
+    // A phase the snapshot holds no sample of is not queried; the streams' statement timeout is set once.
+    const timeout = { set: false };
+    const samples = (phase: SamplePhase): AsyncIterable<ProbeSample> =>
+      counts[phase] === 0 ? (async function* () {})() : streamSamples(client, [...key, phase], (e) => storeFailure(opts.url, what, stalled ?? e), stall(STREAM_STALL_MS), timeout);
     const result = await work({ head, counts, samples }).catch((error: unknown) => {
       workFailed = { error };
       throw error;
@@ -102,10 +114,11 @@ export async function readRun<T>(opts: ReadRunOptions, workflowId: string, runId
   }
 }
 
-async function* streamSamples(client: pg.Client, params: string[], fail: (e: unknown) => Error, onStall: () => void): AsyncGenerator<ProbeSample> {
+async function* streamSamples(client: pg.Client, params: string[], fail: (e: unknown) => Error, onStall: () => void, timeout: { set: boolean }): AsyncGenerator<ProbeSample> {
   const watchdog = new Watchdog(STREAM_STALL_MS, onStall);
   try {
-    await watchdog.around(client.query(`SET LOCAL statement_timeout = '${STREAM_STATEMENT_TIMEOUT}'`));
+    if (!timeout.set) await watchdog.around(client.query(`SET LOCAL statement_timeout = '${STREAM_STATEMENT_TIMEOUT}'`));
+    timeout.set = true;
   } catch (e) {
     throw fail(e);
   }

@@ -110,9 +110,11 @@ export interface ResultsStore {
    * how many each phase holds, and the samples phase by phase in `readJournal`'s order, fetched in
    * batches (memory bounded by a batch, not by the run). Everything `work` reads comes from one
    * snapshot, on a connection of its own, held until `work` settles. Resolves to what `work`
-   * returned; undefined when the run is unknown (then `work` is not called).
+   * returned; undefined when the run is unknown (then `work` is not called). `after`: a write
+   * the read must see (a finishRun): the connection opens meanwhile, the snapshot is taken once it
+   * has settled, and its failure is the read's.
    */
-  readRun<T>(workflowId: string, runId: string | undefined, work: (run: RunReader) => Promise<T>): Promise<T | undefined>;
+  readRun<T>(workflowId: string, runId: string | undefined, work: (run: RunReader) => Promise<T>, opts?: { after?: Promise<unknown> }): Promise<T | undefined>;
   /**
    * Deletes the samples of runs that ended (or, never finished, started a day) before `before`,
    * at most `batch` rows a statement and `maxRows` a call, skipping rows another pruner holds;

@@ -206,6 +206,27 @@ test('a workflow id read without a run id gives its newest run, and an unknown i
   assert.equal(await store.readJournal('store-continued', 'no-such-run'), undefined);
 });
 
+test('a read after a write (the report after finishRun) sees that write, and fails with its error when it fails', async () => {
+  const j = journalFixture('store-read-after', 'run-1');
+  await start(j);
+  await store.writeSamples(j, samples('verify', 'webhooks', 0, 2));
+  // The connection opens while the outcome is still being written; the snapshot sees it.
+  const outcome = await store.readRun(j.workflowId, j.runId, async (r) => ({ verdict: r.head.verdict, counts: r.counts }), { after: store.finishRun(j) });
+  assert.deepEqual(outcome, { verdict: 'failed', counts: { baseline: 0, observe: 0, guardrail: 0, verify: 2 } });
+  // Phases without a sample are not queried, and read back empty; the others whole.
+  const read = await store.readRun(j.workflowId, j.runId, async (r) => {
+    const got: Record<string, number> = {};
+    for (const phase of ['baseline', 'observe', 'guardrail', 'verify'] as const) {
+      got[phase] = 0;
+      for await (const _ of r.samples(phase)) got[phase]++;
+    }
+    return got;
+  });
+  assert.deepEqual(read, { baseline: 0, observe: 0, guardrail: 0, verify: 2 });
+  const refused = new Error('the outcome could not be written');
+  await assert.rejects(store.readRun(j.workflowId, j.runId, async () => 'read', { after: Promise.reject(refused) }), (e) => e === refused);
+});
+
 test('a run still going reads back with its samples so far, as not finished', async () => {
   const j = journalFixture('store-unfinished', 'run-1');
   await start(j);
