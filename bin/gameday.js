@@ -26,5 +26,9 @@ const bundled = mtime(own);
 if (PLAIN.has(command) || bundled === undefined || bundled < mainBuilt) require(main).main();
 else {
   const { codeCacheFile, requireWithCodeCache } = require(path.join(dist, 'src', 'cli', 'code-cache.js'));
-  requireWithCodeCache(own, codeCacheFile(own, command)).exports.main();
+  // A cache holds the functions that ran when it was made: `run --help`, or `run` without --wait,
+  // runs a fraction of what `run --wait` does, and a cache made by one would leave the other to
+  // compile the rest on every start. Each way of running a command has a cache of its own.
+  const modes = [...new Set(process.argv.slice(2).flatMap((a) => (a === '-h' || a === '--help' ? ['help'] : a === '--wait' || a === '--dry-run' ? [a.slice(2)] : [])))].sort();
+  requireWithCodeCache(own, codeCacheFile(own, [command, ...modes].join('-'))).exports.main();
 }
