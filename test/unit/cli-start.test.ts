@@ -92,6 +92,11 @@ describe('bin/gameday.js', () => {
     const now = Date.now() / 1000;
     await utimes(main, now - 60, now - 60);
     assert.equal(await ran('run', 'x.yaml', '--wait'), 'run bundle');
+    assert.equal(await ran('run', '--help'), 'run bundle');
+    // Each way of running a command keeps a code cache of its own: one made by `run --help` holds
+    // little of what `run --wait` runs.
+    const caches = (await readdir(path.dirname(runBundle))).filter((f) => f.endsWith('.v8cache')).map((f) => f.split('.')[1]);
+    assert.deepEqual(caches.sort(), ['run-help', 'run-wait']);
     // Options before the command: the whole CLI's bundle, which parses them all.
     assert.equal(await ran('--json', 'run', 'x.yaml'), 'bundle');
     assert.equal(await ran('--help'), 'bundle');
