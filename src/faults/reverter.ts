@@ -73,6 +73,9 @@ export class ReverterProcess implements DueRevertTimers {
   }
 
   async disarm(key: string): Promise<DueOutcome | undefined> {
+    // Still armed here: its 'done' has not come yet. Should the child have fired meanwhile, its
+    // answer below is the only word of it this side gets (the 'done' finds the fault forgotten).
+    const entry = this.armed.get(key);
     this.forget(key);
     // The child keeps what it did for a while after it fired (DueReverts): ask it even when this
     // side has forgotten the fault.
@@ -83,6 +86,7 @@ export class ReverterProcess implements DueRevertTimers {
       const settle = (o: DueOutcome | undefined): void => {
         clearTimeout(timer);
         this.asks.delete(ask);
+        if (o && entry) entry.d.onDone?.(o);
         resolve(o);
       };
       this.asks.set(ask, settle);

@@ -140,6 +140,37 @@ for (const [where, reverter] of Object.entries(REVERTERS)) describe(`reverts at 
     }
   });
   if (where === 'in the reverter process') {
+    test('a due-time revert whose word reaches the worker only after the run asked for it is still reported done, once', async () => {
+      const workflows = await workflowWorker();
+      const { handle, fault } = await injected();
+      await workflows.stop();
+      // A reverter of its own, due at once for the same (idempotent) pause, its every outcome counted.
+      const own = new ReverterProcess();
+      const outcomes: string[] = [];
+      try {
+        const key = `${handle.workflowId}/own/${fault.id}`;
+        own.arm({ key, dueAtMs: Date.now() + 500, fault, stillInPlace: async () => true, revert: async () => [], onDone: (o) => outcomes.push(o.reverted ? 'reverted' : 'not reverted') });
+        // Held here, as a busy worker would, past the due time: the reverter process reverts and
+        // its 'done' waits unread while the run's revert asks for the fault first (the run's
+        // confirming revert, right after its timer).
+        const until = Date.now() + 3000;
+        while (Date.now() < until);
+        const asked = own.disarm(key);
+        const answer = await asked;
+        assert.equal(answer?.reverted, true, 'the reverter says it reverted the fault');
+        await new Promise((r) => setTimeout(r, 200));
+        assert.deepEqual(outcomes, ['reverted'], 'told once, whichever of its two messages came first');
+      } finally {
+        own.close();
+      }
+      const again = await workflowWorker();
+      try {
+        assert.equal(((await handle.result()) as ExperimentResult).rollback, 'complete');
+      } finally {
+        await again.stop();
+      }
+    });
+
     test('a reverter process killed after the inject is started again and still reverts the fault at its due time', async () => {
       let workflows = await workflowWorker();
       const { handle, fault } = await injected();
