@@ -79,6 +79,11 @@ export interface CliResult {
   gamedayPlainBuild: GamedayOverhead;
   helpStartMs: Summary & { p50Target: Targeted };
   helpStartPlainBuildMs: Summary;
+  /**
+   * `node -e 0` in the same rounds: node's own start, which every command pays; with this
+   * machine's NODE_EXTRA_CA_CERTS and, when that is set, without it (what bin/gameday spares `run`).
+   */
+  nodeStartMs: { asIs: Summary; withoutExtraCaCerts?: Summary; extraCaCerts?: string };
   chaosToolkit: (ToolOverhead & { version: string; helpStartMs: Summary; how: string }) | { notMeasured: string };
   /** Chaos Toolkit on the same pause with the steady state of Gameday's file checked before and after (not the target's reference: the issue's figure is the bare pause). */
   chaosToolkitWithSteadyState?: ToolOverhead & { how: string };
@@ -117,10 +122,10 @@ interface Round {
   unpauses: number;
 }
 
-/** One `gameday run <file> --wait --json` through `cli` (bin/gameday.js, or the plain build), into `into`. */
-async function gamedayRun(client: Client, taskQueue: string, round: Round, cli: string, file: string, dir: string, into: Samples, label: string): Promise<void> {
+/** One `gameday run <file> --wait --json` through `cli` (bin/gameday as a user's shell starts it, or node and the plain build), into `into`. */
+async function gamedayRun(client: Client, taskQueue: string, round: Round, cli: string[], file: string, dir: string, into: Samples, label: string): Promise<void> {
   const since = Date.now();
-  const r = await timed(process.execPath, [cli, 'run', file, '--wait', '--json'], { GAMEDAY_TASK_QUEUE: taskQueue }, dir);
+  const r = await timed(cli[0], [...cli.slice(1), 'run', file, '--wait', '--json'], { GAMEDAY_TASK_QUEUE: taskQueue }, dir);
   const exitedAt = Date.now();
   const result = JSON.parse(r.stdout.trim().split('\n').pop() || '{}') as { workflowId?: string; verdict?: string };
   if (r.code !== 0 || !result.workflowId) {
@@ -184,26 +189,30 @@ export async function cliOverhead(client: Client, http: HttpTarget, runs: number
       // The plain build as bin/gameday.js ran it before the bundle.
       const plain = path.join(dir, 'plain-build.js');
       await writeFile(plain, `require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))}).main();\n`);
-      const bin = path.join(ROOT, 'bin', 'gameday.js');
+      // The command as npm installs it (node_modules/.bin/gameday, package.json's bin): the launcher.
+      const bin = path.join(ROOT, 'bin', 'gameday');
       const ctk = existsSync(CTK);
       const version = ctk ? (await timed(CTK, ['--version'], {}, dir)).stdout.trim() : '';
       const ctkFile = await chaosToolkitFile(dir);
       const ctkSteadyFile = await chaosToolkitFile(dir, `${http.url}/steady`);
       const [bundled, fromPlain, chaos, chaosSteady] = [new Samples(), new Samples(), new Samples(), new Samples()];
-      const [help, helpPlain, helpCtk]: number[][] = [[], [], []];
+      const [help, helpPlain, helpCtk, nodeStart, nodeStartBare]: number[][] = [[], [], [], [], []];
+      const extraCa = process.env.NODE_EXTRA_CA_CERTS;
       await withFleet(client, 'cli', [CONTAINER], async (fleet) => {
         const round: Round = { events: fleet.events, unpauses: 0 };
         for (let i = 1; i <= runs; i++) {
-          await gamedayRun(client, fleet.taskQueue, round, bin, file, dir, bundled, `gameday run --wait ${i}/${runs}`);
-          await gamedayRun(client, fleet.taskQueue, round, plain, file, dir, fromPlain, `plain build run --wait ${i}/${runs}`);
+          await gamedayRun(client, fleet.taskQueue, round, [bin], file, dir, bundled, `gameday run --wait ${i}/${runs}`);
+          await gamedayRun(client, fleet.taskQueue, round, [process.execPath, plain], file, dir, fromPlain, `plain build run --wait ${i}/${runs}`);
           if (ctk) await chaosToolkitRun(round, ctkFile, dir, chaos, `chaos run ${i}/${runs}`);
           if (ctk) await chaosToolkitRun(round, ctkSteadyFile, dir, chaosSteady, `chaos run with the steady state ${i}/${runs}`);
-          help.push((await timed(process.execPath, [bin, '--help'], {}, dir)).ms);
+          help.push((await timed(bin, ['--help'], {}, dir)).ms);
+          nodeStart.push((await timed(process.execPath, ['-e', '0'], {}, dir)).ms);
+          if (extraCa) nodeStartBare.push((await timed(process.execPath, ['-e', '0'], { NODE_EXTRA_CA_CERTS: '' }, dir)).ms);
           helpPlain.push((await timed(process.execPath, [plain, '--help'], {}, dir)).ms);
           if (ctk) helpCtk.push((await timed(CTK, ['--help'], {}, dir)).ms);
         }
       });
-      const how = '`node bin/gameday.js run <file> --wait --json` against a spawned `gameday worker`; the file pauses one busybox container for 10 s, a steady state of one http probe of the bench, no observe probes';
+      const how = '`bin/gameday run <file> --wait --json` (the installed command) against a spawned `gameday worker`; the file pauses one busybox container for 10 s, a steady state of one http probe of the bench, no observe probes';
       const gameday = bundled.gameday(runs, how);
       const helpStartMs = summarize(help);
       progress(`gameday --help: p50 ${helpStartMs.p50} ms (plain build ${summarize(helpPlain).p50} ms)`);
@@ -226,6 +235,7 @@ export async function cliOverhead(client: Client, http: HttpTarget, runs: number
         gamedayPlainBuild: fromPlain.gameday(runs, 'the same, through `require(dist/src/cli/main.js).main()`: the plain build, as bin/gameday.js ran every command before the bundle'),
         helpStartMs: { ...helpStartMs, p50Target: below(helpStartMs.p50, 300, 'ms') },
         helpStartPlainBuildMs: summarize(helpPlain),
+        nodeStartMs: { asIs: summarize(nodeStart), ...(extraCa ? { withoutExtraCaCerts: summarize(nodeStartBare), extraCaCerts: extraCa } : {}) },
         chaosToolkit,
         ...(ctk
           ? {

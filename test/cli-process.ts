@@ -32,6 +32,15 @@ export function gameday(args: string[], env: Record<string, string> = {}): Promi
   return runNode(path.join(ROOT, 'bin', 'gameday.js'), args, env);
 }
 
+/** Runs the installed command, bin/gameday (the launcher npm links as `gameday`), as a shell does; never rejects. */
+export function gamedayCommand(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolve) =>
+    execFile(path.join(ROOT, 'bin', 'gameday'), args, { env: { ...process.env, ...env }, cwd: ROOT }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
 /**
  * Runs the CLI as `gameday` does, and lists every module the process loaded (test/loaded-modules.ts),
  * as absolute paths: `loaded` all of them, `required` those loaded with require() (not from the bundle).

@@ -21,7 +21,7 @@ import type { ActivityDeps } from '../activities';
 import type { Experiment } from '../src/spec/schema';
 import type { ExperimentResult } from '../src/types';
 
-export { gameday, gamedayLoading, type CliRun } from './cli-process';
+export { gameday, gamedayCommand, gamedayLoading, type CliRun } from './cli-process';
 
 export const docker = new Docker();
 

@@ -28,7 +28,11 @@ export function addRunCommand(program: Command, cleanup: (() => Promise<unknown>
     .option('--dry-run', 'resolve the targets and print the plan; inject nothing')
     .addOption(new Option('--workflow-id <id>', 'the workflow id to use'))
     .action(async (fileOrId: string, opts: { wait?: boolean; json?: boolean; workflowId?: string; dryRun?: boolean }) => {
-      const config = (await import('../config')).loadConfig();
+      const [{ loadConfig }, extraCa] = await Promise.all([import('../config'), import('./extra-ca')]);
+      const heldBack = extraCa.restoreExtraCaCerts();
+      const config = loadConfig();
+      // Started without NODE_EXTRA_CA_CERTS by bin/gameday: again with them when a connection may need them.
+      if (heldBack !== undefined && extraCa.mayUseTls(config)) return extraCa.againWithExtraCaCerts();
       if (opts.dryRun) {
         const [{ looksLikeFile }, { dryRun, formatDryRun }] = await Promise.all([import('./run'), import('./dry-run')]);
         const plan = await dryRun(config, fileOrId, looksLikeFile(fileOrId));

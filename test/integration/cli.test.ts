@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import YAML from 'yaml';
 import type { ExperimentResult } from '../../src/types';
-import { containerState, eventually, gameday, gamedayLoading, pauseExperiment, startNats, startWorker, type TestWorker } from '../helpers';
+import { containerState, eventually, gameday, gamedayCommand, gamedayLoading, pauseExperiment, startNats, startWorker, type TestWorker } from '../helpers';
 import { freePort } from '../prometheus';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -207,6 +207,28 @@ describe('the gameday CLI', () => {
       // Started and waited on over gRPC: the SDK's client was loaded (over HTTP it is not: the test above).
       assert.ok(loaded.some((f) => f.includes('/node_modules/@temporalio/client/')), `${http}: the gRPC client`);
     }
+    assert.equal((await containerState(NATS)).Paused, false);
+  });
+
+  test('bin/gameday starts `run` over the plain local stack without NODE_EXTRA_CA_CERTS, every other command with it, and `run` again with it when its connection uses TLS', async () => {
+    const file = path.join(dir, 'cli-extra-ca.yaml');
+    await writeFile(file, YAML.stringify(pauseExperiment('cli-extra-ca', NATS, nats.url, '1s')));
+    // A file that is not there: Node warns at its start when it loads the variable, so the warning says whether it did.
+    const ca = { NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem') };
+    const loadedCerts = /Ignoring extra certs from/;
+    const run = await gamedayCommand(['run', file, '--wait', '--json'], { ...env, ...ca });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as ExperimentResult).verdict, 'passed');
+    assert.doesNotMatch(run.stderr, loadedCerts);
+    const help = await gamedayCommand(['--help'], ca);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stderr, loadedCerts);
+    // TLS set: started again with the certificates, which then fails on the dev server's plain port, and starts nothing.
+    const tls = await gamedayCommand(['run', file, '--wait', '--workflow-id', 'cli-extra-ca-tls'], { ...env, ...ca, TEMPORAL_TLS: 'true' });
+    assert.equal(tls.code, 1, tls.stderr);
+    assert.match(tls.stderr, loadedCerts);
+    assert.match(tls.stderr, /does not speak TLS/);
+    await assert.rejects(w.client.workflow.getHandle('cli-extra-ca-tls').describe(), /not found/i);
     assert.equal((await containerState(NATS)).Paused, false);
   });
 
