@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { describeLockHolder as describeHolder, findOrphanedFaults as findOrphans, type OrphanQuery, type OrphanSearch } from '../src/janitor';
+import { describeLockHolder as describeHolder, findOrphanedFaults as findOrphans, freeLockOfClosedHolder, type OrphanQuery, type OrphanSearch } from '../src/janitor';
 
 /**
  * The janitor's activities, merged into createActivities: the search for closed experiments
@@ -24,6 +24,11 @@ export function createJanitorActivities(deps: { client?: Client }) {
     /** Who holds a lock, in words: "experiment <id>", "janitor <id>". */
     async describeLockHolder(args: { lockId: string }): Promise<string> {
       return describeHolder(client(), args.lockId);
+    },
+
+    /** Ends a lock whose holder has closed (src/janitor.ts): true when the lock is free now. */
+    async freeLeftOverLock(args: { lockId: string }): Promise<boolean> {
+      return freeLockOfClosedHolder(client(), args.lockId);
     },
   };
 }

@@ -163,3 +163,32 @@ export async function describeLockHolder(client: Client, lockWorkflowId: string)
     .catch(() => undefined);
   return type ? `${type} ${holder}` : `workflow ${holder}`;
 }
+
+/**
+ * Ends a lock whose holder has closed, as the server's parent close policy (TERMINATE) is about to:
+ * a run that ends with its report in a local activity leaves its locks to that policy, which acts
+ * a moment after the close, and the next run on the target must not find them still there. True
+ * when the lock is free now (ended, or terminated here); false while its holder runs, or when it
+ * has no parent (a lock started by hand holds until it is ended by hand).
+ */
+export async function freeLockOfClosedHolder(client: Client, lockWorkflowId: string): Promise<boolean> {
+  try {
+    const lock = await client.workflow.getHandle(lockWorkflowId).describe();
+    if (lock.status.name !== 'RUNNING') return true;
+    const parent = lock.parentExecution;
+    if (!parent?.workflowId) return false;
+    const holder = await client.workflow.getHandle(parent.workflowId, parent.runId ?? undefined).describe();
+    if (holder.status.name === 'RUNNING') return false;
+    // This run of the lock only: one started since (by the next holder) is not ours to end.
+    await client.workflow
+      .getHandle(lockWorkflowId, lock.runId)
+      .terminate(`its holder ${parent.workflowId} has closed`)
+      .catch((e: unknown) => {
+        if (!(e instanceof WorkflowNotFoundError)) throw e;
+      });
+    return true;
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return true;
+    throw e;
+  }
+}

@@ -37,6 +37,16 @@ export const QUICK_STEPS_PATCH = 'quick-steps';
  * activity round trip and no workflow task of its own. Further rounds go on in the activity.
  */
 export const QUICK_VERIFY_PATCH = 'quick-verify';
+/**
+ * Runs started since this marker write the report of a short run in a local activity, in the
+ * workflow task of the revert and the first verification round, and leave their locks to the
+ * parent close policy (TERMINATE), which ends them as the run closes: no activity round trip, and
+ * no workflow tasks for the lock's release, before the run can close. The next run on a target
+ * ends a lock whose holder has closed itself, should it come before the server does.
+ */
+export const QUICK_REPORT_PATCH = 'quick-report';
+/** The samples a report may hold to be written in the local activity; a longer run's goes as before. */
+const QUICK_REPORT_MAX_SAMPLES = 2000;
 /** A first verification round that may take longer than this (slow probes) runs in the activity, as before. */
 const QUICK_ROUND_MAX_MS = 3000;
 
@@ -78,6 +88,9 @@ async function injectOne(planned: PlannedFault, durationMs: number): Promise<str
 }
 // The report waits for the results store as long as it is down: retried without limit.
 const { reportRun } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumInterval: '10s' } });
+// Once; should it fail (the store down, samples still on their way), the activity above takes over.
+const { reportRun: reportHere } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 1 } });
+const { freeLeftOverLock } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } });
 const { publishEvent } = proxyActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } });
 // Best effort and quick (false at once without NATS): run inside the workflow task, it costs no
 // activity round trip and no workflow task of its own before the run can close.
@@ -98,6 +111,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   // Asked before the first local activity: its marker is always in the first workflow task.
   const quick = patched(QUICK_STEPS_PATCH);
   const quickVerify = patched(QUICK_VERIFY_PATCH);
+  const quickReport = patched(QUICK_REPORT_PATCH);
   const state = new RunState();
   state.revertDueHere = quick;
   state.verifyFirstHere = quickVerify;
@@ -130,7 +144,12 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     early?.catch(() => undefined);
     const acquired = await acquireLocks(
       state.targets.flatMap((t) => targetRefs(t)),
-      { holder: state.run.workflowId, waitMs: wait ? plan.timing.lockWaitMs : 0, onWait: (c) => state.note(`waiting for ${kindOf(state, c) === 'docker' ? 'container ' : ''}${c.name}: another experiment holds it`) },
+      {
+        holder: state.run.workflowId,
+        waitMs: wait ? plan.timing.lockWaitMs : 0,
+        onWait: (c) => state.note(`waiting for ${kindOf(state, c) === 'docker' ? 'container ' : ''}${c.name}: another experiment holds it`),
+        ...(quickReport ? { freeLeftOver: (lockId: string) => freeLeftOverLock({ lockId }) } : {}),
+      },
     );
     // A run that ends here lets the baseline round finish first: its record of the run's start must not land after the report's.
     if (acquired.busy || state.halted()) await early?.catch(() => undefined);
@@ -186,17 +205,20 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     const verdict = (state.verdict ??= 'error');
     state.enter('report');
     const journal = journalOf(state, input, baseline, verification, freeze);
+    const report = { journal, expectedSamples: expectedSamples(state.plan, observed, verification), trigger: state.trigger };
+    // A short run's report in this workflow task; its locks end as it closes (the parent close policy).
+    const here = quickReport && report.expectedSamples !== undefined && report.expectedSamples <= QUICK_REPORT_MAX_SAMPLES;
     // Rolled back and verified: the targets are free for other experiments while the report is written.
     const quickEnd = patched(QUICK_END_PATCH);
-    const released = quickEnd ? releaseLocks(locks) : undefined;
-    const { reportDir, notify } = await reportRun({ journal, expectedSamples: expectedSamples(state.plan, observed, verification), trigger: state.trigger });
+    const released = quickEnd && !here ? releaseLocks(locks) : undefined;
+    const { reportDir, notify } = here ? await reportHere(report).catch(() => reportRun(report)) : await reportRun(report);
     upsertSearchAttributes([{ key: searchAttributes.verdict, value: verdict }]);
     await (quickEnd ? publishEventHere : publishEvent)({ kind: 'experiment-finished', payload: { workflowId: state.run.workflowId, experimentId: journal.experimentId, verdict, reason: state.reason, reportDir } }).catch(() => false);
     await tellFinished(
       { event: verdict, experimentId: journal.experimentId, title: journal.title, workflowId: state.run.workflowId, runId: state.run.runId, trigger: state.trigger, reason: state.reason, reportDir, rollback: journal.rollback.status, at: journal.finishedAt },
       notify,
     );
-    await (released ?? releaseLocks(locks));
+    if (!here) await (released ?? releaseLocks(locks));
     state.enter('done');
     return resultForTrigger(input, { workflowId: state.run.workflowId, experimentId: journal.experimentId, verdict, reason: state.reason, rollback: journal.rollback.status, reportDir });
   });

@@ -28,6 +28,12 @@ export interface LockOptions {
   /** Wait for a busy container (polling every 2 s) at most this long; 0 refuses at once. */
   waitMs: number;
   onWait?: (container: ContainerRef) => void;
+  /**
+   * Asked of a lock found taken, before it counts as busy: ends it when its holder has closed
+   * (true: free now). A run that ends with its report in a local activity leaves its locks to the
+   * parent close policy, which acts a moment after its close.
+   */
+  freeLeftOver?: (lockWorkflowId: string) => Promise<boolean>;
 }
 
 /**
@@ -39,7 +45,9 @@ export async function acquireLocks(containers: ContainerRef[], opts: LockOptions
   const unique = [...new Map(containers.map((c) => [c.id, c])).values()].sort((a, b) => a.id.localeCompare(b.id));
   const deadline = Date.now() + opts.waitMs;
   for (const c of unique) {
-    for (let waited = false; ; waited = true) {
+    let freed = false;
+    let told = false;
+    for (;;) {
       try {
         // Started outside the caller's cancellation scope: cancelling the experiment must not
         // cancel its locks before its rollback has run.
@@ -54,11 +62,17 @@ export async function acquireLocks(containers: ContainerRef[], opts: LockOptions
         break;
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        // Once a container: a lock that is there again right after is another holder's.
+        if (opts.freeLeftOver && !freed) {
+          freed = true;
+          if (await opts.freeLeftOver(lockId(c)).catch(() => false)) continue;
+        }
         if (Date.now() + 2000 > deadline) {
           await releaseLocks(held);
           return { held: [], busy: c };
         }
-        if (!waited) opts.onWait?.(c);
+        if (!told) opts.onWait?.(c);
+        told = true;
         await sleep(2000);
       }
     }

@@ -11,7 +11,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import type { ExperimentResult, ExperimentStatus, Journal } from '../../src/types';
-import { containerState, docker, eventually, gameday, pauseExperiment, recordHistory, removeContainer, startNats, startWorker, type TestWorker } from '../helpers';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { lockId } from '../../workflows/lock';
+import { containerState, docker, eventually, gameday, pauseExperiment, quietLogger, recordHistory, removeContainer, startNats, startWorker, type TestWorker } from '../helpers';
 
 const NATS = 'gameday-test-safety-nats';
 const PORT = 14308;
@@ -113,6 +115,43 @@ describe('safety', () => {
     } finally {
       await second.stop();
     }
+  });
+
+  test("a run's locks end as it closes, without a release, and the next run on the container at once is not refused", async () => {
+    const first = await w.start({ spec: pauseExperiment('lock-close-first', NATS, nats.url, '1s') });
+    const firstResult = (await first.result()) as ExperimentResult;
+    const second = (await (await w.start({ spec: pauseExperiment('lock-close-second', NATS, nats.url, '1s') })).result()) as ExperimentResult;
+    assert.equal(firstResult.verdict, 'passed', firstResult.reason);
+    assert.equal(second.verdict, 'passed', second.reason);
+    const events = (await first.fetchHistory()).events ?? [];
+    assert.ok(!events.some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes), 'no release signal');
+    const lock = events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes;
+    const started = events.find((e) => e.childWorkflowExecutionStartedEventAttributes)?.childWorkflowExecutionStartedEventAttributes;
+    assert.ok(lock?.workflowId && started?.workflowExecution?.runId);
+    const ended = await w.client.workflow.getHandle(lock.workflowId, started.workflowExecution.runId).describe();
+    assert.equal(ended.status.name, 'TERMINATED', 'ended by the parent close policy as the run closed');
+    assert.equal((await containerState(NATS)).Paused, false);
+  });
+
+  test('a lock whose holder has closed without ending it is ended by the next run, which then runs', async () => {
+    const container = await docker.getContainer(NATS).inspect();
+    const id = lockId({ id: container.Id, name: NATS });
+    const queue = `${w.taskQueue}-leave-lock`;
+    const leaver = await Worker.create({ taskQueue: queue, workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows/leave-lock'), logger: quietLogger }) });
+    const left = await leaver.runUntil(async () => {
+      const h = await w.client.workflow.start('leaveLock', { taskQueue: queue, workflowId: `leave-lock-${Date.now()}`, args: [{ lockWorkflowId: id, taskQueue: w.taskQueue, container: NATS }] });
+      await h.result();
+      return (await w.client.workflow.getHandle(id).describe()).runId;
+    });
+    assert.equal((await w.client.workflow.getHandle(id, left).describe()).status.name, 'RUNNING', 'the lock outlives its holder');
+    const handle = await w.start({ spec: pauseExperiment('lock-left-over', NATS, nats.url, '1s') });
+    const result = (await handle.result()) as ExperimentResult;
+    assert.equal(result.verdict, 'passed', result.reason);
+    const orphan = w.client.workflow.getHandle(id, left);
+    assert.equal((await orphan.describe()).status.name, 'TERMINATED');
+    const end = (await orphan.fetchHistory()).events?.at(-1)?.workflowExecutionTerminatedEventAttributes;
+    assert.match(end?.reason ?? '', /its holder leave-lock-\d+ has closed/);
+    assert.equal((await containerState(NATS)).Paused, false);
   });
 
   test('with lock.whenBusy: wait, the second experiment waits for the first and then runs', async () => {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
@@ -79,6 +80,10 @@ describe('verification after the revert', () => {
     const { scheduled, local } = activitiesOf(await handle.fetchHistory());
     assert.ok(local.includes('verifySteadyState'), `verified in a local activity: ${local.join(', ')}`);
     assert.ok(!scheduled.includes('verifySteadyState'), `no verify activity: ${scheduled.join(', ')}`);
+    // The report too, in the same workflow task: a short run schedules only its baseline and its inject.
+    assert.ok(local.includes('reportRun'), `reported in a local activity: ${local.join(', ')}`);
+    assert.deepEqual(scheduled, ['probeBaseline', 'injectFaultUntilDue']);
+    assert.ok(existsSync(path.join(result.reportDir, 'report.md')));
     const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
     assert.deepEqual(journal.verification.map((s) => s.ok), [true]);
   });
