@@ -19,7 +19,8 @@ import { checkSecrets } from '../src/targets';
 import type { NotifyRule } from '../src/notify/rules';
 import type { ResultsStore } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
-import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, ProbeSample, ProbeWindow, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
+import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, ProbeSample, ProbeWindow, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
+import type { Experiment } from '../src/spec/schema';
 import { createSamplingActivities } from './sampling';
 import { createHostSamplingActivities } from './host-sampling';
 
@@ -66,7 +67,7 @@ export function createActivities(deps: ActivityDeps) {
   // One instance for the sampling and the fault activities: the gauges count across both.
   const metrics = deps.metrics ?? new GamedayMetrics(noopMetricMeter);
   const commandPolicy = deps.commandPolicy ?? { allowInline: false, catalogDir: deps.experimentsDir };
-  return {
+  const activities = {
     ...createSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, store: deps.store, writer: deps.writer, reportsDir: deps.reportsDir, notify: deps.notify, metrics }),
     ...createHostSamplingActivities({ probe: { docker: deps.docker, env: deps.env }, writer: deps.writer, metrics }),
     ...createNotifyActivities(notifyDepsOf(deps)),
@@ -152,6 +153,28 @@ export function createActivities(deps: ActivityDeps) {
     // The janitor's, in a file of their own.
     ...createJanitorActivities(deps),
   };
+  return {
+    ...activities,
+    /**
+     * planExperiment, then resolveTargets when nothing of the plan is on another host: one local
+     * activity where a run would make two. No targets when the plan names a host, or when they do
+     * not resolve (the workflow resolves them again, to fail with resolveTargets' own error).
+     */
+    async planAndResolve(input: ExperimentInput): Promise<{ plan: ExperimentPlan; targets?: ResolvedTarget[] }> {
+      const plan = await activities.planExperiment(input);
+      if (namesAHost(plan.spec)) return { plan };
+      return activities.resolveTargets(plan).then(
+        (targets) => ({ plan, targets }),
+        () => ({ plan }),
+      );
+    },
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** Whether a target or a check of the experiment is on another host (an agent's work, planned by the workflow). */
+function namesAHost(spec: Experiment): boolean {
+  const checks = [...spec.steadyState, ...(spec.observe?.probes ?? []), ...(spec.guardrails ?? [])];
+  return Object.values(spec.targets).some((t) => t.host !== undefined) || checks.some((c) => c.probe.host !== undefined);
+}

@@ -54,7 +54,7 @@ const START_OPTIONS = { startToCloseTimeout: '30s', retry: { maximumAttempts: 3,
 const { planExperiment, resolveTargets } = proxyActivities<Activities>(START_OPTIONS);
 // Short and before any fault: run inside the workflow task, each saves an activity task's round
 // trip through the server and the workflow task that would follow it.
-const { planExperiment: planHere, resolveTargets: resolveHere } = proxyLocalActivities<Activities>(START_OPTIONS);
+const { planExperiment: planHere, resolveTargets: resolveHere, planAndResolve: planAndResolveHere } = proxyLocalActivities<Activities>(START_OPTIONS);
 const { probeBaseline } = proxyActivities<Activities>({ startToCloseTimeout: '2m', heartbeatTimeout: '5s', retry: { maximumAttempts: 3, initialInterval: '200ms' } });
 const injectActivities = (f: PlannedFault) =>
   proxyActivities<Activities>({
@@ -122,13 +122,15 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   let baseline: ProbeSample[] = [];
 
   const carryOut = async (): Promise<void> => {
-    const plan = (state.plan = await (local ? planHere : planExperiment)(input));
+    // A run no freeze window can stop plans and resolves in one local activity (since quick-report).
+    const first = quickReport && state.trigger !== 'schedule' ? await planAndResolveHere(input) : undefined;
+    const plan = (state.plan = first?.plan ?? (await (local ? planHere : planExperiment)(input)));
     upsertSearchAttributes([{ key: searchAttributes.experimentId, value: plan.spec.id }]);
     if ((freeze = await freezeFor(input))) return conclude('skipped', frozenReason(freeze));
     state.probesOnHosts = await probesOnHosts(plan);
 
     const resolveOwn = local ? resolveHere : resolveTargets;
-    state.targets = (await resolveAcrossHosts(plan, resolveOwn, PERMANENT)) ?? (await resolveOwn(plan));
+    state.targets = first?.targets ?? (await resolveAcrossHosts(plan, resolveOwn, PERMANENT)) ?? (await resolveOwn(plan));
     upsertSearchAttributes([{ key: searchAttributes.targets, value: state.targets.flatMap((t) => targetRefs(t).map((c) => c.name)) }]);
     state.note(`resolved ${state.targets.map((t) => `${t.name} → ${targetRefs(t).map((c) => c.name).join(', ')}`).join('; ')}`);
     const wait = plan.spec.lock?.whenBusy === 'wait';

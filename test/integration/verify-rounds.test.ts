@@ -83,6 +83,7 @@ describe('verification after the revert', () => {
     // The report too, in the same workflow task: a short run schedules only its baseline and its inject.
     assert.ok(local.includes('reportRun'), `reported in a local activity: ${local.join(', ')}`);
     assert.deepEqual(scheduled, ['probeBaseline', 'injectFaultUntilDue']);
+    assert.equal(local[0], 'planAndResolve', `planned and resolved in one local activity: ${local.join(', ')}`);
     assert.ok(existsSync(path.join(result.reportDir, 'report.md')));
     const journal = JSON.parse(await readFile(path.join(result.reportDir, 'journal.json'), 'utf8')) as Journal;
     assert.deepEqual(journal.verification.map((s) => s.ok), [true]);
