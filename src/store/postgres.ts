@@ -36,7 +36,10 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
     connectionString: url,
     max: opts.max ?? 4,
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 2000,
-    idleTimeoutMillis: 10_000,
+    // Longer than a typical fault: a run that pauses a container for 10 s finds the connections its
+    // baseline used still open for the verification's samples and the report (a reconnect is ~6 ms).
+    // allowExitOnIdle keeps an idle pool from holding the process open meanwhile.
+    idleTimeoutMillis: 60_000,
     allowExitOnIdle: true,
     application_name: RESULTS_APPLICATION_NAME,
     statement_timeout: statementTimeout,
