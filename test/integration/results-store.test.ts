@@ -175,6 +175,37 @@ test('finishing a run twice leaves exactly the journal\'s faults, rows, breach a
   assert.deepEqual(row.rows, [{ experiment_id: j.experimentId, verdict: 'failed', rollback_status: 'complete', spec_id: j.experimentId }]);
 });
 
+test('finishing a run again with other rows leaves exactly the new journal\'s faults, rows and breach', async () => {
+  const j = journalFixture('store-finish-changed', 'run-1');
+  await store.finishRun(j);
+  const [fault] = j.rollback.faults;
+  const changed: Journal = {
+    ...j,
+    rollback: { ...j.rollback, faults: [{ ...fault, status: 'injected', lastRevertError: 'gone' }, { ...fault, id: 'f2', description: 'pause it again' }] },
+    hypothesisVsReality: [{ ...j.hypothesisVsReality[2], observed: '11' }],
+    breach: undefined,
+  };
+  await store.finishRun(changed);
+  const key = [j.workflowId, j.runId];
+  const faults = await admin.query(`SELECT fault_id, idx, status, last_error FROM faults WHERE workflow_id = $1 AND run_id = $2 ORDER BY idx`, key);
+  assert.deepEqual(faults.rows, [
+    { fault_id: 'f1', idx: 0, status: 'injected', last_error: 'gone' },
+    { fault_id: 'f2', idx: 1, status: 'reverted', last_error: null },
+  ]);
+  const rows = await admin.query(`SELECT idx, checked_when, observed FROM expectations WHERE workflow_id = $1 AND run_id = $2 ORDER BY idx`, key);
+  assert.deepEqual(rows.rows, [{ idx: 0, checked_when: 'after recovery', observed: '11' }]);
+  assert.equal(await count(`SELECT count(*) AS n FROM breaches WHERE workflow_id = $1 AND run_id = $2`, key), 0);
+  // And back: the first journal's rows again, as a retry of it would leave them.
+  await store.finishRun(j);
+  assert.deepEqual((await store.readJournal(j.workflowId, j.runId))?.hypothesisVsReality, j.hypothesisVsReality);
+  assert.equal(await count(`SELECT count(*) AS n FROM faults WHERE workflow_id = $1 AND run_id = $2`, key), 1);
+  assert.equal(await count(`SELECT count(*) AS n FROM breaches WHERE workflow_id = $1 AND run_id = $2`, key), 1);
+  await store.recordExpectations(j, j.hypothesisVsReality.slice(1));
+  assert.deepEqual((await store.readJournal(j.workflowId, j.runId))?.hypothesisVsReality, j.hypothesisVsReality.slice(1));
+  await store.recordExpectations(j, []);
+  assert.equal(await count(`SELECT count(*) AS n FROM expectations WHERE workflow_id = $1 AND run_id = $2`, key), 0);
+});
+
 test('events from every source read back merged by time', async () => {
   const j = journalFixture('store-events', 'run-1');
   await start(j);
