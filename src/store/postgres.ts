@@ -51,7 +51,7 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
   // An idle connection that the server drops emits 'error' on the pool; unhandled, it would
   // crash the worker. The next call gets a fresh connection, or the unreachable error.
   pool.on('error', () => undefined);
-  const readOpts = { url, applicationName: RESULTS_APPLICATION_NAME, connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 2000, statementTimeoutMillis: statementTimeout };
+  const readOpts = { url, applicationName: RESULTS_APPLICATION_NAME, connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 2000, statementTimeoutMillis: statementTimeout, pooled: run };
 
   async function run<T>(what: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient | undefined;
