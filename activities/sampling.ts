@@ -8,7 +8,7 @@ import type { Guardrail, ObserveCheck, SteadyStateCheck } from '../src/spec/sche
 import { deliveriesFor, type Delivery, type NotifyRule, type NotifyTrigger } from '../src/notify/rules';
 import type { ResultsStore, RunKey } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
-import type { Journal, ProbeSample, ProbeWindow, Stage } from '../src/types';
+import type { HypothesisRow, Journal, ProbeSample, ProbeWindow, Stage } from '../src/types';
 import type { SamplePhase } from '../src/store/types';
 import type { GamedayMetrics } from '../src/metrics/gameday';
 
@@ -103,9 +103,11 @@ export function createSamplingActivities(deps: SamplingDeps) {
       const info = Context.current().info;
       const { journal } = args;
       // Streamed from the store: the worker holds a batch of samples at a time, however long the
-      // run. The read's connection opens while the outcome is written; it reads once that is done.
+      // run. The read starts once the outcome is written.
       const finished = deps.store.finishRun(journal);
-      const reportDir = await deps.store.readRun(journal.workflowId, journal.runId, async (run) => {
+      // The report's rows are stored while its files are written: they do not change what it says.
+      let recorded: Promise<void> = Promise.resolve();
+      const read = deps.store.readRun(journal.workflowId, journal.runId, async (run) => {
         const count = run.counts.observe + run.counts.guardrail + run.counts.verify;
         const waited = Date.now() - info.scheduledTimestampMs;
         const missing = args.expectedSamples !== undefined && count < args.expectedSamples ? args.expectedSamples - count : 0;
@@ -120,16 +122,33 @@ export function createSamplingActivities(deps: SamplingDeps) {
               ...(missing ? { missingSamples: missing } : {}),
             },
           };
-          // The report's rows, during the fault included, are what history and the next run compare;
-          // the re-validation reads the run before this one, at the same time.
-          const [, revalidation] = await Promise.all([deps.store.recordExpectations(journal, full.hypothesisVsReality), revalidationFor(deps.store, full)]);
-          return { ...full, revalidation };
+          // The report's rows, during the fault included, are what history and the next run compare
+          // (finishRun, just done, wrote the workflow's: when they are the same, nothing to write).
+          if (!sameRows(full.hypothesisVsReality, journal.hypothesisVsReality)) {
+            recorded = deps.store.recordExpectations(journal, full.hypothesisVsReality);
+            // Awaited once the files are written; never unhandled meanwhile.
+            recorded.catch(() => undefined);
+          }
+          // The re-validation, the run before this one compared, is part of the report: waited for.
+          return { ...full, revalidation: await revalidationFor(deps.store, full) };
         });
       }, { after: finished });
+      // Both settle before the activity ends; a failure of either fails it, so that Temporal retries.
+      const reportDir = await read.catch(async (e: unknown) => {
+        await recorded.catch(() => undefined);
+        throw e;
+      });
+      await recorded;
       if (!reportDir) throw new Error(`the results store lost run ${journal.workflowId} right after it was written`);
       deps.metrics.experimentEnded(journal);
       if (!args.trigger) return { reportDir };
       return { reportDir, notify: deliveriesFor({ specs: journal.plan?.spec.notify, worker: deps.notify, event: journal.verdict, trigger: args.trigger }) };
     },
   };
+}
+
+/** Whether two lists of hypothesis rows would be stored as the same rows. */
+function sameRows(a: HypothesisRow[], b: HypothesisRow[]): boolean {
+  const row = (r: HypothesisRow) => [r.expectation, r.when, r.expected, r.observed, r.ok];
+  return JSON.stringify(a.map(row)) === JSON.stringify(b.map(row));
 }

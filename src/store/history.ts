@@ -66,14 +66,13 @@ export async function previousRun(c: pg.PoolClient, run: RunKey & { experimentId
   const picked = `
     SELECT * FROM runs WHERE experiment_id = $1 AND started_at < $2 AND verdict IS NOT NULL AND NOT (workflow_id = $3 AND run_id = $4)
     ORDER BY started_at DESC LIMIT 1`;
-  const found = await c.query<SummaryRow>(`WITH picked AS (${picked}) ${SUMMARY}`, [run.experimentId, run.startedAt, run.workflowId, run.runId]);
+  // The run and its rows in one statement: one round trip on the report's way.
+  const rows = `SELECT json_agg(json_build_object('expectation', x.expectation, 'when', x.checked_when, 'expected', x.expected, 'observed', x.observed, 'ok', x.ok) ORDER BY x.idx)
+    FROM expectations x WHERE x.workflow_id = s.workflow_id AND x.run_id = s.run_id`;
+  const found = await c.query<SummaryRow & { expectations: HypothesisRow[] | null }>(`WITH picked AS (${picked}) SELECT s.*, (${rows}) AS expectations FROM (${SUMMARY}) s`, [run.experimentId, run.startedAt, run.workflowId, run.runId]);
   const prev = found.rows[0];
   if (!prev) return undefined;
-  const rows = await c.query<{ expectation: string; checked_when: HypothesisRow['when']; expected: string; observed: string; ok: boolean }>(
-    'SELECT expectation, checked_when, expected, observed, ok FROM expectations WHERE workflow_id = $1 AND run_id = $2 ORDER BY idx',
-    [prev.workflow_id, prev.run_id],
-  );
-  return { run: summaryOf(prev), expectations: rows.rows.map((r) => ({ expectation: r.expectation, when: r.checked_when, expected: r.expected, observed: r.observed, ok: r.ok })) };
+  return { run: summaryOf(prev), expectations: prev.expectations ?? [] };
 }
 
 function summaryOf(r: SummaryRow): RunSummary {

@@ -36,7 +36,10 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
     connectionString: url,
     max: opts.max ?? 4,
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 2000,
-    idleTimeoutMillis: 10_000,
+    // Longer than a typical fault: a run that pauses a container for 10 s finds the connections its
+    // baseline used still open for the verification's samples and the report (a reconnect is ~6 ms).
+    // allowExitOnIdle keeps an idle pool from holding the process open meanwhile.
+    idleTimeoutMillis: 60_000,
     allowExitOnIdle: true,
     application_name: RESULTS_APPLICATION_NAME,
     statement_timeout: statementTimeout,
@@ -48,7 +51,7 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
   // An idle connection that the server drops emits 'error' on the pool; unhandled, it would
   // crash the worker. The next call gets a fresh connection, or the unreachable error.
   pool.on('error', () => undefined);
-  const readOpts = { url, applicationName: RESULTS_APPLICATION_NAME, connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 2000, statementTimeoutMillis: statementTimeout };
+  const readOpts = { url, applicationName: RESULTS_APPLICATION_NAME, connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 2000, statementTimeoutMillis: statementTimeout, pooled: run };
 
   async function run<T>(what: string, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient | undefined;
@@ -61,18 +64,6 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
       // Not back into the pool: after a timeout its connection may still owe an answer.
       client?.release(true);
       throw storeFailure(url, what, e);
-    }
-  }
-
-  async function inTransaction<T>(c: pg.PoolClient, work: () => Promise<T>): Promise<T> {
-    await c.query('BEGIN');
-    try {
-      const result = await work();
-      await c.query('COMMIT');
-      return result;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
     }
   }
 
@@ -95,29 +86,17 @@ export function openResultsStore(url: string, opts: ResultsStoreOptions = {}): R
     },
     finishRun: (journal) => {
       const rows = finishRows(journal);
-      const key = [journal.workflowId, journal.runId];
       const r = rows.run;
-      return run(`finish the run ${journal.workflowId}`, (c) =>
-        inTransaction(c, async () => {
-          await c.query(SQL.finishRun, [...key, r.experiment_id, r.title, r.hypothesis, r.source, json(r.spec), r.started_at, r.finished_at, r.verdict, r.reason, r.rollback_status, json(r.details), r.target_system]);
-          // Replaced whole, so that finishing twice (a retry) leaves exactly the journal's rows.
-          for (const table of ['faults', 'expectations', 'breaches']) await c.query(`DELETE FROM ${table} WHERE workflow_id = $1 AND run_id = $2`, key);
-          if (rows.faults.length) await c.query(SQL.insertFaults, [...key, json(rows.faults)]);
-          if (rows.expectations.length) await c.query(SQL.insertExpectations, [...key, json(rows.expectations)]);
-          if (rows.breaches.length) await c.query(SQL.insertBreaches, [...key, json(rows.breaches)]);
-          if (rows.events.length) await c.query(SQL.writeEvents, [...key, json(rows.events)]);
-        }),
-      );
+      const params = [journal.workflowId, journal.runId, r.experiment_id, r.title, r.hypothesis, r.source, json(r.spec), r.started_at, r.finished_at, r.verdict, r.reason, r.rollback_status, json(r.details), r.target_system];
+      // One statement, so one round trip and atomic without a transaction around it.
+      return run(`finish the run ${journal.workflowId}`, async (c) => {
+        await c.query(SQL.finishRun, [...params, json(rows.faults), json(rows.expectations), json(rows.breaches), json(rows.events)]);
+      });
     },
-    recordExpectations: (key, hypothesisRows) => {
-      const rows = expectationRows(hypothesisRows);
-      return run(`record the expectations of ${key.workflowId}`, (c) =>
-        inTransaction(c, async () => {
-          await c.query('DELETE FROM expectations WHERE workflow_id = $1 AND run_id = $2', [key.workflowId, key.runId]);
-          if (rows.length) await c.query(SQL.insertExpectations, [key.workflowId, key.runId, json(rows)]);
-        }),
-      );
-    },
+    recordExpectations: (key, hypothesisRows) =>
+      run(`record the expectations of ${key.workflowId}`, async (c) => {
+        await c.query(SQL.recordExpectations, [key.workflowId, key.runId, json(expectationRows(hypothesisRows))]);
+      }),
     listRuns: (filter) => run('list runs', (c) => listRuns(c, filter)),
     previousRun: (key) => run(`find the run before ${key.workflowId}`, (c) => previousRun(c, key)),
     readRun: (workflowId, runId, work, o) => readRun(readOpts, workflowId, runId, work, o?.after),
@@ -153,6 +132,22 @@ function maskedJson(value: unknown): string {
   return maskPasswords(JSON.stringify(value));
 }
 
+/**
+ * The run's (`$1`, `$2`) hypothesis-vs-reality rows replaced by those of the JSON array
+ * `param`, as sub-statements of a WITH (see finishRun for why not a DELETE and an INSERT).
+ */
+function replaceExpectations(param: string): string {
+  return `
+    x AS (SELECT * FROM json_to_recordset(${param}::json) AS r(idx integer, expectation text, checked_when text, expected text, observed text, ok boolean)),
+    expectations_gone AS (
+      DELETE FROM expectations t WHERE t.workflow_id = $1 AND t.run_id = $2 AND NOT EXISTS (SELECT 1 FROM x WHERE x.idx = t.idx)),
+    expectations_put AS (
+      INSERT INTO expectations (workflow_id, run_id, idx, expectation, checked_when, expected, observed, ok)
+      SELECT $1, $2, idx, expectation, checked_when, expected, observed, ok FROM x
+      ON CONFLICT (workflow_id, run_id, idx) DO UPDATE SET
+        expectation = EXCLUDED.expectation, checked_when = EXCLUDED.checked_when, expected = EXCLUDED.expected, observed = EXCLUDED.observed, ok = EXCLUDED.ok)`;
+}
+
 const SQL = {
   startRun: `
     INSERT INTO runs (workflow_id, run_id, experiment_id, title, hypothesis, source, trigger, spec, started_at, target_system)
@@ -162,15 +157,46 @@ const SQL = {
       experiment_id = EXCLUDED.experiment_id, title = EXCLUDED.title, hypothesis = EXCLUDED.hypothesis,
       source = EXCLUDED.source, started_at = EXCLUDED.started_at,
       trigger = COALESCE(EXCLUDED.trigger, runs.trigger), spec = COALESCE(EXCLUDED.spec, runs.spec)`,
+  // The run's row and its child rows in one statement. Faults, expectations and breaches are
+  // replaced whole, so that finishing twice (a retry) leaves exactly the journal's rows: the rows
+  // it does not name are deleted, the others upserted. Not a DELETE of all and an INSERT: the
+  // sub-statements of one statement see the same snapshot, so the INSERT would still find the
+  // rows the DELETE removes and fail on their keys.
   finishRun: `
-    INSERT INTO runs (workflow_id, run_id, experiment_id, title, hypothesis, source, spec, started_at, finished_at, verdict, reason, rollback_status, details, target_system)
-    VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13::json, $14)
-    ON CONFLICT (workflow_id, run_id) DO UPDATE SET
-      target_system = COALESCE(EXCLUDED.target_system, runs.target_system),
-      experiment_id = EXCLUDED.experiment_id, title = EXCLUDED.title, hypothesis = EXCLUDED.hypothesis,
-      source = EXCLUDED.source, spec = COALESCE(EXCLUDED.spec, runs.spec), started_at = EXCLUDED.started_at,
-      finished_at = EXCLUDED.finished_at, verdict = EXCLUDED.verdict, reason = EXCLUDED.reason,
-      rollback_status = EXCLUDED.rollback_status, details = EXCLUDED.details`,
+    WITH run AS (
+      INSERT INTO runs (workflow_id, run_id, experiment_id, title, hypothesis, source, spec, started_at, finished_at, verdict, reason, rollback_status, details, target_system)
+      VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13::json, $14)
+      ON CONFLICT (workflow_id, run_id) DO UPDATE SET
+        target_system = COALESCE(EXCLUDED.target_system, runs.target_system),
+        experiment_id = EXCLUDED.experiment_id, title = EXCLUDED.title, hypothesis = EXCLUDED.hypothesis,
+        source = EXCLUDED.source, spec = COALESCE(EXCLUDED.spec, runs.spec), started_at = EXCLUDED.started_at,
+        finished_at = EXCLUDED.finished_at, verdict = EXCLUDED.verdict, reason = EXCLUDED.reason,
+        rollback_status = EXCLUDED.rollback_status, details = EXCLUDED.details),
+    f AS (
+      SELECT * FROM json_to_recordset($15::json) AS r(fault_id text, idx integer, step integer, kind text, description text, target text, status text, tag text,
+        injected_at timestamptz, due_at timestamptz, reverted_at timestamptz, revert_attempts integer, last_error text, planned json)),
+    faults_gone AS (
+      DELETE FROM faults t WHERE t.workflow_id = $1 AND t.run_id = $2 AND NOT EXISTS (SELECT 1 FROM f WHERE f.fault_id = t.fault_id)),
+    faults_put AS (
+      INSERT INTO faults (workflow_id, run_id, fault_id, idx, step, kind, description, target, status, tag, injected_at, due_at, reverted_at, revert_attempts, last_error, planned)
+      SELECT $1, $2, fault_id, idx, step, kind, description, target, status, tag, injected_at, due_at, reverted_at, revert_attempts, last_error, planned FROM f
+      ON CONFLICT (workflow_id, run_id, fault_id) DO UPDATE SET
+        idx = EXCLUDED.idx, step = EXCLUDED.step, kind = EXCLUDED.kind, description = EXCLUDED.description, target = EXCLUDED.target,
+        status = EXCLUDED.status, tag = EXCLUDED.tag, injected_at = EXCLUDED.injected_at, due_at = EXCLUDED.due_at,
+        reverted_at = EXCLUDED.reverted_at, revert_attempts = EXCLUDED.revert_attempts, last_error = EXCLUDED.last_error, planned = EXCLUDED.planned),
+    ${replaceExpectations('$16')},
+    b AS (SELECT * FROM json_to_recordset($17::json) AS r(guardrail text, at timestamptz, condition text, observed text)),
+    breaches_gone AS (
+      DELETE FROM breaches t WHERE t.workflow_id = $1 AND t.run_id = $2 AND NOT EXISTS (SELECT 1 FROM b WHERE b.guardrail = t.guardrail AND b.at = t.at)),
+    breaches_put AS (
+      INSERT INTO breaches (workflow_id, run_id, guardrail, at, condition, observed)
+      SELECT $1, $2, guardrail, at, condition, observed FROM b
+      ON CONFLICT (workflow_id, run_id, guardrail, at) DO UPDATE SET condition = EXCLUDED.condition, observed = EXCLUDED.observed)
+    INSERT INTO events (workflow_id, run_id, source, seq, at, stage, message)
+    SELECT $1, $2, r.source, r.seq, r.at, r.stage, r.message
+    FROM json_to_recordset($18::json) AS r(source text, seq integer, at timestamptz, stage text, message text)
+    ON CONFLICT (workflow_id, run_id, source, seq) DO UPDATE SET at = EXCLUDED.at, stage = EXCLUDED.stage, message = EXCLUDED.message`,
+  recordExpectations: `WITH ${replaceExpectations('$3')} SELECT 1`,
   // One statement per batch: the rows travel as one JSON array, unpacked by the server.
   writeSamplesOfRuns: `
     INSERT INTO samples (workflow_id, run_id, phase, check_name, seq, at, stage, ok, error, measurement, expectations)
@@ -184,17 +210,4 @@ const SQL = {
     SELECT $1, $2, r.source, r.seq, r.at, r.stage, r.message
     FROM json_to_recordset($3::json) AS r(source text, seq integer, at timestamptz, stage text, message text)
     ON CONFLICT (workflow_id, run_id, source, seq) DO UPDATE SET at = EXCLUDED.at, stage = EXCLUDED.stage, message = EXCLUDED.message`,
-  insertFaults: `
-    INSERT INTO faults (workflow_id, run_id, fault_id, idx, step, kind, description, target, status, tag, injected_at, due_at, reverted_at, revert_attempts, last_error, planned)
-    SELECT $1, $2, r.fault_id, r.idx, r.step, r.kind, r.description, r.target, r.status, r.tag, r.injected_at, r.due_at, r.reverted_at, r.revert_attempts, r.last_error, r.planned
-    FROM json_to_recordset($3::json) AS r(fault_id text, idx integer, step integer, kind text, description text, target text, status text, tag text,
-      injected_at timestamptz, due_at timestamptz, reverted_at timestamptz, revert_attempts integer, last_error text, planned json)`,
-  insertExpectations: `
-    INSERT INTO expectations (workflow_id, run_id, idx, expectation, checked_when, expected, observed, ok)
-    SELECT $1, $2, r.idx, r.expectation, r.checked_when, r.expected, r.observed, r.ok
-    FROM json_to_recordset($3::json) AS r(idx integer, expectation text, checked_when text, expected text, observed text, ok boolean)`,
-  insertBreaches: `
-    INSERT INTO breaches (workflow_id, run_id, guardrail, at, condition, observed)
-    SELECT $1, $2, r.guardrail, r.at, r.condition, r.observed
-    FROM json_to_recordset($3::json) AS r(guardrail text, at timestamptz, condition text, observed text)`,
 } as const;

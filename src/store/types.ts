@@ -107,12 +107,13 @@ export interface ResultsStore {
   previousRun(run: RunKey & { experimentId: string; startedAt: string }): Promise<{ run: RunSummary; expectations: HypothesisRow[] } | undefined>;
   /**
    * Reads a run to stream it, whatever its length: hands `work` the journal without its samples,
-   * how many each phase holds, and the samples phase by phase in `readJournal`'s order, fetched in
-   * batches (memory bounded by a batch, not by the run). Everything `work` reads comes from one
-   * snapshot, on a connection of its own, held until `work` settles. Resolves to what `work`
-   * returned; undefined when the run is unknown (then `work` is not called). `after`: a write
-   * the read must see (a finishRun): the connection opens meanwhile, the snapshot is taken once it
-   * has settled, and its failure is the read's.
+   * how many each phase holds, and the samples phase by phase in `readJournal`'s order. Everything
+   * `work` reads comes from one snapshot. A short run (at most 1,000 samples a phase) is read in
+   * one statement before `work` starts, no connection held while it runs; a longer one on a
+   * connection of its own, held until `work` settles, its big phases fetched in batches (memory
+   * bounded by a batch, not by the run). Resolves to what `work` returned; undefined when the run
+   * is unknown (then `work` is not called). `after`: a write the read must see (a finishRun): the
+   * read starts once it has settled, and its failure is the read's.
    */
   readRun<T>(workflowId: string, runId: string | undefined, work: (run: RunReader) => Promise<T>, opts?: { after?: Promise<unknown> }): Promise<T | undefined>;
   /**

@@ -11,7 +11,8 @@ import { migrateResultsStore, MIGRATIONS_TABLE } from '../../src/store/migrate';
 import { openResultsStore } from '../../src/store/postgres';
 import type { ResultsStore } from '../../src/store/types';
 import { StoreWriter } from '../../src/store/writer';
-import type { Journal } from '../../src/types';
+import type { StoredSample } from '../../src/store/types';
+import type { Journal, ProbeSample } from '../../src/types';
 import { countOf, dropDatabase, PG_SERVER } from '../store-db';
 import { at, journalFixture, sample, samples, storedSamples } from '../store-fixtures';
 
@@ -175,6 +176,37 @@ test('finishing a run twice leaves exactly the journal\'s faults, rows, breach a
   assert.deepEqual(row.rows, [{ experiment_id: j.experimentId, verdict: 'failed', rollback_status: 'complete', spec_id: j.experimentId }]);
 });
 
+test('finishing a run again with other rows leaves exactly the new journal\'s faults, rows and breach', async () => {
+  const j = journalFixture('store-finish-changed', 'run-1');
+  await store.finishRun(j);
+  const [fault] = j.rollback.faults;
+  const changed: Journal = {
+    ...j,
+    rollback: { ...j.rollback, faults: [{ ...fault, status: 'injected', lastRevertError: 'gone' }, { ...fault, id: 'f2', description: 'pause it again' }] },
+    hypothesisVsReality: [{ ...j.hypothesisVsReality[2], observed: '11' }],
+    breach: undefined,
+  };
+  await store.finishRun(changed);
+  const key = [j.workflowId, j.runId];
+  const faults = await admin.query(`SELECT fault_id, idx, status, last_error FROM faults WHERE workflow_id = $1 AND run_id = $2 ORDER BY idx`, key);
+  assert.deepEqual(faults.rows, [
+    { fault_id: 'f1', idx: 0, status: 'injected', last_error: 'gone' },
+    { fault_id: 'f2', idx: 1, status: 'reverted', last_error: null },
+  ]);
+  const rows = await admin.query(`SELECT idx, checked_when, observed FROM expectations WHERE workflow_id = $1 AND run_id = $2 ORDER BY idx`, key);
+  assert.deepEqual(rows.rows, [{ idx: 0, checked_when: 'after recovery', observed: '11' }]);
+  assert.equal(await count(`SELECT count(*) AS n FROM breaches WHERE workflow_id = $1 AND run_id = $2`, key), 0);
+  // And back: the first journal's rows again, as a retry of it would leave them.
+  await store.finishRun(j);
+  assert.deepEqual((await store.readJournal(j.workflowId, j.runId))?.hypothesisVsReality, j.hypothesisVsReality);
+  assert.equal(await count(`SELECT count(*) AS n FROM faults WHERE workflow_id = $1 AND run_id = $2`, key), 1);
+  assert.equal(await count(`SELECT count(*) AS n FROM breaches WHERE workflow_id = $1 AND run_id = $2`, key), 1);
+  await store.recordExpectations(j, j.hypothesisVsReality.slice(1));
+  assert.deepEqual((await store.readJournal(j.workflowId, j.runId))?.hypothesisVsReality, j.hypothesisVsReality.slice(1));
+  await store.recordExpectations(j, []);
+  assert.equal(await count(`SELECT count(*) AS n FROM expectations WHERE workflow_id = $1 AND run_id = $2`, key), 0);
+});
+
 test('events from every source read back merged by time', async () => {
   const j = journalFixture('store-events', 'run-1');
   await start(j);
@@ -225,6 +257,45 @@ test('a read after a write (the report after finishRun) sees that write, and fai
   assert.deepEqual(read, { baseline: 0, observe: 0, guardrail: 0, verify: 2 });
   const refused = new Error('the outcome could not be written');
   await assert.rejects(store.readRun(j.workflowId, j.runId, async () => 'read', { after: Promise.reject(refused) }), (e) => e === refused);
+});
+
+test('a phase of up to 1,000 samples comes with the head and one of more through a cursor, both read back the same', async () => {
+  // Measurements whose keys are not in alphabetical order, quotes, newlines and non-ASCII text: what the head's JSON must carry unchanged.
+  const odd = (check: string, seq: number): StoredSample => {
+    const s = sample(check, seq, { zeta: seq, alpha: `"quoted"\nline ${seq} — ünïcödé`, ok: seq % 2 === 0 });
+    return { phase: 'observe', seq, sample: { ...s, error: seq % 3 ? '' : 'failed:\n\t"tab"' } };
+  };
+  const runOf = async (workflowId: string, n: number): Promise<Journal> => {
+    const j = journalFixture(workflowId, 'run-1');
+    await store.writeSamples(j, [...storedSamples({ ...j, observations: [] }), ...Array.from({ length: n }, (_, i) => odd('many', i))]);
+    await store.finishRun(j);
+    return j;
+  };
+  // While `work` runs: is the read's own transaction (a cursor's) still open?
+  const heldTransactions = () =>
+    count(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gameday-results' AND state LIKE 'idle in transaction%'`, []);
+  const read = (j: Journal) =>
+    store.readRun(j.workflowId, j.runId, async (r) => {
+      const held = await heldTransactions();
+      const phases: Record<string, ProbeSample[]> = {};
+      for (const phase of ['baseline', 'observe', 'guardrail', 'verify'] as const) {
+        phases[phase] = [];
+        for await (const s of r.samples(phase)) phases[phase].push(s);
+      }
+      return { held, head: { ...r.head, workflowId: '' }, counts: r.counts, phases };
+    });
+  const small = await read(await runOf('store-inline-1000', 1000));
+  const big = await read(await runOf('store-cursor-1001', 1001));
+  assert.equal(small?.held, 0, 'a short run is read in one statement, no transaction held while the report is written');
+  assert.equal(big?.held, 1, 'a long run is read in a transaction of its own');
+  assert.deepEqual(small?.counts, { baseline: 1, observe: 1000, guardrail: 3, verify: 1 });
+  assert.deepEqual(big?.counts, { ...small?.counts, observe: 1001 });
+  assert.deepEqual(big?.head, small?.head);
+  assert.deepEqual(big?.phases.observe.slice(0, 1000), small?.phases.observe);
+  assert.deepEqual({ ...big?.phases, observe: [] }, { ...small?.phases, observe: [] });
+  // The JSON of a measurement keeps its keys' order, as the json column does.
+  assert.deepEqual(Object.keys(small?.phases.observe[7].measurement ?? {}), ['zeta', 'alpha', 'ok']);
+  assert.equal(small?.phases.observe[3].error, 'failed:\n\t"tab"');
 });
 
 test('a run still going reads back with its samples so far, as not finished', async () => {
