@@ -19,8 +19,9 @@ import { checkSecrets } from '../src/targets';
 import type { NotifyRule } from '../src/notify/rules';
 import type { ResultsStore } from '../src/store/types';
 import type { StoreWriter } from '../src/store/writer';
-import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, ProbeSample, ProbeWindow, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
+import type { ExperimentInput, ExperimentPlan, FreezeHit, Journal, PlannedFault, ProbeSample, ProbeWindow, ResolvedTarget, ScenarioInput, ScenarioJournal, ScenarioPlan, Stage } from '../src/types';
 import type { Experiment } from '../src/spec/schema';
+import type { VerifySummary } from '../src/observe/sampling';
 import { createSamplingActivities } from './sampling';
 import { createHostSamplingActivities } from './host-sampling';
 
@@ -156,6 +157,31 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...activities,
     /**
+     * revertFault, then, when asked, the first verification round (verifySteadyState of one
+     * round): one local activity where a short run would make two. A round that fails is no
+     * verification: the workflow verifies as it would have.
+     */
+    async revertThenVerify(f: PlannedFault, opts: Parameters<typeof activities.revertFault>[1], verify?: FirstRound): Promise<{ lines: string[]; verified?: VerifySummary }> {
+      const lines = await activities.revertFault(f, opts);
+      if (!verify) return { lines };
+      return activities.verifySteadyState({ ...verify, maxRounds: 1 }).then(
+        (verified) => ({ lines, verified }),
+        () => ({ lines }),
+      );
+    },
+
+    /**
+     * reportRun, then the `experiment-finished` event (best effort, as publishEvent): one local
+     * activity where a short run would make two. `published` says whether it went out.
+     */
+    async reportAndPublish(args: Parameters<typeof activities.reportRun>[0] & { finished: Record<string, unknown> }): Promise<Awaited<ReturnType<typeof activities.reportRun>> & { published: boolean }> {
+      const { finished, ...report } = args;
+      const done = await activities.reportRun(report);
+      const published = await activities.publishEvent({ kind: 'experiment-finished', payload: { ...finished, reportDir: done.reportDir } }).catch(() => false);
+      return { ...done, published };
+    },
+
+    /**
      * planExperiment, then resolveTargets when nothing of the plan is on another host: one local
      * activity where a run would make two. No targets when the plan names a host, or when they do
      * not resolve (the workflow resolves them again, to fail with resolveTargets' own error).
@@ -178,3 +204,6 @@ function namesAHost(spec: Experiment): boolean {
   const checks = [...spec.steadyState, ...(spec.observe?.probes ?? []), ...(spec.guardrails ?? [])];
   return Object.values(spec.targets).some((t) => t.host !== undefined) || checks.some((c) => c.probe.host !== undefined);
 }
+
+/** The first verification round's arguments (verifySteadyState's, without maxRounds). */
+export type FirstRound = Omit<Parameters<ReturnType<typeof createSamplingActivities>['verifySteadyState']>[0], 'maxRounds' | 'resume'>;

@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities, FirstRound } from '../activities';
 import { planFault, targetRefs } from '../src/faults/describe';
 import { allHeld, duringRowsFrom, steadyStateRows } from '../src/judge';
 import type { VerifySummary } from '../src/observe/sampling';
@@ -89,7 +89,7 @@ async function injectOne(planned: PlannedFault, durationMs: number): Promise<str
 // The report waits for the results store as long as it is down: retried without limit.
 const { reportRun } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumInterval: '10s' } });
 // Once; should it fail (the store down, samples still on their way), the activity above takes over.
-const { reportRun: reportHere } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 1 } });
+const { reportAndPublish: reportHere } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 1 } });
 const { freeLeftOverLock } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } });
 const { publishEvent } = proxyActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } });
 // Best effort and quick (false at once without NATS): run inside the workflow task, it costs no
@@ -169,6 +169,8 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     if (state.halted()) return;
 
     state.enter('observe');
+    // The last due-time revert may take the first verification round too (since quick-report).
+    if (quickReport) state.firstRound = firstRoundHere(state, plan);
     observed = await observeWhileFaulted(state, plan);
     if (observed.failure) throw observed.failure;
   };
@@ -213,9 +215,12 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     // Rolled back and verified: the targets are free for other experiments while the report is written.
     const quickEnd = patched(QUICK_END_PATCH);
     const released = quickEnd && !here ? releaseLocks(locks) : undefined;
-    const { reportDir, notify } = here ? await reportHere(report).catch(() => reportRun(report)) : await reportRun(report);
+    const finished = { workflowId: state.run.workflowId, experimentId: journal.experimentId, verdict, reason: state.reason };
+    // Reported and the event published in one local activity; should it fail, the activity, then the event.
+    const quickly = here ? await reportHere({ ...report, finished }).catch(() => undefined) : undefined;
+    const { reportDir, notify } = quickly ?? (await reportRun(report));
     upsertSearchAttributes([{ key: searchAttributes.verdict, value: verdict }]);
-    await (quickEnd ? publishEventHere : publishEvent)({ kind: 'experiment-finished', payload: { workflowId: state.run.workflowId, experimentId: journal.experimentId, verdict, reason: state.reason, reportDir } }).catch(() => false);
+    if (!quickly) await (quickEnd ? publishEventHere : publishEvent)({ kind: 'experiment-finished', payload: { ...finished, reportDir } }).catch(() => false);
     await tellFinished(
       { event: verdict, experimentId: journal.experimentId, title: journal.title, workflowId: state.run.workflowId, runId: state.run.runId, trigger: state.trigger, reason: state.reason, reportDir, rollback: journal.rollback.status, at: journal.finishedAt },
       notify,
@@ -268,18 +273,20 @@ async function verify(state: RunState, p: ExperimentPlan): Promise<VerifySummary
   const { own, hosts } = byHost(p.spec.steadyState, state.probesOnHosts);
   const args = { run: state.run, withinMs: p.timing.recoveryWithinMs, intervalMs: p.timing.recoveryIntervalMs, window: { ...state.window } };
   const until = Date.now() + args.withinMs;
-  const roundMs = p.timing.steadyStateRoundMs;
-  // Right after the revert, in its workflow task, when the round is quick and nothing else waits.
-  const firstHere = state.verifyFirstHere && !p.timing.recoveryAfterMs && hosts.length === 0 && own.length > 0 && roundMs !== undefined && roundMs <= QUICK_ROUND_MAX_MS;
+  const roundMs = p.timing.steadyStateRoundMs ?? 0;
+  const firstHere = firstRoundHere(state, p) !== undefined;
   const verifyOwn = async (): Promise<VerifySummary> => {
     if (!firstHere) return verifySteadyState({ ...args, checks: own });
-    let first: VerifySummary;
-    try {
-      const { verifySteadyState: verifyHere } = proxyLocalActivities<Activities>({ startToCloseTimeout: roundMs + 5000, retry: { maximumAttempts: 1 } });
-      first = await verifyHere({ ...args, checks: own, maxRounds: 1 });
-    } catch {
-      // Its samples, if any were stored, are written again under the same numbers.
-      return verifySteadyState({ ...args, checks: own });
+    // Taken with the last revert already, when nothing else sampled (workflows/observation.ts).
+    let first = state.verifiedAtRevert;
+    if (!first) {
+      try {
+        const { verifySteadyState: verifyHere } = proxyLocalActivities<Activities>({ startToCloseTimeout: roundMs + 5000, retry: { maximumAttempts: 1 } });
+        first = await verifyHere({ ...args, checks: own, maxRounds: 1 });
+      } catch {
+        // Its samples, if any were stored, are written again under the same numbers.
+        return verifySteadyState({ ...args, checks: own });
+      }
     }
     if (!first.more) return first;
     const { unstored: _unstored, lastRound: _lastRound, held: _held, more: _more, ...progress } = first;
@@ -298,6 +305,17 @@ async function verify(state: RunState, p: ExperimentPlan): Promise<VerifySummary
   state.saw(v.lastRound);
   state.note(v.held ? 'steady state restored' : 'steady state not restored within the recovery window');
   return v;
+}
+
+/**
+ * The first verification round's arguments when it may be taken in a local activity, right after
+ * the revert: the round is quick, and nothing else waits (no `recovery.after`, no check on another host).
+ */
+function firstRoundHere(state: RunState, p: ExperimentPlan): FirstRound | undefined {
+  const { own, hosts } = byHost(p.spec.steadyState, state.probesOnHosts);
+  const roundMs = p.timing.steadyStateRoundMs;
+  if (!state.verifyFirstHere || p.timing.recoveryAfterMs || hosts.length > 0 || own.length === 0 || roundMs === undefined || roundMs > QUICK_ROUND_MAX_MS) return undefined;
+  return { run: state.run, checks: own, withinMs: p.timing.recoveryWithinMs, intervalMs: p.timing.recoveryIntervalMs, window: { ...state.window } };
 }
 
 /**

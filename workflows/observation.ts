@@ -86,11 +86,13 @@ export async function observeWhileFaulted(state: RunState, p: ExperimentPlan): P
 
   // A timer per fault, raced against a halt: condition() cancels the timer it did not need.
   const byDue = state.active().sort((a, b) => dueOf(a) - dueOf(b) || b.id.localeCompare(a.id, 'en', { numeric: true }));
-  for (const f of byDue) {
+  // Nothing else samples: the last revert takes the first verification round too, when the run may.
+  const alone = checks.length === 0 && hosts.length === 0 && guards.length === 0;
+  for (const [i, f] of byDue.entries()) {
     const wait = dueOf(f) - Date.now();
     if (wait > 0) await condition(() => state.halted(), wait);
     if (state.halted()) break;
-    await revertWhenDue(state, f);
+    await revertWhenDue(state, f, alone && i === byDue.length - 1 ? state.firstRound : undefined);
   }
 
   if (state.halted()) {

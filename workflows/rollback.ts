@@ -1,9 +1,10 @@
 import { CancellationScope, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities, FirstRound } from '../activities';
 import type { RevertRun } from '../activities/notify';
 import { faultQueueOf } from '../src/task-queues';
 import { AGENT_START_WAIT, faultQueueFor, hostOf, notTakenInTime } from './hosts';
 import type { PlannedFault } from '../src/types';
+import type { VerifySummary } from '../src/observe/sampling';
 import type { RunState } from './run-state';
 
 /** The task queue of faults (injects and reverts) beside this run's own: every worker polls it with slots of its own. */
@@ -70,12 +71,27 @@ function revertHere(f: PlannedFault): (f: PlannedFault, opts: { tell: boolean; r
   return proxyLocalActivities<Activities>({ startToCloseTimeout: '15s', retry: { maximumAttempts: 1 }, summary: `revert: ${f.description}` }).revertFault;
 }
 
-/** Reverts a fault whose duration is up: here first when the run may (RunState.revertDueHere), else as `revert`. */
-export async function revertWhenDue(state: RunState, f: PlannedFault): Promise<void> {
+/** revertHere's, with the first verification round after the revert (activities/index.ts): its round may take up to 3 s more. */
+function revertThenVerifyHere(f: PlannedFault): (f: PlannedFault, opts: { tell: boolean; run: RevertRun }, verify: FirstRound) => Promise<{ lines: string[]; verified?: VerifySummary }> {
+  return proxyLocalActivities<Activities>({ startToCloseTimeout: '20s', retry: { maximumAttempts: 1 }, summary: `revert: ${f.description}, then verify` }).revertThenVerify;
+}
+
+/**
+ * Reverts a fault whose duration is up: here first when the run may (RunState.revertDueHere), else
+ * as `revert`. With `thenVerify`, the first verification round is taken in the same local activity
+ * right after (RunState.verifiedAtRevert).
+ */
+export async function revertWhenDue(state: RunState, f: PlannedFault, thenVerify?: FirstRound): Promise<void> {
   if (!state.revertDueHere || hostOf(f.target)) return revert(state, f);
   let lines: string[];
   try {
-    lines = await CancellationScope.nonCancellable(() => revertHere(f)(f, { tell: false, run: revertRunOf(state) }));
+    const opts = { tell: false, run: revertRunOf(state) };
+    if (!thenVerify) lines = await CancellationScope.nonCancellable(() => revertHere(f)(f, opts));
+    else {
+      const done = await CancellationScope.nonCancellable(() => revertThenVerifyHere(f)(f, opts, thenVerify));
+      lines = done.lines;
+      state.verifiedAtRevert = done.verified;
+    }
   } catch {
     return revert(state, f);
   }

@@ -3,6 +3,8 @@ import { FAULTS_MEMO, searchAttributes } from '../src/search-attributes';
 import type { ExperimentPlan, ExperimentStatus, GuardrailBreach, Journal, PlannedFault, ProbeSample, ProbeWindow, ResolvedTarget, Stage, Verdict } from '../src/types';
 import type { NotifyTrigger } from '../src/notify/rules';
 import type { RunKey } from '../src/store/types';
+import type { FirstRound } from '../activities';
+import type { VerifySummary } from '../src/observe/sampling';
 import { abortSignal, rollbackFailingSignal, statusQuery } from './definitions';
 
 /** Events the workflow keeps: its own are few (stages, faults, an abort); sampling's go to the store. */
@@ -36,6 +38,12 @@ export class RunState {
   revertDueHere = false;
   /** The first verification round is taken in the workflow task of the revert (QUICK_VERIFY_PATCH: workflows/experiment.ts). */
   verifyFirstHere = false;
+  /**
+   * The first verification round, to be taken in the local activity of the last due-time revert
+   * when nothing else samples (QUICK_REPORT_PATCH: workflows/observation.ts), and what it saw.
+   */
+  firstRound?: FirstRound;
+  verifiedAtRevert?: VerifySummary;
   /** When the baseline and the first fault began: probes that count "since the fault" read it. */
   readonly window: ProbeWindow;
 

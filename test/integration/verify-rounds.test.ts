@@ -78,10 +78,11 @@ describe('verification after the revert', () => {
     assert.equal(result.verdict, 'passed', result.reason);
     assert.equal((await containerState(CONTAINER)).Paused, false);
     const { scheduled, local } = activitiesOf(await handle.fetchHistory());
-    assert.ok(local.includes('verifySteadyState'), `verified in a local activity: ${local.join(', ')}`);
+    // Right after the revert, in the same local activity.
+    assert.ok(local.includes('revertThenVerify'), `verified in the revert's local activity: ${local.join(', ')}`);
     assert.ok(!scheduled.includes('verifySteadyState'), `no verify activity: ${scheduled.join(', ')}`);
     // The report too, in the same workflow task: a short run schedules only its baseline and its inject.
-    assert.ok(local.includes('reportRun'), `reported in a local activity: ${local.join(', ')}`);
+    assert.ok(local.includes('reportAndPublish'), `reported in a local activity: ${local.join(', ')}`);
     assert.deepEqual(scheduled, ['probeBaseline', 'injectFaultUntilDue']);
     assert.equal(local[0], 'planAndResolve', `planned and resolved in one local activity: ${local.join(', ')}`);
     assert.ok(existsSync(path.join(result.reportDir, 'report.md')));
@@ -99,7 +100,7 @@ describe('verification after the revert', () => {
     assert.equal(result.verdict, 'passed', result.reason);
     assert.deepEqual(answered, [200, 503, 503, 200], 'the baseline, then three verification rounds');
     const { scheduled, local } = activitiesOf(await handle.fetchHistory());
-    assert.equal(local.filter((t) => t === 'verifySteadyState').length, 1, `one local round: ${local.join(', ')}`);
+    assert.equal(local.filter((t) => t === 'revertThenVerify').length, 1, `one local round, with the revert: ${local.join(', ')}`);
     assert.equal(scheduled.filter((t) => t === 'verifySteadyState').length, 1, `then the activity: ${scheduled.join(', ')}`);
 
     const stored = await store.query<{ seq: number; ok: boolean; at: Date }>("SELECT seq, ok, at FROM samples WHERE workflow_id = $1 AND phase = 'verify' ORDER BY seq", [handle.workflowId]);
@@ -115,7 +116,7 @@ describe('verification after the revert', () => {
     const result = (await handle.result()) as ExperimentResult;
     assert.equal(result.verdict, 'passed', result.reason);
     const { scheduled, local } = activitiesOf(await handle.fetchHistory());
-    assert.ok(!local.includes('verifySteadyState'), `no local round: ${local.join(', ')}`);
+    assert.ok(!local.includes('verifySteadyState') && !local.includes('revertThenVerify'), `no local round: ${local.join(', ')}`);
     assert.equal(scheduled.filter((t) => t === 'verifySteadyState').length, 1);
   });
 });
