@@ -8,7 +8,8 @@ import type { ExperimentPlan } from '../types';
 import { malformedReferences } from '../secrets';
 import { documentProblems, parseDocument, tooBig } from './document';
 import { DEFAULTS, LIMITS } from './limits';
-import { scenarioSchema, type Scenario } from './scenario';
+import type * as ScenarioSpec from './scenario';
+import type { Scenario } from './scenario';
 import { experimentSchema, type Experiment } from './schema';
 
 /** Milliseconds in a duration the schema has already validated ("30s" → 30000). */
@@ -155,6 +156,8 @@ async function readDocument(file: string): Promise<unknown> {
 /** Validates a parsed document as a scenario. @throws InvalidExperimentError listing every problem. */
 export function parseScenario(doc: unknown, file = '<input>'): Scenario {
   checkDocument(doc, file);
+  // Built when a scenario is first read: `gameday run` of an experiment file never builds it.
+  const { scenarioSchema } = require('./scenario') as typeof ScenarioSpec;
   return validated(scenarioSchema.safeParse(doc, { error: plainMessage }), doc, file);
 }
 
