@@ -60,12 +60,12 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ['src/judge.ts', 'src/search-attributes.ts', 'src/mask.ts', 'src/notify/delivery.ts'],
+    files: ['src/judge.ts', 'src/search-attributes.ts', 'src/memo-keys.ts', 'src/mask.ts', 'src/notify/delivery.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          patterns: [{ regex: '^(?!@temporalio/common$|(\\.\\./|\\./)mask$).*', allowTypeImports: true, message: 'this module is imported by workflows: keep it pure' }],
+          patterns: [{ regex: '^(?!@temporalio/common$|(\\.\\./|\\./)mask$|\\./memo-keys$).*', allowTypeImports: true, message: 'this module is imported by workflows: keep it pure' }],
         },
       ],
     },

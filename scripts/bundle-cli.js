@@ -21,6 +21,18 @@ const outfile = path.join(root, 'dist', 'bundle', 'cli.js');
 const EXTERNAL = ['@temporalio/worker', '@temporalio/activity', '@temporalio/testing', 'dockerode', 'pg', 'pg-query-stream', 'node-pg-migrate', 'fastify', 'nats', 'uplot', 'playwright-core'];
 
 /**
+ * commander requires node:child_process when it loads, for executable subcommands, which no
+ * command here has: in the bundle it loads at the first spawn instead, so that no command's start
+ * pays for it (test/unit/cli-start.test.ts checks that `validate` does not load it).
+ */
+const COMMANDER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+function deferBuiltins(file, contents) {
+  if (!/[\\/]commander[\\/]lib[\\/]command\.js$/.test(file)) return contents;
+  if (!contents.includes(COMMANDER_CHILD_PROCESS)) throw new Error(`${file} no longer requires node:child_process as bundle-cli.js expects: update deferBuiltins`);
+  return contents.replace(COMMANDER_CHILD_PROCESS, "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };");
+}
+
+/**
  * Each module of the bundle says when it runs, on a list that only a test's preload creates
  * (test/loaded-modules.ts): the bundle's stand-in for require.cache, so that a test can tell which
  * modules a command loaded. Without the list it is one property read per module.
@@ -30,7 +42,7 @@ const recordModules = {
   name: 'record-modules',
   setup(build) {
     build.onLoad({ filter: /\.(c|m)?js$/ }, async (args) => {
-      const contents = await readFile(args.path, 'utf8');
+      const contents = deferBuiltins(args.path, await readFile(args.path, 'utf8'));
       // After a leading "use strict" and a shebang, which must stay first.
       const head = /^(#![^\n]*\n)?(\s*(['"])use strict\3;?)?/.exec(contents)[0];
       return { contents: head + record(args.path) + contents.slice(head.length), loader: 'js', resolveDir: path.dirname(args.path) };

@@ -186,7 +186,8 @@ function temporalHttpUrl(set: string | undefined, address: string, credentials: 
  * @throws GamedayError InvalidConfig listing every problem at once.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  // Parsed once: without the parser zod would compile for it first (see the loader's JITLESS).
+  const parsed = configSchema.safeParse(env, { jitless: true });
   const temporal = resolveTemporalProfile(env);
   if (!parsed.success || temporal.problems.length) {
     const lines = [...temporal.problems, ...(parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [])];

@@ -19,11 +19,7 @@ export const searchAttributes = {
   waitingOnHost: defineSearchAttributeKey('GamedayWaitingOnHost', SearchAttributeType.KEYWORD),
 } as const;
 
-/** The memo key under which an experiment keeps its fault records current (the janitor reads it). */
-export const FAULTS_MEMO = 'gamedayFaults';
-
-/** The memo key saying who started a run (`cli`; a scenario passes its own on to its stages). */
-export const TRIGGER_MEMO = 'gamedayTrigger';
+export { FAULTS_MEMO, TRIGGER_MEMO } from './memo-keys';
 
 /** The system search attribute a Temporal Schedule sets on the runs it starts. */
 export const SCHEDULED_BY = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);

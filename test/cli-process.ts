@@ -43,12 +43,13 @@ export function gamedayCommand(args: string[], env: Record<string, string> = {})
 
 /**
  * Runs the CLI as `gameday` does, and lists every module the process loaded (test/loaded-modules.ts),
- * as absolute paths: `loaded` all of them, `required` those loaded with require() (not from the bundle).
+ * as absolute paths: `loaded` all of them, `required` those loaded with require() (not from the bundle);
+ * `builtins` the Node built-ins it loaded.
  */
-export async function gamedayLoading(args: string[], env: Record<string, string> = {}): Promise<{ run: CliRun; loaded: string[]; required: string[] }> {
+export async function gamedayLoading(args: string[], env: Record<string, string> = {}): Promise<{ run: CliRun; loaded: string[]; required: string[]; builtins: string[] }> {
   const list = path.join(await mkdtemp(path.join(os.tmpdir(), 'gameday-modules-')), 'loaded.json');
   const hook = path.join(__dirname, 'loaded-modules.js');
   const run = await gameday(args, { ...env, NODE_OPTIONS: `--require ${hook}`, GAMEDAY_LOADED_MODULES_FILE: list });
-  const { required, bundled } = JSON.parse(await readFile(list, 'utf8')) as LoadedModules;
-  return { run, loaded: [...required, ...bundled], required };
+  const { required, bundled, builtins } = JSON.parse(await readFile(list, 'utf8')) as LoadedModules;
+  return { run, loaded: [...required, ...bundled], required, builtins };
 }

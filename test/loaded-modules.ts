@@ -15,6 +15,8 @@ export interface LoadedModules {
    * modules that ran, which each record on the list this preload creates (scripts/bundle-cli.js).
    */
   bundled: string[];
+  /** Node's built-in modules the process loaded (child_process, http...), node's own start's included. */
+  builtins: string[];
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -23,7 +25,8 @@ if (out) {
   const fromBundle: string[] = [];
   (globalThis as { __gamedayBundleModules?: string[] }).__gamedayBundleModules = fromBundle;
   process.on('exit', () => {
-    const loaded: LoadedModules = { required: Object.keys(require.cache), bundled: fromBundle.map((f) => path.join(ROOT, f)) };
+    const builtins = (process as unknown as { moduleLoadList: string[] }).moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
+    const loaded: LoadedModules = { required: Object.keys(require.cache), bundled: fromBundle.map((f) => path.join(ROOT, f)), builtins };
     writeFileSync(out, JSON.stringify(loaded));
   });
 }

@@ -18,4 +18,13 @@ export async function main(argv = process.argv): Promise<void> {
     argv,
     cleanup,
   );
+  // Printed and closed (runCli's cleanup): exit now, rather than once node has drained what is
+  // left (an aborted query's socket, a timer), as soon as stdout and stderr have taken every line.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit();
+}
+
+/** Resolves once everything written to `stream` so far is written (a pipe may hold it back). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
 }

@@ -33,12 +33,13 @@ describe('the CLI start', () => {
     for (const heavy of [...HEAVY, 'zod', 'yaml']) assert.deepEqual(packagesIn(loaded, heavy), [], heavy);
   });
 
-  test('validate loads the schemas and the YAML parser, and no Temporal, gRPC, Docker or PostgreSQL module', async () => {
-    const { run, loaded } = await gamedayLoading(['validate', EXPERIMENT]);
+  test('validate loads the schemas and the YAML parser, and no Temporal, gRPC, Docker or PostgreSQL module, nor node:child_process (commander\'s, deferred in the bundle)', async () => {
+    const { run, loaded, builtins } = await gamedayLoading(['validate', EXPERIMENT]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /1 file valid/);
     assert.ok(packagesIn(loaded, 'zod/').length > 0 && packagesIn(loaded, 'yaml/').length > 0);
     for (const heavy of HEAVY) assert.deepEqual(packagesIn(loaded, heavy), [], heavy);
+    assert.ok(!builtins.includes('child_process'), 'node:child_process is not loaded');
   });
 
   test('schema and the help of run, status and abort load no Temporal, gRPC, Docker or PostgreSQL module', async () => {
