@@ -1,9 +1,14 @@
 /**
- * The signals and queries of Gameday's workflows, in one file that imports nothing but the SDK's
- * definers and types: the CLI and tests use these typed definitions instead of string names.
+ * The signals and queries of Gameday's workflows, in one file that imports nothing but types: the
+ * CLI and tests use these typed definitions instead of string names, and `gameday run` imports
+ * them without loading @temporalio/workflow (what its defineSignal and defineQuery return is
+ * just this: a kind and a name).
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { QueryDefinition, SignalDefinition } from '@temporalio/common';
 import type { ExperimentStatus, ScenarioStageRecord } from '../src/types';
+
+const defineSignal = <Args extends unknown[]>(name: string): SignalDefinition<Args> => ({ type: 'signal', name }) as SignalDefinition<Args>;
+const defineQuery = <Ret>(name: string): QueryDefinition<Ret> => ({ type: 'query', name }) as QueryDefinition<Ret>;
 
 /** Halt the experiment: skip to rollback at once. The argument is the reason, for the report. */
 export const abortSignal = defineSignal<[string]>('abort');

@@ -29,7 +29,7 @@ export async function startRun(client: Client, config: Config, run: RunTarget, w
 export function grpcRun(handle: WorkflowHandle): RunWatch {
   return {
     workflowId: handle.workflowId,
-    query: <T>(query: string, signal: AbortSignal) => handle.client.withAbortSignal(signal, () => handle.query<T>(query)),
+    query: (query, signal) => handle.client.withAbortSignal(signal, () => handle.query(query)),
     result: <R>() => handle.result() as Promise<R>,
     describe: async () => {
       const desc = await handle.describe();

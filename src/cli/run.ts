@@ -1,26 +1,19 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { QueryDefinition } from '@temporalio/common';
 import type { Config } from '../config';
 import { findScenario, loadSpecFile } from '../spec/loader';
 import { TRIGGER_MEMO } from '../memo-keys';
 import { newWorkflowId } from '../workflow-id';
 import { samplingProgress, transitionPrinter } from './progress';
 import { TemporalHttp, TemporalHttpError, type HttpEvent, type HttpStart } from './temporal-http';
-import type { ExperimentInput, ExperimentResult, ExperimentStatus, ScenarioInput, ScenarioJournal, ScenarioStageRecord } from '../types';
+import type { ExperimentInput, ExperimentResult, ScenarioInput, ScenarioJournal } from '../types';
 
 /**
- * The workflows' signals and queries, loaded when first used: they bring in @temporalio/workflow,
- * which `run` needs only once the run has started and the CLI waits anyway.
+ * The workflows' signals and queries, loaded when first used (types and plain objects: they bring
+ * in no part of the SDK).
  */
 export const definitions = () => import('../../workflows/definitions');
-
-/**
- * The names of the status queries (workflows/definitions.ts's statusQuery and
- * scenarioStatusQuery; test/unit/run-queries.test.ts holds them equal): the wait queries by name,
- * so that a run over HTTP never loads @temporalio/workflow for them.
- */
-export const STATUS_QUERY = 'status';
-export const SCENARIO_STATUS_QUERY = 'status';
 
 /**
  * What the CLI's wait needs of a started run, over the SDK's gRPC client (run-grpc.ts) or
@@ -30,8 +23,8 @@ export interface RunWatch {
   workflowId: string;
   /** The first run's id. */
   runId?: string;
-  /** The answer of the query named `query`; a query still in flight when `signal` aborts is dropped. */
-  query<T>(query: string, signal: AbortSignal): Promise<T>;
+  /** The query's answer; a query still in flight when `signal` aborts is dropped. */
+  query<T>(query: QueryDefinition<T>, signal: AbortSignal): Promise<T>;
   /** The workflow's result; throws when it failed, was terminated, cancelled or timed out. */
   result<R>(): Promise<R>;
   /** The run's task queue, and the first heartbeat payload of each pending activity, decoded. */
@@ -106,7 +99,7 @@ export function httpRun(api: TemporalHttp, workflowId: string, runId?: string): 
   return {
     workflowId,
     runId,
-    query: (query, signal) => api.query(workflowId, query, [], signal),
+    query: (query, signal) => api.query(workflowId, query.name, [], signal),
     result: async <R>() => resultOf<R>(workflowId, await api.closeEvent(workflowId, runId)),
     describe: async () => {
       const d = await api.describe(workflowId);
@@ -180,7 +173,7 @@ function watchForWorker(handle: RunWatch, print: (line: string) => void): { answ
  * run that has ended is not queried again (a closed workflow answers only once a worker has
  * replayed its whole history), so that the wait ends the moment the result arrives.
  */
-function followStatus<T>(handle: RunWatch, query: string, onStatus: (status: T) => void | Promise<void>, pollMs: number, print: (line: string) => void): () => void {
+function followStatus<T>(handle: RunWatch, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number, print: (line: string) => void): () => void {
   const worker = watchForWorker(handle, print);
   let stopped = false;
   // One controller a query: the SDK adds a listener to the signal for each call it wraps.
@@ -188,7 +181,7 @@ function followStatus<T>(handle: RunWatch, query: string, onStatus: (status: T) 
   let timer: NodeJS.Timeout | undefined;
   const tick = async (): Promise<void> => {
     const abort = (inFlight = new AbortController());
-    const status = await handle.query<T>(query, abort.signal).catch(() => undefined);
+    const status = await handle.query(query, abort.signal).catch(() => undefined);
     if (stopped) return;
     if (status) worker.answered();
     if (status) await onStatus(status);
@@ -205,7 +198,7 @@ function followStatus<T>(handle: RunWatch, query: string, onStatus: (status: T) 
 }
 
 /** Waits for the result, showing progress meanwhile; the result alone ends the wait. */
-async function resultWithProgress<R, T>(handle: RunWatch, query: string, onStatus: (status: T) => void | Promise<void>, pollMs: number, print: (line: string) => void): Promise<R> {
+async function resultWithProgress<R, T>(handle: RunWatch, query: QueryDefinition<T>, onStatus: (status: T) => void | Promise<void>, pollMs: number, print: (line: string) => void): Promise<R> {
   const stop = followStatus(handle, query, onStatus, pollMs, print);
   try {
     return await handle.result<R>();
@@ -222,8 +215,8 @@ export async function watchScenario(handle: RunWatch, print: (line: string) => v
   const seen = new Map<string, string>();
   return resultWithProgress(
     handle,
-    SCENARIO_STATUS_QUERY,
-    (status: { iteration: number; stages: ScenarioStageRecord[] }) => {
+    (await definitions()).scenarioStatusQuery,
+    (status) => {
       for (const s of status.stages) {
         const line = s.status === 'done' ? `${s.result?.verdict}: ${s.result?.reason}` : s.status === 'skipped' ? `skipped: ${s.skippedBecause}` : s.status;
         const key = `${status.iteration}/${s.name}`;
@@ -248,8 +241,8 @@ export async function watch(handle: RunWatch, print: (line: string) => void, pol
   const transitions = transitionPrinter(print);
   return resultWithProgress(
     handle,
-    STATUS_QUERY,
-    async (status: ExperimentStatus) => {
+    (await definitions()).statusQuery,
+    async (status) => {
       // The query returns the newest events only; eventCount says how many there were in all.
       const fresh = status.events.slice(Math.max(0, status.events.length - (status.eventCount - printed)));
       for (const e of fresh) print(e.message.startsWith('stage ') ? `[${e.stage}]` : `  ${e.at.slice(11, 19)} ${e.message}`);
