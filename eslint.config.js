@@ -6,7 +6,7 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
-const PURE_FOR_WORKFLOWS = ['../src/judge', '../src/search-attributes', '../src/faults/describe', '../src/task-queues', '../src/notify/delivery'];
+const PURE_FOR_WORKFLOWS = ['../src/judge', '../src/search-attributes', '../src/faults/describe', '../src/task-queues', '../src/notify/delivery', '../src/run-start'];
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'reports/**', '.gameday/**', 'eslint.config.js', 'bin/**', 'scripts/**'] },
@@ -60,7 +60,7 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ['src/judge.ts', 'src/search-attributes.ts', 'src/memo-keys.ts', 'src/mask.ts', 'src/notify/delivery.ts'],
+    files: ['src/judge.ts', 'src/search-attributes.ts', 'src/memo-keys.ts', 'src/mask.ts', 'src/notify/delivery.ts', 'src/run-start.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

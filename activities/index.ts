@@ -24,6 +24,7 @@ import type { Experiment } from '../src/spec/schema';
 import type { VerifySummary } from '../src/observe/sampling';
 import { createSamplingActivities } from './sampling';
 import { createHostSamplingActivities } from './host-sampling';
+import { startRecordOf, type BaselineHere } from '../src/run-start';
 
 export interface ActivityDeps {
   docker: Docker;
@@ -185,14 +186,20 @@ export function createActivities(deps: ActivityDeps) {
      * planExperiment, then resolveTargets when nothing of the plan is on another host: one local
      * activity where a run would make two. No targets when the plan names a host, or when they do
      * not resolve (the workflow resolves them again, to fail with resolveTargets' own error).
+     * Given `baseline`, and when the round is quick and the lock is not waited for, the baseline
+     * round too (probeBaseline): the workflow then starts its locks knowing the steady state. A
+     * round that fails to run is left to the workflow, which takes it as before.
      */
-    async planAndResolve(input: ExperimentInput): Promise<{ plan: ExperimentPlan; targets?: ResolvedTarget[] }> {
+    async planAndResolve(input: ExperimentInput, baseline?: BaselineHere): Promise<{ plan: ExperimentPlan; targets?: ResolvedTarget[]; baseline?: ProbeSample[] }> {
       const plan = await activities.planExperiment(input);
       if (namesAHost(plan.spec)) return { plan };
-      return activities.resolveTargets(plan).then(
-        (targets) => ({ plan, targets }),
-        () => ({ plan }),
-      );
+      const targets = await activities.resolveTargets(plan).catch(() => undefined);
+      if (!targets) return { plan };
+      const roundMs = plan.timing.steadyStateRoundMs;
+      if (!baseline || plan.spec.lock?.whenBusy === 'wait' || roundMs === undefined || roundMs > baseline.maxRoundMs) return { plan, targets };
+      const { run, window, startedAt, trigger } = baseline;
+      const samples = await activities.probeBaseline({ run, checks: plan.spec.steadyState, window, start: startRecordOf(plan, startedAt, trigger) }).catch(() => undefined);
+      return samples ? { plan, targets, baseline: samples } : { plan, targets };
     },
   };
 }

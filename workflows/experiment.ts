@@ -3,6 +3,7 @@ import type { Activities, FirstRound } from '../activities';
 import { planFault, targetRefs } from '../src/faults/describe';
 import { allHeld, duringRowsFrom, steadyStateRows } from '../src/judge';
 import type { VerifySummary } from '../src/observe/sampling';
+import { startRecordOf } from '../src/run-start';
 import { searchAttributes } from '../src/search-attributes';
 import type { ExperimentInput, ExperimentPlan, ExperimentResult, FreezeHit, Journal, PlannedFault, ProbeSample } from '../src/types';
 import { abortSignal, statusQuery } from './definitions';
@@ -45,6 +46,12 @@ export const QUICK_VERIFY_PATCH = 'quick-verify';
  * ends a lock whose holder has closed itself, should it come before the server does.
  */
 export const QUICK_REPORT_PATCH = 'quick-report';
+/**
+ * Runs started since this marker take a quick baseline round in the local activity that plans and
+ * resolves, before their locks are started: the lock child's start no longer runs beside the
+ * baseline activity, whose completion waited for the workflow task of the child's start.
+ */
+export const BASELINE_HERE_PATCH = 'baseline-here';
 /** The samples a report may hold to be written in the local activity; a longer run's goes as before. */
 const QUICK_REPORT_MAX_SAMPLES = 2000;
 /** A first verification round that may take longer than this (slow probes) runs in the activity, as before. */
@@ -112,6 +119,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   const quick = patched(QUICK_STEPS_PATCH);
   const quickVerify = patched(QUICK_VERIFY_PATCH);
   const quickReport = patched(QUICK_REPORT_PATCH);
+  const baselineHere = patched(BASELINE_HERE_PATCH);
   const state = new RunState();
   state.revertDueHere = quick;
   state.verifyFirstHere = quickVerify;
@@ -122,8 +130,11 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   let baseline: ProbeSample[] = [];
 
   const carryOut = async (): Promise<void> => {
-    // A run no freeze window can stop plans and resolves in one local activity (since quick-report).
-    const first = quickReport && state.trigger !== 'schedule' ? await planAndResolveHere(input) : undefined;
+    // A run no freeze window can stop plans and resolves in one local activity (since quick-report),
+    // and takes its baseline round there too when it is quick (since baseline-here).
+    const startHere = quickReport && state.trigger !== 'schedule';
+    if (startHere && baselineHere) state.window.baselineStartedAt = new Date().toISOString();
+    const first = startHere ? await planAndResolveHere(input, baselineHere ? { run: state.run, window: { ...state.window }, startedAt: state.startedAt, trigger: state.trigger, maxRoundMs: QUICK_ROUND_MAX_MS } : undefined) : undefined;
     const plan = (state.plan = first?.plan ?? (await (local ? planHere : planExperiment)(input)));
     upsertSearchAttributes([{ key: searchAttributes.experimentId, value: plan.spec.id }]);
     if ((freeze = await freezeFor(input))) return conclude('skipped', frozenReason(freeze));
@@ -134,6 +145,14 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     upsertSearchAttributes([{ key: searchAttributes.targets, value: state.targets.flatMap((t) => targetRefs(t).map((c) => c.name)) }]);
     state.note(`resolved ${state.targets.map((t) => `${t.name} → ${targetRefs(t).map((c) => c.name).join(', ')}`).join('; ')}`);
     const wait = plan.spec.lock?.whenBusy === 'wait';
+    const held = (samples: ProbeSample[]): boolean => {
+      baseline = samples;
+      state.saw(baseline);
+      if (allHeld(baseline)) return true;
+      conclude('not-run', `steady state did not hold before the experiment: ${baseline.filter((s) => !s.ok).map((s) => s.check).join(', ')}; nothing injected`);
+      return false;
+    };
+    if (first?.baseline) state.enter('baseline');
     const takeBaseline = (): Promise<ProbeSample[]> => {
       state.enter('baseline');
       state.window.baselineStartedAt = new Date().toISOString();
@@ -141,7 +160,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     };
     // A lock that is refused at once, not waited for, is taken while the baseline round runs: a
     // probe injects nothing, and a busy target still ends the run before any fault.
-    const early = quick && !wait ? takeBaseline() : undefined;
+    const early = quick && !wait && !first?.baseline ? takeBaseline() : undefined;
     // Awaited below; handled here too, so that a baseline failing while the locks are taken is not an unhandled rejection.
     early?.catch(() => undefined);
     const acquired = await acquireLocks(
@@ -159,9 +178,8 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     locks = acquired.held;
     if (state.halted()) return;
 
-    baseline = await (early ?? takeBaseline());
-    state.saw(baseline);
-    if (!allHeld(baseline)) return conclude('not-run', `steady state did not hold before the experiment: ${baseline.filter((s) => !s.ok).map((s) => s.check).join(', ')}; nothing injected`);
+    // A busy target is told before a steady state it may be why it does not hold.
+    if (!held(first?.baseline ?? (await (early ?? takeBaseline())))) return;
     if (state.halted()) return;
 
     state.enter('inject');
@@ -326,7 +344,7 @@ async function baselineOf(state: RunState, plan: ExperimentPlan, input: Experime
   const { own, hosts } = byHost(plan.spec.steadyState, state.probesOnHosts);
   const window = { ...state.window };
   const parts = await Promise.all([
-    probeBaseline({ run: state.run, checks: own, window, start: startRecord(state, plan, input) }),
+    probeBaseline({ run: state.run, checks: own, window, start: startRecordOf(plan, state.startedAt, triggerOf(input)) }),
     ...hosts.map(async ([host, checks]) => lastRoundOf(await sampleOnHost(host, { run: state.run, phase: 'baseline', stage: 'baseline', checks, intervalMs: 0, until: Date.now() + 2 * 60_000, window, maxRounds: 1 }), checks)),
   ]);
   return inOrder(plan.spec.steadyState, parts.flat());
@@ -340,11 +358,6 @@ function inOrder(checks: { name: string }[], samples: ProbeSample[]): ProbeSampl
 /** The kind of the target a resolved ref belongs to (docker for records without kinds). */
 function kindOf(state: RunState, ref: { id: string }): string {
   return state.targets.find((t) => targetRefs(t).some((r) => r.id === ref.id))?.kind ?? 'docker';
-}
-
-/** What the run's row in the results store says from the start. */
-function startRecord(state: RunState, plan: ExperimentPlan, input: ExperimentInput) {
-  return { experimentId: plan.spec.id, title: plan.spec.title, hypothesis: plan.spec.hypothesis, source: plan.source, startedAt: state.startedAt, trigger: triggerOf(input), spec: plan.spec };
 }
 
 /** The journal without its samples (they are in the store): small whatever the run's length. */

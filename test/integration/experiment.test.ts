@@ -39,18 +39,21 @@ describe('the experiment workflow', () => {
     await recordHistory(handle.workflowId, 'happy-path');
     assert.equal(result.verdict, 'passed', result.reason);
     assert.equal(result.rollback, 'complete');
-    // The quick steps (QUICK_STEPS_PATCH), as the history has them: the baseline round scheduled
-    // before the lock had started, and the fault reverted when due in a local activity of the
-    // timer's workflow task, with no revert activity on the fault queue.
+    // The quick steps, as the history has them: the baseline round taken in the local activity
+    // that plans and resolves, before the lock is started (BASELINE_HERE_PATCH), and the fault
+    // reverted when due in a local activity of the timer's workflow task, with no revert activity
+    // on the fault queue (QUICK_STEPS_PATCH).
     const events = (await handle.fetchHistory()).events ?? [];
     const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => ({ id: Number(e.eventId), type: e.activityTaskScheduledEventAttributes!.activityType!.name }));
-    const lockStarted = Number(events.find((e) => e.childWorkflowExecutionStartedEventAttributes)?.eventId);
-    assert.ok(scheduled.find((a) => a.type === 'probeBaseline')!.id < lockStarted, 'the baseline was scheduled while the lock was being taken');
-    assert.ok(!scheduled.some((a) => a.type === 'revertFault'), `no revert activity: ${scheduled.map((a) => a.type).join(', ')}`);
-    const local = events.flatMap((e) => {
+    const lockInitiated = Number(events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.eventId);
+    const localAt = events.flatMap((e) => {
       const data = e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data : undefined;
-      return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
+      return data ? [{ id: Number(e.eventId), type: (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type }] : [];
     });
+    const local = localAt.map((a) => a.type);
+    assert.ok(!scheduled.some((a) => a.type === 'probeBaseline'), `no baseline activity: ${scheduled.map((a) => a.type).join(', ')}`);
+    assert.ok(localAt[0].type === 'planAndResolve' && localAt[0].id < lockInitiated, `planned, resolved and the baseline taken before the lock: ${local.join(', ')}`);
+    assert.ok(!scheduled.some((a) => a.type === 'revertFault'), `no revert activity: ${scheduled.map((a) => a.type).join(', ')}`);
     assert.ok(local.includes('revertFault'), `the due-time revert ran as a local activity: ${local.join(', ')}`);
     // The steady state held at its first verification round, taken in that same workflow task (QUICK_VERIFY_PATCH).
     assert.ok(local.includes('verifySteadyState') && !scheduled.some((a) => a.type === 'verifySteadyState'), `verified in a local activity: ${local.join(', ')}`);
@@ -67,6 +70,7 @@ describe('the experiment workflow', () => {
     assert.equal(journal.verdict, 'passed');
     assert.ok(journal.observations.some((s) => s.error !== ''), 'probes during the pause recorded their failures');
     assert.ok(journal.verification.every((s) => s.ok), 'the steady state held after recovery');
+    assert.deepEqual(journal.baseline.map((s) => [s.check, s.ok]), [[journal.plan!.spec.steadyState[0].name, true]], 'the baseline round of the local activity is in the report');
   });
 
   test('the abort signal during observe goes straight to rollback: verdict aborted, container running', async () => {

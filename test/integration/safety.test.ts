@@ -168,6 +168,11 @@ describe('safety', () => {
     assert.ok(journal.events.some((e) => e.message === `waiting for container ${NATS}: another experiment holds it`));
     const firstJournal = JSON.parse(await readFile(path.join(firstResult.reportDir, 'journal.json'), 'utf8')) as Journal;
     assert.ok(Date.parse(journal.rollback.faults[0].injectedAt!) > Date.parse(firstJournal.rollback.faults[0].revertedAt!), 'the second injected after the first reverted');
+    // A waiter takes its baseline once it holds the lock, not before the wait: in its activity.
+    const events = (await secondHandle.fetchHistory()).events ?? [];
+    const baselineAt = Number(events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'probeBaseline')?.eventId);
+    const lockStarted = events.filter((e) => e.childWorkflowExecutionStartedEventAttributes).map((e) => Number(e.eventId));
+    assert.ok(baselineAt > lockStarted[lockStarted.length - 1], `the baseline scheduled (event ${baselineAt}) after the lock started (events ${lockStarted.join(', ')})`);
   });
 });
 

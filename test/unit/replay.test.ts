@@ -16,7 +16,7 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 /**
  * Every recorded history: the newest in test/histories/, those of earlier workflow versions in
- * folders of their own (v1/: before bounded histories; v2/: before reverts at the due time; v3/: before local planning, quick end and notifications; v4/: before quick steps, the baseline while locking and the due-time revert in a local activity; v5/: before the first verification round in a local activity; v6/: before the report in a local activity and locks left to the parent close policy), kept so that runs of every version still
+ * folders of their own (v1/: before bounded histories; v2/: before reverts at the due time; v3/: before local planning, quick end and notifications; v4/: before quick steps, the baseline while locking and the due-time revert in a local activity; v5/: before the first verification round in a local activity; v6/: before the report in a local activity and locks left to the parent close policy; v7/: before the baseline round in the local activity that plans and resolves), kept so that runs of every version still
  * in flight replay. Names are relative paths without .json ("v1/happy-path").
  */
 async function histories(): Promise<{ name: string; workflowId: string; history: ReturnType<typeof historyFromJSON> }[]> {
