@@ -172,14 +172,15 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /**
-     * reportRun, then the `experiment-finished` event (best effort, as publishEvent): one local
-     * activity where a short run would make two. `published` says whether it went out.
+     * reportRun, then the `experiment-finished` event: one local activity where a short run would
+     * make two. The event is best effort, as everywhere (no NATS configured, or NATS down): one
+     * that does not go out does not fail the report.
      */
-    async reportAndPublish(args: Parameters<typeof activities.reportRun>[0] & { finished: Record<string, unknown> }): Promise<Awaited<ReturnType<typeof activities.reportRun>> & { published: boolean }> {
+    async reportAndPublish(args: Parameters<typeof activities.reportRun>[0] & { finished: Record<string, unknown> }): Promise<Awaited<ReturnType<typeof activities.reportRun>>> {
       const { finished, ...report } = args;
       const done = await activities.reportRun(report);
-      const published = await activities.publishEvent({ kind: 'experiment-finished', payload: { ...finished, reportDir: done.reportDir } }).catch(() => false);
-      return { ...done, published };
+      await activities.publishEvent({ kind: 'experiment-finished', payload: { ...finished, reportDir: done.reportDir } }).catch(() => false);
+      return done;
     },
 
     /**
