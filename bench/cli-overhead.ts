@@ -87,6 +87,12 @@ export interface CliResult {
   chaosToolkit: (ToolOverhead & { version: string; helpStartMs: Summary; how: string }) | { notMeasured: string };
   /** Chaos Toolkit on the same pause with the steady state of Gameday's file checked before and after (not the target's reference: the issue's figure is the bare pause). */
   chaosToolkitWithSteadyState?: ToolOverhead & { how: string };
+  /**
+   * The round before the measured ones, not counted: wall time − 10 s of each tool's first run.
+   * Gameday's is the first run of a worker just started (its protobuf codecs built, the workflow
+   * code's first activations, its first connections), which a worker that runs for days pays once.
+   */
+  warmUpMs: { gameday?: number; gamedayPlainBuild?: number; chaosToolkit?: number; chaosToolkitWithSteadyState?: number };
   /** The issue author's Chaos Toolkit figure on the same pause, the reference when ours is not measured. */
   issueReferenceMs: number;
   how: string;
@@ -183,7 +189,7 @@ async function chaosToolkitRun(round: Round, file: string, dir: string, into: Sa
 export async function cliOverhead(client: Client, http: HttpTarget, runs: number): Promise<CliResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gameday-bench-cli-'));
   try {
-    return await withTimeout('cli overhead', runs * 3 * 60_000 + 120_000, (async () => {
+    return await withTimeout('cli overhead', (runs + 1) * 3 * 60_000 + 120_000, (async () => {
       const file = path.join(dir, 'pause-10s.yaml');
       await writeFile(file, stringify(pauseSpec({ id: 'bench-cli-pause', container: CONTAINER, duration: `${PAUSE_MS / 1000}s`, url: http.url })));
       // The plain build as bin/gameday.js ran it before the bundle.
@@ -198,8 +204,13 @@ export async function cliOverhead(client: Client, http: HttpTarget, runs: number
       const [bundled, fromPlain, chaos, chaosSteady] = [new Samples(), new Samples(), new Samples(), new Samples()];
       const [help, helpPlain, helpCtk, nodeStart, nodeStartBare]: number[][] = [[], [], [], [], []];
       const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+      const warm = { bundled: new Samples(), plain: new Samples(), chaos: new Samples(), chaosSteady: new Samples() };
       await withFleet(client, 'cli', [CONTAINER], async (fleet) => {
         const round: Round = { events: fleet.events, unpauses: 0 };
+        await gamedayRun(client, fleet.taskQueue, round, [bin], file, dir, warm.bundled, 'warm-up (not counted): gameday run --wait, the first run of the worker');
+        await gamedayRun(client, fleet.taskQueue, round, [process.execPath, plain], file, dir, warm.plain, 'warm-up (not counted): plain build run --wait');
+        if (ctk) await chaosToolkitRun(round, ctkFile, dir, warm.chaos, 'warm-up (not counted): chaos run');
+        if (ctk) await chaosToolkitRun(round, ctkSteadyFile, dir, warm.chaosSteady, 'warm-up (not counted): chaos run with the steady state');
         for (let i = 1; i <= runs; i++) {
           await gamedayRun(client, fleet.taskQueue, round, [bin], file, dir, bundled, `gameday run --wait ${i}/${runs}`);
           await gamedayRun(client, fleet.taskQueue, round, [process.execPath, plain], file, dir, fromPlain, `plain build run --wait ${i}/${runs}`);
@@ -248,8 +259,9 @@ export async function cliOverhead(client: Client, http: HttpTarget, runs: number
               },
             }
           : {}),
+        warmUpMs: { gameday: warm.bundled.overhead[0], gamedayPlainBuild: warm.plain.overhead[0], chaosToolkit: warm.chaos.overhead[0], chaosToolkitWithSteadyState: warm.chaosSteady.overhead[0] },
         issueReferenceMs: 250,
-        how: `${runs} rounds, each: gameday run --wait (bundle), the same from the plain build, chaos run, chaos run with the steady state, then --help of each; one container, one worker`,
+        how: `a warm-up round of each tool's run (not counted: warmUpMs), then ${runs} rounds, each: gameday run --wait (bundle), the same from the plain build, chaos run, chaos run with the steady state, then --help of each; one container, one worker`,
       };
     })());
   } finally {
